@@ -1,0 +1,46 @@
+"""Who may read and write which client: the one place these rules live.
+
+A BRM reads and writes their own book. A manager reads everything of the teams they manage and
+may reassign those clients. An admin reads and writes everything. A client outside what a user
+may read does not exist for them (404), so guessing ids reveals nothing.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import Role, User
+from accounts.selectors import users_visible_to
+from crm.models import Client
+
+
+def clients_visible_to(user: User) -> QuerySet[Client]:
+    if not user.is_authenticated or not user.is_active:
+        return Client.objects.none()
+    if user.role == Role.ADMIN:
+        return Client.objects.all()
+    return Client.objects.filter(owner__in=users_visible_to(user))
+
+
+def can_write_client(user: User, client: Client) -> bool:
+    return user.role == Role.ADMIN or client.owner_id == user.pk
+
+
+def can_reassign_client(user: User, client: Client) -> bool:
+    return user.role in (Role.ADMIN, Role.MANAGER) and (
+        user.role == Role.ADMIN or clients_visible_to(user).filter(pk=client.pk).exists()
+    )
+
+
+def client_for_user(user: User, pk: int, *, write: bool = False) -> Client:
+    """The client ``pk`` if ``user`` may read it (and write it, with ``write=True``).
+
+    Raises Http404 when the user may not even read it and PermissionDenied when they may read
+    but not write it.
+    """
+    client = clients_visible_to(user).select_related("owner").filter(pk=pk).first()
+    if client is None:
+        raise Http404("No such client.")
+    if write and not can_write_client(user, client):
+        raise PermissionDenied("You can read this client but not change it.")
+    return client

@@ -1,0 +1,23 @@
+"""Error pages that say what happened and what to do next, in the site's layout."""
+
+from django.shortcuts import render
+
+
+def permission_denied(request, exception=None):
+    return render(request, "errors/403.html", {"reason": _reason(exception)}, status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    # Rendered without a request context: the failure may be in a context processor.
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
+
+
+def _reason(exception) -> str:
+    return str(exception) if exception and str(exception) else ""

@@ -1,0 +1,576 @@
+"""The relationship book: every record a KPI is computed from, kept with its history.
+
+Attribution rule (shared/kpis.md): an event counts for the BRM who owned the client when it
+happened. Ownership is kept as dated history (``ClientOwnership``); every event row also carries
+``owner``, the BRM credited with it, stamped from that history by ``crm.services`` whenever the
+event or the history is written. KPI queries group by that column instead of range-joining the
+history for millions of rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class RelationshipType(models.TextChoices):
+    PERSONAL = "personal", "Personal"
+    FUNCTIONAL = "functional", "Functional"
+    STRATEGIC = "strategic", "Strategic"
+    PARTNER = "partner", "Partner"
+
+
+class LifecycleStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CHURNED = "churned", "Churned"
+
+
+class ClientQuerySet(models.QuerySet):
+    def active(self) -> ClientQuerySet:
+        return self.filter(status=LifecycleStatus.ACTIVE)
+
+    def active_on(self, day: date) -> ClientQuerySet:
+        """Clients whose lifecycle status in force on ``day`` is active."""
+        latest = (
+            ClientStatusChange.objects.filter(client=models.OuterRef("pk"), effective_on__lte=day)
+            .order_by("-effective_on", "-id")
+            .values("status")[:1]
+        )
+        return self.annotate(status_on_day=models.Subquery(latest)).filter(
+            status_on_day=LifecycleStatus.ACTIVE
+        )
+
+
+class Client(models.Model):
+    name = models.CharField(max_length=200)
+    relationship_type = models.CharField(max_length=16, choices=RelationshipType.choices)
+    relationship_started_on = models.DateField()
+    # Current values, kept in step with the dated histories below by crm.services.
+    status = models.CharField(
+        max_length=16, choices=LifecycleStatus.choices, default=LifecycleStatus.ACTIVE
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_clients"
+    )
+    sourced_by_partner = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sourced_clients",
+        limit_choices_to={"relationship_type": RelationshipType.PARTNER},
+    )
+    industry = models.CharField(max_length=100, blank=True)
+    website = models.URLField(blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["owner", "status"]), models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == LifecycleStatus.ACTIVE
+
+
+class ClientOwnership(models.Model):
+    """Who owned a client, from when until when (``ended_at`` exclusive, null while current)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="ownerships")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_ownerships"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["client", "started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")),
+                name="ownership_ends_after_it_starts",
+            ),
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(ended_at__isnull=True), name="one_current_owner"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.client} owned by {self.owner} from {self.started_at:%Y-%m-%d}"
+
+
+class ClientStatusChange(models.Model):
+    """A dated lifecycle change: became active, churned (with a reason), or came back."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=16, choices=LifecycleStatus.choices)
+    effective_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["client", "effective_on", "id"]
+        indexes = [models.Index(fields=["client", "effective_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.status} on {self.effective_on}"
+
+
+class Contact(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    role = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    opted_out_of_surveys = models.BooleanField(default=False)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["client", "name"]), models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Interaction(models.Model):
+    class Kind(models.TextChoices):
+        MEETING = "meeting", "Meeting"
+        CALL = "call", "Call"
+        EMAIL = "email", "E-mail"
+        MESSAGE = "message", "Message"
+        EVENT = "event", "Event attended"
+        NOTE = "note", "Note"
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+        INTERNAL = "internal", "Internal"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interactions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credited_interactions"
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_interactions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    occurred_at = models.DateTimeField()
+    topic = models.CharField(max_length=100, blank=True)
+    summary = models.TextField(blank=True)
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="interactions")
+    in_reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        help_text="The outbound message this inbound one answers.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["owner", "occurred_at"]),
+            models.Index(fields=["client", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} with {self.client} on {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def is_two_way(self) -> bool:
+        return (
+            self.kind in (self.Kind.MEETING, self.Kind.EVENT)
+            or self.direction == self.Direction.INBOUND
+        )
+
+
+class FollowUp(models.Model):
+    class Origin(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        INTERACTION = "interaction", "Logged with an interaction"
+        SURVEY_DETRACTOR = "survey_detractor", "Survey detractor"
+        SUPPORT_ISSUE = "support_issue", "Support issue"
+        IMPORT = "import", "Imported"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="follow_ups")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    title = models.CharField(max_length=200)
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    origin = models.CharField(max_length=32, choices=Origin.choices, default=Origin.MANUAL)
+    interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(fields=["owner", "due_on"]),
+            models.Index(fields=["owner", "done_at"]),
+            models.Index(fields=["client", "done_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return not self.is_done and self.due_on < (today or timezone.localdate())
+
+    @property
+    def was_on_time(self) -> bool:
+        return self.is_done and timezone.localtime(self.done_at).date() <= self.due_on
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+class SupportIssue(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        RESOLVED = "resolved", "Resolved"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="support_issues")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="support_issues"
+    )
+    title = models.CharField(max_length=200)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    # The SLA in force when the issue was opened, so a later settings change never restates
+    # whether an old issue breached it.
+    sla_hours = models.PositiveIntegerField()
+    opened_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="support_issues"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["owner", "resolved_at"]),
+            models.Index(fields=["owner", "first_response_at"]),
+            models.Index(fields=["status", "opened_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True)
+                | Q(first_response_at__gte=F("opened_at")),
+                name="issue_response_after_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("opened_at")),
+                name="issue_resolved_after_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def sla_deadline(self) -> datetime:
+        return self.opened_at + timezone.timedelta(hours=self.sla_hours)
+
+    @property
+    def breached_sla(self) -> bool:
+        end = self.resolved_at or timezone.now()
+        return end > self.sla_deadline
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=150, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageKind(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class DealStage(models.Model):
+    """A configurable pipeline stage. Won and lost stages are terminal."""
+
+    name = models.CharField(max_length=60, unique=True)
+    position = models.PositiveSmallIntegerField(unique=True)
+    kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.kind != StageKind.OPEN
+
+
+class Deal(models.Model):
+    class Kind(models.TextChoices):
+        NEW = "new", "New business"
+        UPSELL = "upsell", "Upsell"
+        CROSS_SELL = "cross_sell", "Cross-sell"
+        RENEWAL = "renewal", "Renewal"
+
+    class PartnerRole(models.TextChoices):
+        SOURCED = "sourced", "Sourced"
+        INFLUENCED = "influenced", "Influenced"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="deals")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals"
+    )
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NEW)
+    value = models.DecimalField(**MONEY, validators=[MinValueValidator(0)])
+    created_at = models.DateTimeField()
+    stage = models.ForeignKey(DealStage, on_delete=models.PROTECT, related_name="deals")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    partner = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="partner_deals",
+        limit_choices_to={"relationship_type": RelationshipType.PARTNER},
+    )
+    partner_role = models.CharField(max_length=16, choices=PartnerRole.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "closed_at"]), models.Index(fields=["stage"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class DealStageChange(models.Model):
+    """One move of a deal between stages: it left ``from_stage`` (entered at
+    ``entered_from_at``) and entered ``to_stage`` at ``changed_at``. A deal's creation is the
+    change with no ``from_stage``. ``owner`` is the BRM credited at ``changed_at``."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deal_stage_changes"
+    )
+    from_stage = models.ForeignKey(
+        DealStage, null=True, blank=True, on_delete=models.PROTECT, related_name="exits"
+    )
+    to_stage = models.ForeignKey(DealStage, on_delete=models.PROTECT, related_name="entries")
+    entered_from_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["deal", "changed_at", "id"]
+        indexes = [models.Index(fields=["owner", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.deal}: {self.from_stage or 'created'} → {self.to_stage}"
+
+
+class RevenueLine(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="revenue_lines")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="revenue_lines"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="revenue_lines")
+    recognised_on = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    cost_to_serve = models.DecimalField(**MONEY, default=0, validators=[MinValueValidator(0)])
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="revenue_lines"
+    )
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-recognised_on"]
+        indexes = [
+            models.Index(fields=["owner", "recognised_on"]),
+            models.Index(fields=["client", "recognised_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.product} {self.amount} on {self.recognised_on}"
+
+
+class Project(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="projects")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="projects"
+    )
+    name = models.CharField(max_length=200)
+    started_on = models.DateField(null=True, blank=True)
+    due_on = models.DateField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        indexes = [models.Index(fields=["owner", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def completed_on_time(self) -> bool:
+        return (
+            self.completed_at is not None
+            and timezone.localtime(self.completed_at).date() <= self.due_on
+        )
+
+
+class SharedGoal(models.Model):
+    """A goal agreed with a (strategic) client. ``met`` is null until the goal is assessed."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="shared_goals")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shared_goals"
+    )
+    title = models.CharField(max_length=200)
+    due_on = models.DateField()
+    met = models.BooleanField(null=True, blank=True)
+    assessed_on = models.DateField(null=True, blank=True)
+    last_reviewed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on"]
+        indexes = [models.Index(fields=["owner", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GoalReview(models.Model):
+    """Each review of a shared goal, so alignment can be computed for any past period."""
+
+    goal = models.ForeignKey(SharedGoal, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_on = models.DateField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_on"]
+        indexes = [models.Index(fields=["goal", "reviewed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.goal} reviewed {self.reviewed_on}"
+
+
+class FeedbackItem(models.Model):
+    class Outcome(models.TextChoices):
+        IMPLEMENTED = "implemented", "Implemented"
+        DECLINED = "declined", "Declined"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="feedback_items")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_items"
+    )
+    summary = models.CharField(max_length=300)
+    received_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["-received_on"]
+        indexes = [models.Index(fields=["owner", "closed_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(closed_on__isnull=True) & Q(outcome=""))
+                | (Q(closed_on__isnull=False) & ~Q(outcome="")),
+                name="feedback_closed_with_outcome",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class PartnerReferral(models.Model):
+    """A lead a partner client referred to us."""
+
+    partner = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="referrals_made")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner_referrals"
+    )
+    lead_name = models.CharField(max_length=200)
+    received_on = models.DateField()
+    referred_client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="referred_by"
+    )
+
+    class Meta:
+        ordering = ["-received_on"]
+        indexes = [models.Index(fields=["owner", "received_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.lead_name} from {self.partner}"
+
+
+class PartnerCertification(models.Model):
+    partner = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="certifications")
+    name = models.CharField(max_length=150)
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+
+    class Meta:
+        ordering = ["-valid_until"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=F("valid_from")), name="certification_valid_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.name} until {self.valid_until}"

@@ -1,0 +1,90 @@
+import os
+
+import pytest
+from django.db import connection
+
+from accounts.models import Role, TeamMembership
+from tests.factories import ClientFactory, TeamFactory, TeamMembershipFactory, UserFactory
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {engine}; broker: {settings.CELERY_BROKER_URL.split(':', 1)[0]}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _require_postgresql_in_ci(django_db_setup, django_db_blocker):
+    """CI must run on PostgreSQL; a silent fall-back to SQLite would hide real bugs."""
+    if os.environ.get("REQUIRE_POSTGRESQL") == "1":
+        with django_db_blocker.unblock():
+            assert connection.vendor == "postgresql", f"tests ran on {connection.vendor}"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings, tmp_path):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Enterprise North")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Mid-market South")
+
+
+@pytest.fixture
+def alice(team):
+    """The owning BRM."""
+    user = UserFactory(email="alice@example.com", full_name="Alice Adams", role=Role.BRM)
+    TeamMembershipFactory(team=team, user=user)
+    return user
+
+
+@pytest.fixture
+def bob(team):
+    """Alice's teammate, another BRM in the same team."""
+    user = UserFactory(email="bob@example.com", full_name="Bob Brown", role=Role.BRM)
+    TeamMembershipFactory(team=team, user=user)
+    return user
+
+
+@pytest.fixture
+def carol(other_team):
+    """A BRM of another team."""
+    user = UserFactory(email="carol@example.com", full_name="Carol Chen", role=Role.BRM)
+    TeamMembershipFactory(team=other_team, user=user)
+    return user
+
+
+@pytest.fixture
+def maria(team):
+    """The manager of Alice's and Bob's team."""
+    user = UserFactory(email="maria@example.com", full_name="Maria Lopez", role=Role.MANAGER)
+    TeamMembershipFactory(team=team, user=user, capacity=TeamMembership.Capacity.MANAGER)
+    return user
+
+
+@pytest.fixture
+def oscar(other_team):
+    """The manager of another team."""
+    user = UserFactory(email="oscar@example.com", full_name="Oscar Olsen", role=Role.MANAGER)
+    TeamMembershipFactory(team=other_team, user=user, capacity=TeamMembership.Capacity.MANAGER)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(email="root@example.com", full_name="Ada Admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def alices_client(alice):
+    return ClientFactory(name="Acme Logistics", owner=alice)
