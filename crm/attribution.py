@@ -34,6 +34,12 @@ CREDITED_EVENTS: list[CreditedEvent] = [
 ]
 
 
+def register_credited_event(model: type[models.Model], client_field: str, time_field: str) -> None:
+    """Let another app's event model be restamped with the crm's own (called from ready())."""
+    if not any(event.model is model for event in CREDITED_EVENTS):
+        CREDITED_EVENTS.append(CreditedEvent(model, client_field, time_field))
+
+
 def as_instant(value: date | datetime) -> datetime:
     """A date counts from the start of that day in the organisation's time zone."""
     if isinstance(value, datetime):

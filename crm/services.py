@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,9 +16,23 @@ from crm.models import (
     ClientOwnership,
     ClientStatusChange,
     Contact,
+    Deal,
+    DealStage,
+    DealStageChange,
+    FeedbackItem,
     FollowUp,
+    GoalReview,
     Interaction,
     LifecycleStatus,
+    PartnerCertification,
+    PartnerReferral,
+    Product,
+    Project,
+    RelationshipType,
+    RevenueLine,
+    SharedGoal,
+    StageKind,
+    SupportIssue,
 )
 
 
@@ -271,3 +286,292 @@ def follow_up_complete(
         follow_up.outcome = outcome
         follow_up.save(update_fields=["outcome"])
     return follow_up
+
+
+# --- Support issues ---------------------------------------------------------------------------
+
+
+def sla_hours_for(priority: str) -> int:
+    return settings.SUPPORT_SLA_HOURS[priority]
+
+
+@transaction.atomic
+def support_issue_open(
+    *,
+    client: Client,
+    title: str,
+    priority: str,
+    opened_at: datetime | None = None,
+    contact: Contact | None = None,
+) -> SupportIssue:
+    """Open an issue with the SLA in force for its priority now, credited to the owner then."""
+    opened_at = opened_at or timezone.now()
+    return _save(
+        SupportIssue(
+            client=client,
+            owner_id=owner_id_at(client, opened_at),
+            title=title,
+            priority=priority,
+            sla_hours=sla_hours_for(priority),
+            opened_at=opened_at,
+            contact=contact,
+        )
+    )
+
+
+@transaction.atomic
+def support_issue_respond(*, issue: SupportIssue, at: datetime | None = None) -> SupportIssue:
+    """Record the first response. Later responses do not move it."""
+    at = at or timezone.now()
+    if at < issue.opened_at:
+        raise ValidationError("A response cannot come before the issue was opened.")
+    SupportIssue.objects.filter(pk=issue.pk, first_response_at__isnull=True).update(
+        first_response_at=at, status=SupportIssue.Status.ANSWERED
+    )
+    issue.refresh_from_db()
+    return issue
+
+
+@transaction.atomic
+def support_issue_resolve(*, issue: SupportIssue, at: datetime | None = None) -> SupportIssue:
+    """Resolve an issue; resolving without a prior response counts the resolution as the first
+    response. Resolving twice keeps the first resolution. Emits ``issue_resolved`` after commit
+    (surveys send CSAT on it)."""
+    at = at or timezone.now()
+    if at < issue.opened_at:
+        raise ValidationError("An issue cannot be resolved before it was opened.")
+    if issue.first_response_at is None:
+        support_issue_respond(issue=issue, at=at)
+    updated = SupportIssue.objects.filter(pk=issue.pk, resolved_at__isnull=True).update(
+        resolved_at=at, status=SupportIssue.Status.RESOLVED
+    )
+    issue.refresh_from_db()
+    if updated:
+        from crm.signals import issue_resolved
+
+        transaction.on_commit(lambda: issue_resolved.send(SupportIssue, issue_id=issue.pk))
+    return issue
+
+
+# --- Deals ------------------------------------------------------------------------------------
+
+
+def first_open_stage() -> DealStage:
+    stage = DealStage.objects.filter(kind=StageKind.OPEN).order_by("position").first()
+    if stage is None:
+        raise ValidationError("Configure at least one open pipeline stage first.")
+    return stage
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    client: Client,
+    title: str,
+    value,
+    kind: str = Deal.Kind.NEW,
+    stage: DealStage | None = None,
+    created_at: datetime | None = None,
+    created_by: User | None = None,
+    partner: Client | None = None,
+    partner_role: str = "",
+) -> Deal:
+    created_at = created_at or timezone.now()
+    stage = stage or first_open_stage()
+    if stage.is_terminal:
+        raise ValidationError("A new deal starts in an open stage.")
+    if partner is not None and partner.relationship_type != RelationshipType.PARTNER:
+        raise ValidationError({"partner": f"{partner} is not a partner."})
+    owner_id = owner_id_at(client, created_at)
+    deal = _save(
+        Deal(
+            client=client,
+            owner_id=owner_id,
+            title=title,
+            kind=kind,
+            value=value,
+            created_at=created_at,
+            stage=stage,
+            partner=partner,
+            partner_role=partner_role or (Deal.PartnerRole.SOURCED if partner else ""),
+        )
+    )
+    DealStageChange.objects.create(
+        deal=deal,
+        owner_id=owner_id,
+        from_stage=None,
+        to_stage=stage,
+        changed_at=created_at,
+        changed_by=created_by,
+    )
+    return deal
+
+
+@transaction.atomic
+def deal_move(
+    *, deal: Deal, to_stage: DealStage, at: datetime | None = None, by: User | None = None
+) -> DealStageChange:
+    """Move a deal to another stage, recording when it entered and left the stage it was in.
+    Won and lost are terminal: a closed deal does not move again."""
+    at = at or timezone.now()
+    deal = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    if deal.stage.is_terminal:
+        raise ValidationError(f"{deal} is already {deal.stage.name.lower()}; it cannot move.")
+    if to_stage.pk == deal.stage_id:
+        raise ValidationError(f"{deal} is already in {to_stage}.")
+    last = deal.stage_changes.order_by("-changed_at", "-id").first()
+    if last is not None and at < last.changed_at:
+        raise ValidationError("A stage change cannot be dated before the previous one.")
+    change = DealStageChange.objects.create(
+        deal=deal,
+        owner_id=owner_id_at(deal.client, at),
+        from_stage=deal.stage,
+        to_stage=to_stage,
+        entered_from_at=last.changed_at if last else deal.created_at,
+        changed_at=at,
+        changed_by=by,
+    )
+    deal.stage = to_stage
+    deal.closed_at = at if to_stage.is_terminal else None
+    deal.save(update_fields=["stage", "closed_at"])
+    return change
+
+
+# --- Revenue ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def revenue_line_record(
+    *,
+    client: Client,
+    product_name: str,
+    recognised_on: date,
+    amount,
+    cost_to_serve=0,
+    deal: Deal | None = None,
+    description: str = "",
+) -> RevenueLine:
+    product, _ = Product.objects.get_or_create(name=product_name.strip())
+    return _save(
+        RevenueLine(
+            client=client,
+            owner_id=owner_id_at(client, recognised_on),
+            product=product,
+            recognised_on=recognised_on,
+            amount=amount,
+            cost_to_serve=cost_to_serve,
+            deal=deal,
+            description=description,
+        )
+    )
+
+
+# --- Delivery, goals, feedback, partners ------------------------------------------------------
+
+
+@transaction.atomic
+def project_create(
+    *, client: Client, name: str, due_on: date, started_on: date | None = None
+) -> Project:
+    return _save(
+        Project(
+            client=client,
+            owner_id=owner_id_at(client, due_on),
+            name=name,
+            due_on=due_on,
+            started_on=started_on,
+        )
+    )
+
+
+@transaction.atomic
+def project_complete(*, project: Project, at: datetime | None = None) -> Project:
+    """Complete a project once; emits ``project_completed`` after commit (surveys send CES)."""
+    updated = Project.objects.filter(pk=project.pk, completed_at__isnull=True).update(
+        completed_at=at or timezone.now()
+    )
+    project.refresh_from_db()
+    if updated:
+        from crm.signals import project_completed
+
+        transaction.on_commit(lambda: project_completed.send(Project, project_id=project.pk))
+    return project
+
+
+@transaction.atomic
+def shared_goal_create(*, client: Client, title: str, due_on: date) -> SharedGoal:
+    return _save(
+        SharedGoal(client=client, owner_id=owner_id_at(client, due_on), title=title, due_on=due_on)
+    )
+
+
+@transaction.atomic
+def shared_goal_review(*, goal: SharedGoal, on: date | None = None, note: str = "") -> GoalReview:
+    on = on or timezone.localdate()
+    review = _save(GoalReview(goal=goal, reviewed_on=on, note=note))
+    if goal.last_reviewed_on is None or on > goal.last_reviewed_on:
+        goal.last_reviewed_on = on
+        goal.save(update_fields=["last_reviewed_on"])
+    return review
+
+
+@transaction.atomic
+def shared_goal_assess(*, goal: SharedGoal, met: bool, on: date | None = None) -> SharedGoal:
+    goal.met = met
+    goal.assessed_on = on or timezone.localdate()
+    goal.save(update_fields=["met", "assessed_on"])
+    return goal
+
+
+@transaction.atomic
+def feedback_item_record(*, client: Client, summary: str, received_on: date) -> FeedbackItem:
+    return _save(
+        FeedbackItem(
+            client=client,
+            owner_id=owner_id_at(client, received_on),
+            summary=summary,
+            received_on=received_on,
+        )
+    )
+
+
+@transaction.atomic
+def feedback_item_close(
+    *, item: FeedbackItem, outcome: str, on: date | None = None
+) -> FeedbackItem:
+    on = on or timezone.localdate()
+    if on < item.received_on:
+        raise ValidationError("Feedback cannot be closed before it was received.")
+    item.closed_on = on
+    item.outcome = outcome
+    return _save(item)
+
+
+@transaction.atomic
+def partner_referral_record(
+    *, partner: Client, lead_name: str, received_on: date, referred_client: Client | None = None
+) -> PartnerReferral:
+    if partner.relationship_type != RelationshipType.PARTNER:
+        raise ValidationError({"partner": f"{partner} is not a partner."})
+    return _save(
+        PartnerReferral(
+            partner=partner,
+            owner_id=owner_id_at(partner, received_on),
+            lead_name=lead_name,
+            received_on=received_on,
+            referred_client=referred_client,
+        )
+    )
+
+
+@transaction.atomic
+def partner_certification_record(
+    *, partner: Client, name: str, valid_from: date, valid_until: date
+) -> PartnerCertification:
+    if partner.relationship_type != RelationshipType.PARTNER:
+        raise ValidationError({"partner": f"{partner} is not a partner."})
+    return _save(
+        PartnerCertification(
+            partner=partner, name=name, valid_from=valid_from, valid_until=valid_until
+        )
+    )

@@ -1,0 +1,8 @@
+"""Domain events other apps react to. Sent after the transaction commits, with ids only."""
+
+from django.dispatch import Signal
+
+# kwargs: issue_id
+issue_resolved = Signal()
+# kwargs: project_id
+project_completed = Signal()
