@@ -8,7 +8,9 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
     path("accounts/", include("accounts.urls")),
+    path("import/", include("crm.imports.urls")),
     path("", include("surveys.urls")),
+    path("", include("metrics.urls")),
     path("admin/", admin.site.urls),
 ]
 
