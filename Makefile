@@ -34,6 +34,11 @@ run: demo
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# KPI benchmark on PostgreSQL (DATABASE_URL): loads 200 BRMs / 20k clients / 24 months if the
+# database has no demo organisation, snapshots a month and backfills 24 (docs/kpis-implementation.md).
+bench: migrate
+	$(BIN)/python manage.py bench_kpis $(BENCH_ARGS)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -22,6 +22,15 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
     return Client.objects.filter(owner__in=users_visible_to(user))
 
 
+def clients_writable_by(user: User) -> QuerySet[Client]:
+    """The clients ``user`` may change: all for an admin, their own book otherwise."""
+    if not user.is_authenticated or not user.is_active:
+        return Client.objects.none()
+    if user.role == Role.ADMIN:
+        return Client.objects.all()
+    return Client.objects.filter(owner=user)
+
+
 def can_write_client(user: User, client: Client) -> bool:
     return user.role == Role.ADMIN or client.owner_id == user.pk
 

@@ -16,8 +16,19 @@ class NavItem:
     roles: tuple[str, ...] = ALL_ROLES
 
 
+# Who logs interactions (and so gets the quick-log button): the people who write books.
+QUICK_LOG_ROLES = (Role.BRM, Role.ADMIN)
+
 NAV_ITEMS = [
-    NavItem("Home", "home"),
+    NavItem("Today", "today", (Role.BRM, Role.ADMIN)),
+    NavItem("Clients", "client_list"),
+    NavItem("Pipeline", "pipeline"),
+    NavItem("Support", "support_queue"),
+    NavItem("Surveys", "survey_results"),
+    NavItem("Scorecard", "scorecard_home"),
+    NavItem("Team", "team_overview", (Role.MANAGER, Role.ADMIN)),
+    NavItem("Targets", "targets", (Role.ADMIN,)),
+    NavItem("Import", "imports:import", (Role.BRM, Role.ADMIN)),
 ]
 
 
@@ -32,4 +43,4 @@ def nav_items(request):
         url = reverse(item.url_name)
         active = request.path == url or (url != "/" and request.path.startswith(url))
         items.append({"label": item.label, "url": url, "active": active})
-    return {"nav_items": items}
+    return {"nav_items": items, "can_quick_log": user.role in QUICK_LOG_ROLES}

@@ -232,6 +232,49 @@ SUPPORT_SLA_HOURS = {
 }
 DORMANT_AFTER_DAYS = env_int("DORMANT_AFTER_DAYS", 90)
 
+# --- KPIs (metrics/, docs/kpis-implementation.md) ----------------------------------------------
+KPI_MIN_SAMPLE = env_int("KPI_MIN_SAMPLE", 10)  # fewer survey answers are flagged "low sample"
+KPI_TOLERANCE_SHARE = env_int("KPI_TOLERANCE_PERCENT", 10) / 100  # amber band, share of scale
+KPI_CLOSE_LOOP_BUSINESS_DAYS = env_int("KPI_CLOSE_LOOP_BUSINESS_DAYS", 2)
+KPI_ALIGNMENT_REVIEW_DAYS = env_int("KPI_ALIGNMENT_REVIEW_DAYS", 90)
+KPI_CLV_MAX_YEARS = env_int("KPI_CLV_MAX_YEARS", 10)
+KPI_SNAPSHOT_EVERY_MINUTES = env_int("KPI_SNAPSHOT_EVERY_MINUTES", 60)
+# A closed period keeps being recomputed this long (late entries), then is frozen.
+KPI_FREEZE_AFTER_HOURS = env_int("KPI_FREEZE_AFTER_HOURS", 24)
+CELERY_BEAT_SCHEDULE |= {
+    "metrics-snapshot-kpis": {
+        "task": "metrics.tasks.snapshot_schedule",
+        "schedule": KPI_SNAPSHOT_EVERY_MINUTES * 60.0,
+    },
+}
+
+# --- Surveys ----------------------------------------------------------------------------------
+SURVEY_NPS_CYCLE_DAYS = env_int("SURVEY_NPS_CYCLE_DAYS", 90)  # relationship NPS per contact
+SURVEY_THROTTLE_DAYS = env_int("SURVEY_THROTTLE_DAYS", 30)  # at most one survey per contact
+SURVEY_EXPIRY_DAYS = env_int("SURVEY_EXPIRY_DAYS", 30)
+SURVEY_REMINDER_AFTER_DAYS = env_int("SURVEY_REMINDER_AFTER_DAYS", 7)
+SURVEY_ANSWER_EDIT_DAYS = env_int("SURVEY_ANSWER_EDIT_DAYS", 7)  # answering again updates
+SURVEY_FOLLOW_UP_BUSINESS_DAYS = env_int("SURVEY_FOLLOW_UP_BUSINESS_DAYS", 2)
+# What a resolved support issue asks: "csat" (default) or "ces". Projects always ask CES.
+SURVEY_ISSUE_RESOLVED_KIND = env_str("SURVEY_ISSUE_RESOLVED_KIND", "csat")
+if SURVEY_ISSUE_RESOLVED_KIND not in ("csat", "ces"):
+    raise ImproperlyConfigured("SURVEY_ISSUE_RESOLVED_KIND must be csat or ces.")
+SURVEY_EMAIL_MAX_ATTEMPTS = env_int("SURVEY_EMAIL_MAX_ATTEMPTS", 6)
+SURVEY_EMAIL_RETRY_BASE_SECONDS = env_int("SURVEY_EMAIL_RETRY_BASE_SECONDS", 60)
+# A claimed e-mail whose worker died is retried after this lease.
+SURVEY_EMAIL_LEASE_SECONDS = env_int("SURVEY_EMAIL_LEASE_SECONDS", 300)
+SURVEY_PAGE_RATE_LIMIT = env_int("SURVEY_PAGE_RATE_LIMIT", 30)  # requests per IP per window
+SURVEY_PAGE_RATE_WINDOW_SECONDS = env_int("SURVEY_PAGE_RATE_WINDOW_SECONDS", 60)
+SURVEY_MIN_SAMPLE = env_int("SURVEY_MIN_SAMPLE", 10)
+CELERY_BEAT_SCHEDULE |= {
+    "surveys-sweep-outbox": {"task": "surveys.tasks.sweep_outbox", "schedule": 60.0},
+    "surveys-relationship-nps": {
+        "task": "surveys.tasks.send_relationship_nps",
+        "schedule": 6 * 60 * 60.0,
+    },
+    "surveys-reminders": {"task": "surveys.tasks.send_reminders", "schedule": 60 * 60.0},
+}
+
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

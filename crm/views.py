@@ -1,20 +1,75 @@
-from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+"""Pages of the relationship book. Every write view has one shape: fetch the client through
+crm.access, validate a form, make one service call, then redirect (htmx follows the redirect and
+swaps in the part of the page it asked for) or return a partial."""
 
-from crm.access import client_for_user, clients_visible_to
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.exceptions import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from crm import selectors, services
+from crm.access import can_reassign_client, can_write_client, client_for_user
+from crm.forms import (
+    BookFilterForm,
+    ChurnForm,
+    ClientPageForm,
+    ContactForm,
+    DealForm,
+    DealMoveForm,
+    FollowUpForm,
+    QuickLogForm,
+    ReactivateForm,
+    ReassignForm,
+    ReplyForm,
+    RevenueForm,
+    SupportIssueForm,
+    add_service_error,
+)
 from crm.health import run_checks
+from crm.models import Client, Deal, FollowUp, Interaction, SupportIssue
+
+BOOK_PAGE_SIZE = 25
+
+
+def _optional_template(name: str) -> str:
+    """``name`` if another app has provided that template, else "" (the page omits it)."""
+    try:
+        select_template([name])
+    except TemplateDoesNotExist:
+        return ""
+    return name
+
+
+def _back(request, default: str) -> str:
+    """Where a POST came from (``next``), if it is a page of this site."""
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 @login_required
 def home(request):
-    clients = clients_visible_to(request.user)
-    return render(
-        request,
-        "crm/home.html",
-        {"client_count": clients.count(), "active_count": clients.active().count()},
-    )
+    """BRMs start the day on Today; managers and admins on the book they oversee."""
+    if request.user.is_brm:
+        return today(request)
+    return redirect("client_list")
 
 
 @never_cache
@@ -37,7 +92,396 @@ def health(request):
     return render(request, "health.html", {"checks": checks, "healthy": healthy}, status=status)
 
 
+# --- My book ----------------------------------------------------------------------------------
+
+
+# Each sortable column's first click, and what a second click on the same column gives.
+SORT_TOGGLES = {
+    "name": ("name", "-name"),
+    "last_touch": ("-last_touch", "last_touch"),
+    "follow_ups": ("-follow_ups", "follow_ups"),
+}
+
+
+def _sort_direction(sort: str, column: str) -> str:
+    """The aria-sort value of ``column`` under ``sort``."""
+    if sort.lstrip("-") != column:
+        return ""
+    return "descending" if sort.startswith("-") else "ascending"
+
+
+@login_required
+def client_list(request):
+    form = BookFilterForm(request.GET, user=request.user)
+    filters = form.filters()
+    clients = selectors.client_book(user=request.user, **filters)
+    page = Paginator(clients, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_links = {}
+    for column, (first, second) in SORT_TOGGLES.items():
+        params["sort"] = second if filters["sort"] == first else first
+        sort_links[column] = {
+            "querystring": params.urlencode(),
+            "direction": _sort_direction(filters["sort"], column),
+        }
+    params.pop("sort")
+    if filters["sort"] != "name":
+        params["sort"] = filters["sort"]
+    return render(
+        request,
+        "crm/client_list.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": params.urlencode(),
+            "sort_links": sort_links,
+            "sort": filters["sort"],
+            "dormant_cutoff": selectors.dormant_cutoff(),
+        },
+    )
+
+
+# --- The client page --------------------------------------------------------------------------
+
+CLIENT_WRITE_FORMS: dict[str, type[ClientPageForm]] = {
+    "contact_form": ContactForm,
+    "follow_up_form": FollowUpForm,
+    "issue_form": SupportIssueForm,
+    "deal_form": DealForm,
+    "revenue_form": RevenueForm,
+    "churn_form": ChurnForm,
+    "reactivate_form": ReactivateForm,
+}
+# Reassigning is not writing: managers may do it to clients they otherwise only read.
+CLIENT_FORMS = {**CLIENT_WRITE_FORMS, "reassign_form": ReassignForm}
+
+
+def _client_page(request, client: Client, bound: dict | None = None, status: int = 200):
+    """Render a client's page; ``bound`` holds a submitted form to show with its errors."""
+    bound = bound or {}
+    user = request.user
+    whole_history = request.GET.get("history") == "all"
+    limit = selectors.TIMELINE_LIMIT
+    context = {
+        "client": client,
+        "facts": selectors.client_facts(client),
+        "timeline": selectors.client_timeline(client, limit=None if whole_history else limit),
+        "timeline_cut": limit,
+        "whole_history": whole_history,
+        "history": selectors.client_history(client),
+        "contacts": selectors.client_contacts(client),
+        "open_follow_ups": selectors.open_follow_ups(client),
+        "can_write": can_write_client(user, client),
+        "can_reassign": can_reassign_client(user, client),
+        "survey_panel": _optional_template("surveys/partials/client_panel.html"),
+        "open_form": next(iter(bound), ""),
+        "currency": settings.CURRENCY,
+        # Messages get replies; a call or a meeting is a conversation in itself.
+        "replyable_kinds": (Interaction.Kind.EMAIL, Interaction.Kind.MESSAGE),
+    }
+    if context["can_write"]:
+        for name, form_class in CLIENT_WRITE_FORMS.items():
+            context[name] = bound.get(name) or form_class(user=user, client=client)
+    if context["can_reassign"]:
+        context["reassign_form"] = bound.get("reassign_form") or ReassignForm(
+            user=user, client=client
+        )
+    return render(request, "crm/client_detail.html", context, status=status)
+
+
 @login_required
 def client_detail(request, pk: int):
     client = client_for_user(request.user, pk)
-    return render(request, "crm/client_detail.html", {"client": client})
+    return _client_page(request, client)
+
+
+def _client_write(
+    request,
+    pk: int,
+    form_name: str,
+    act: Callable[[Client, dict], object],
+    done: str,
+    *,
+    client: Client | None = None,
+):
+    """The shared shape of the client page's forms: write access, form, one service call,
+    redirect; errors from the form or the service come back on the page, nothing saved."""
+    client = client or client_for_user(request.user, pk, write=True)
+    form_class = CLIENT_FORMS[form_name]
+    form = form_class(request.POST, user=request.user, client=client)
+    if form.is_valid():
+        try:
+            act(client, form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("client_detail", pk=client.pk)
+    return _client_page(request, client, {form_name: form}, status=422)
+
+
+@login_required
+@require_POST
+def client_contact_add(request, pk: int):
+    def act(client, data):
+        services.contact_create(client=client, **data)
+
+    return _client_write(request, pk, "contact_form", act, "Contact added.")
+
+
+@login_required
+@require_POST
+def client_follow_up_add(request, pk: int):
+    def act(client, data):
+        services.follow_up_create(client=client, owner=client.owner, **data)
+
+    return _client_write(request, pk, "follow_up_form", act, "Follow-up added.")
+
+
+@login_required
+@require_POST
+def client_issue_open(request, pk: int):
+    def act(client, data):
+        services.support_issue_open(client=client, **data)
+
+    return _client_write(request, pk, "issue_form", act, "Support issue opened.")
+
+
+@login_required
+@require_POST
+def client_deal_create(request, pk: int):
+    def act(client, data):
+        services.deal_create(client=client, created_by=request.user, **data)
+
+    return _client_write(request, pk, "deal_form", act, "Deal created.")
+
+
+@login_required
+@require_POST
+def client_revenue_record(request, pk: int):
+    def act(client, data):
+        services.revenue_line_record(client=client, **data)
+
+    return _client_write(request, pk, "revenue_form", act, "Revenue recorded.")
+
+
+@login_required
+@require_POST
+def client_churn(request, pk: int):
+    def act(client, data):
+        services.client_churn(client=client, by=request.user, **data)
+
+    return _client_write(request, pk, "churn_form", act, "Marked as churned.")
+
+
+@login_required
+@require_POST
+def client_reactivate(request, pk: int):
+    def act(client, data):
+        services.client_reactivate(client=client, by=request.user, **data)
+
+    return _client_write(request, pk, "reactivate_form", act, "Welcome back: client is active.")
+
+
+@login_required
+@require_POST
+def client_reassign(request, pk: int):
+    """Managers may hand their team's clients over without otherwise writing them."""
+    client = client_for_user(request.user, pk)
+    if not can_reassign_client(request.user, client):
+        raise PermissionDenied("Only a manager of the owner's team or an admin can reassign.")
+
+    def act(client, data):
+        services.client_reassign(
+            client=client, new_owner=data["new_owner"], by=request.user, reason=data["reason"]
+        )
+
+    return _client_write(request, pk, "reassign_form", act, "Client reassigned.", client=client)
+
+
+# --- Interactions -----------------------------------------------------------------------------
+
+
+@login_required
+def interaction_log(request):
+    """The quick log. Under htmx it answers with the form alone: errors in place, or a fresh
+    form with a confirmation and an ``interactionLogged`` event for the page to refresh on."""
+    template = "crm/partials/quick_log_form.html" if request.htmx else "crm/interaction_log.html"
+    if request.method != "POST":
+        form = QuickLogForm(
+            user=request.user, initial={"client": request.GET.get("client"), "kind": "call"}
+        )
+        return render(request, template, {"form": form})
+    form = QuickLogForm(request.POST, user=request.user)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        client = client_for_user(request.user, data.pop("client").pk, write=True)
+        try:
+            interaction = services.interaction_log(
+                client=client,
+                logged_by=request.user,
+                **{**data, "direction": data["direction"] or None},
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, "Interaction logged.")
+                return redirect("client_detail", pk=client.pk)
+            response = render(
+                request,
+                template,
+                {
+                    # Ready for the next one, often with the same client.
+                    "form": QuickLogForm(
+                        user=request.user, initial={"client": client.pk, "kind": data["kind"]}
+                    ),
+                    "logged": interaction,
+                    "follow_up_added": bool(data["follow_up_title"] or data["follow_up_due_on"]),
+                },
+            )
+            response["HX-Trigger"] = "interactionLogged"
+            return response
+    return render(request, template, {"form": form}, status=200 if request.htmx else 422)
+
+
+@login_required
+@require_POST
+def interaction_reply(request, pk: int):
+    """Mark an outbound message as replied: log the client's answer linked to it."""
+    message = get_object_or_404(Interaction, pk=pk)
+    client = client_for_user(request.user, message.client_id, write=True)
+    form = ReplyForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["summary"])
+        services.interaction_log(
+            client=client,
+            logged_by=request.user,
+            kind=message.kind,
+            topic=message.topic,
+            summary=form.cleaned_data["summary"],
+            in_reply_to=message,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Reply logged.")
+    return redirect("client_detail", pk=client.pk)
+
+
+# --- Today ------------------------------------------------------------------------------------
+
+
+@login_required
+def today(request):
+    return render(
+        request,
+        "crm/today.html",
+        {
+            "follow_ups": selectors.follow_ups_due(request.user),
+            "dormant_clients": selectors.dormant_clients(request.user),
+            "dormant_after_days": settings.DORMANT_AFTER_DAYS,
+            "detractors_panel": _optional_template("surveys/partials/today_detractors.html"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def follow_up_done(request, pk: int):
+    follow_up = get_object_or_404(FollowUp, pk=pk)
+    client_for_user(request.user, follow_up.client_id, write=True)
+    follow_up = services.follow_up_complete(
+        follow_up=follow_up, outcome=request.POST.get("outcome", "")
+    )
+    if request.htmx:
+        return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
+    messages.success(request, f"Done: {follow_up.title}")
+    return redirect(_back(request, reverse("today")))
+
+
+# --- Pipeline ---------------------------------------------------------------------------------
+
+
+@login_required
+def pipeline(request):
+    columns = selectors.pipeline(request.user)
+    for column, following in zip(columns, [*columns[1:], None], strict=True):
+        for deal in column.deals:
+            deal.writable = can_write_client(request.user, deal.client)
+            # The move form offers the next stage first: moving forward is the usual step.
+            deal.next_stage_id = following.stage.pk if following else None
+    return render(
+        request,
+        "crm/pipeline.html",
+        {
+            "columns": columns,
+            "stages": [column.stage for column in columns],
+            "closed_days": selectors.CLOSED_DEALS_SHOWN_DAYS,
+            "currency": settings.CURRENCY,
+        },
+    )
+
+
+@login_required
+@require_POST
+def deal_move(request, pk: int):
+    deal = get_object_or_404(Deal.objects.only("id", "client_id"), pk=pk)
+    client_for_user(request.user, deal.client_id, write=True)
+    form = DealMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a stage to move the deal to.")
+        return redirect("pipeline")
+    try:
+        change = services.deal_move(
+            deal=deal, to_stage=form.cleaned_data["to_stage"], by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{change.deal} moved to {change.to_stage}.")
+    return redirect(_back(request, reverse("pipeline")))
+
+
+# --- Support ----------------------------------------------------------------------------------
+
+
+@login_required
+def support_queue(request):
+    now = timezone.now()
+    issues = []
+    for issue in selectors.support_queue(request.user):
+        issue.writable = can_write_client(request.user, issue.client)
+        issues.append((issue, selectors.sla_clock(issue, now)))
+    return render(request, "crm/support_queue.html", {"issues": issues})
+
+
+def _issue_action(request, pk: int, act: Callable[[SupportIssue], SupportIssue], done: str):
+    issue = get_object_or_404(SupportIssue, pk=pk)
+    client_for_user(request.user, issue.client_id, write=True)
+    try:
+        act(issue)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{done}: {issue.title}")
+    return redirect(_back(request, reverse("support_queue")))
+
+
+@login_required
+@require_POST
+def issue_respond(request, pk: int):
+    return _issue_action(
+        request, pk, lambda issue: services.support_issue_respond(issue=issue), "Responded"
+    )
+
+
+@login_required
+@require_POST
+def issue_resolve(request, pk: int):
+    return _issue_action(
+        request, pk, lambda issue: services.support_issue_resolve(issue=issue), "Resolved"
+    )

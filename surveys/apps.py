@@ -1,14 +1,31 @@
 from django.apps import AppConfig
 
 
+def _survey_resolved_issue(sender, *, issue_id: int, **kwargs) -> None:
+    from surveys.services import invitations_for_issue_resolved
+
+    invitations_for_issue_resolved(issue_id=issue_id)
+
+
+def _survey_completed_project(sender, *, project_id: int, **kwargs) -> None:
+    from surveys.services import invitations_for_project_completed
+
+    invitations_for_project_completed(project_id=project_id)
+
+
 class SurveysConfig(AppConfig):
     name = "surveys"
     verbose_name = "Surveys"
 
     def ready(self):
         from crm.attribution import register_credited_event
+        from crm.signals import issue_resolved, project_completed
         from surveys.models import Response
 
         # An answer counts for whoever owned the client when it was given. An invitation keeps
         # the owner at sending time and is never restamped: it records who sent it.
         register_credited_event(Response, "client", "answered_at")
+        issue_resolved.connect(_survey_resolved_issue, dispatch_uid="surveys.issue_resolved")
+        project_completed.connect(
+            _survey_completed_project, dispatch_uid="surveys.project_completed"
+        )

@@ -43,6 +43,9 @@ class SurveyQuestion(models.Model):
         return f"{self.get_kind_display()}: {self.question}"
 
 
+LINK_TOKEN_PLACEHOLDER = "__survey_link_token__"
+
+
 def hash_token(token: str) -> str:
     """Invitations store only this digest: a database leak reveals no working link."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -73,6 +76,9 @@ class Invitation(models.Model):
     low_label = models.CharField(max_length=60)
     high_label = models.CharField(max_length=60)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The reminder carries a second token: the first one was never stored, so it cannot be
+    # put in a new e-mail. Both links answer the same invitation.
+    reminder_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -222,6 +228,10 @@ class OutboundEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # Bodies and headers hold LINK_TOKEN_PLACEHOLDER instead of a survey link's token; the
+    # token itself waits here only until the e-mail is sent or given up, then is erased, so
+    # invitations keep nothing but the token's hash.
+    link_token = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -1,10 +1,350 @@
+import logging
+from datetime import datetime, timedelta
+from functools import wraps
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
-from surveys.models import DevMail
+from accounts.models import Role, User
+from crm.access import client_for_user
+from crm.models import Client, Contact
+from crm.services import contact_opt_out, follow_up_complete
+from surveys import selectors
+from surveys.forms import AnswerForm, CloseLoopForm, ExclusionForm, SendSurveyForm, parse_score
+from surveys.models import DevMail, Invitation, Response, SurveyExclusion
+from surveys.services import (
+    AnswerLocked,
+    InvitationExpired,
+    invitation_open,
+    invitation_send,
+    rate_limit_hit,
+    response_record,
+    survey_exclusion_create,
+    survey_exclusion_lift,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- The public pages a surveyed contact sees (no login) ------------------------------------------
+
+
+def _problem(request, status: int, title: str, message: str):
+    return render(
+        request,
+        "surveys/public/problem.html",
+        {"title": title, "message": message},
+        status=status,
+    )
+
+
+def _client_ip(request) -> str:
+    # REMOTE_ADDR, not X-Forwarded-For, which any client can forge: a proxy in front must pass
+    # the caller's address through as the connection's address.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def public_survey_page(view):
+    """Rate-limit per IP and resolve the link's token to its invitation (404 if unknown)."""
+
+    @wraps(view)
+    def wrapper(request, token: str):
+        ip = _client_ip(request)
+        if rate_limit_hit(
+            key=ip,
+            limit=settings.SURVEY_PAGE_RATE_LIMIT,
+            window_seconds=settings.SURVEY_PAGE_RATE_WINDOW_SECONDS,
+        ):
+            return _problem(
+                request,
+                429,
+                "Too many requests",
+                "We received too many requests from your network. Wait a minute and try again.",
+            )
+        invitation = selectors.invitation_for_token(token)
+        if invitation is None:
+            logger.warning("Survey link with an unknown token from %s", ip)
+            return _problem(
+                request,
+                404,
+                "We do not recognise this link",
+                "The survey link is incomplete or was changed. Open it again from the e-mail, "
+                "or copy the whole address into your browser.",
+            )
+        return view(request, invitation, token)
+
+    return wrapper
+
+
+def _expired(request, invitation: Invitation):
+    return _problem(
+        request,
+        410,
+        "This survey has closed",
+        f"The survey closed on {date_format(timezone.localtime(invitation.expires_at))}. "
+        "Thank you for your time all the same.",
+    )
+
+
+def _locked(request):
+    return _problem(
+        request,
+        409,
+        "You already answered",
+        "Your answer was recorded some time ago and can no longer be changed. Thank you!",
+    )
+
+
+def _existing_response(invitation: Invitation) -> Response | None:
+    return Response.objects.filter(invitation=invitation).first()
+
+
+def _is_locked(response: Response | None) -> bool:
+    return response is not None and timezone.now() > response.answered_at + timedelta(
+        days=settings.SURVEY_ANSWER_EDIT_DAYS
+    )
+
+
+def _answer_page(request, invitation, token, form, *, status=200, error="", response=None):
+    return render(
+        request,
+        "surveys/public/answer.html",
+        {
+            "invitation": invitation,
+            "token": token,
+            "form": form,
+            "error": error,
+            "response": response,
+        },
+        status=status,
+    )
+
+
+@public_survey_page
+@require_http_methods(["GET", "POST"])
+def survey_answer(request, invitation: Invitation, token: str):
+    """GET (a link in the e-mail) shows the page and at most stores a provisional score; only a
+    POST from the page, with its CSRF token, records an answer."""
+    if invitation.is_expired:
+        return _expired(request, invitation)
+    response = _existing_response(invitation)
+    if _is_locked(response):
+        if request.method == "POST":
+            return _locked(request)
+        return redirect("survey_thanks", token=token)
+    if request.method == "POST":
+        form = AnswerForm(request.POST, kind=invitation.kind)
+        if not form.is_valid():
+            return _answer_page(request, invitation, token, form, status=400, response=response)
+        try:
+            response_record(invitation=invitation, **form.cleaned_data)
+        except InvitationExpired:
+            return _expired(request, invitation)
+        except AnswerLocked:
+            return _locked(request)
+        return redirect("survey_thanks", token=token)
+    initial = (
+        {"score": response.score, "comment": response.comment, "may_quote": response.may_quote}
+        if response
+        else {}
+    )
+    raw = request.GET.get("score")
+    try:
+        score = parse_score(raw)
+        invitation_open(invitation=invitation, score=score)
+    except (ValueError, ValidationError):
+        low, high = invitation.scale
+        error = f"“{raw}” is not a score on this survey. Choose one from {low} to {high} below."
+        form = AnswerForm(kind=invitation.kind, initial=initial)
+        return _answer_page(
+            request, invitation, token, form, status=400, error=error, response=response
+        )
+    except InvitationExpired:
+        return _expired(request, invitation)
+    if score is not None:
+        initial["score"] = score
+    form = AnswerForm(kind=invitation.kind, initial=initial)
+    return _answer_page(request, invitation, token, form, response=response)
+
+
+@public_survey_page
+@require_http_methods(["GET"])
+def survey_thanks(request, invitation: Invitation, token: str):
+    response = _existing_response(invitation)
+    if response is None:
+        return redirect("survey_answer", token=token)
+    return render(
+        request,
+        "surveys/public/thanks.html",
+        {
+            "invitation": invitation,
+            "token": token,
+            "response": response,
+            "can_change": not _is_locked(response) and not invitation.is_expired,
+        },
+    )
+
+
+# RFC 8058 one-click unsubscribe: mail providers POST to the List-Unsubscribe address without a
+# CSRF token. The unguessable token in the address is the credential and there is no session to
+# ride, so CSRF protection adds nothing here. A GET only shows the confirmation button, so mail
+# scanners cannot unsubscribe anyone.
+@csrf_exempt
+@public_survey_page
+@require_http_methods(["GET", "POST"])
+def survey_unsubscribe(request, invitation: Invitation, token: str):
+    if request.method == "POST":
+        contact_opt_out(contact=invitation.contact)
+        logger.info("Contact %s opted out of surveys", invitation.contact_id)
+        return render(request, "surveys/public/unsubscribed.html", {"invitation": invitation})
+    return render(
+        request, "surveys/public/unsubscribe.html", {"invitation": invitation, "token": token}
+    )
+
+
+# --- Pages for BRMs, managers and admins ----------------------------------------------------------
+
+PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
+
+
+def _period(request) -> tuple[str, datetime | None]:
+    key = request.GET.get("period", "90")
+    if key not in PERIODS:
+        key = "90"
+    days = PERIODS[key]
+    return key, (timezone.now() - timedelta(days=days) if days else None)
+
+
+def _results_page(request, *, client: Client | None):
+    period, start = _period(request)
+    user = request.user
+    if client is None:
+        responses = selectors.responses_visible_to(user)
+        invitations = selectors.invitations_visible_to(user)
+        exclusions = selectors.exclusions_visible_to(user)
+    else:
+        responses = Response.objects.filter(client=client)
+        invitations = Invitation.objects.filter(client=client)
+        exclusions = selectors.exclusions_visible_to(user).filter(contact__client=client)
+    if start is not None:
+        responses = responses.filter(answered_at__gte=start)
+        invitations = invitations.filter(created_at__gte=start)
+    counts = selectors.exclusions_per_brm(exclusions=exclusions, start=start)
+    context = {
+        "client": client,
+        "period": period,
+        "periods": [("30", "30 days"), ("90", "90 days"), ("365", "12 months"), ("all", "All")],
+        "results": selectors.survey_results(responses=responses, invitations=invitations),
+        "by_owner": (
+            selectors.results_by_owner(responses=responses) if user.role != Role.BRM else None
+        ),
+        "comments": selectors.comments(responses=responses),
+        "exclusion_counts": [
+            (brm, counts[brm.pk]) for brm in User.objects.filter(pk__in=counts.keys())
+        ],
+        "open_exclusions": exclusions.filter(lifted_at__isnull=True).order_by("-created_at"),
+        "min_sample": settings.SURVEY_MIN_SAMPLE,
+    }
+    return render(request, "surveys/results.html", context)
+
+
+@login_required
+def survey_results(request):
+    return _results_page(request, client=None)
+
+
+@login_required
+def survey_client_results(request, pk: int):
+    return _results_page(request, client=client_for_user(request.user, pk))
+
+
+def _back_to(request, fallback: str):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def survey_send(request, pk: int):
+    """The manual "send survey" on the client page: the owning BRM or an admin only."""
+    client = client_for_user(request.user, pk, write=True)
+    form = SendSurveyForm(request.POST, client=client)
+    if not form.is_valid():
+        messages.error(request, "Choose one of this client's contacts and a kind of survey.")
+        return redirect("client_detail", pk=client.pk)
+    contact = form.cleaned_data["contact"]
+    try:
+        invitation_send(
+            contact=contact, kind=form.cleaned_data["kind"], trigger=Invitation.Trigger.MANUAL
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Survey queued for {contact}.")
+    return redirect("client_detail", pk=client.pk)
+
+
+@login_required
+@require_POST
+def survey_exclude(request, pk: int):
+    contact = get_object_or_404(Contact, pk=pk)
+    client = client_for_user(request.user, contact.client_id, write=True)
+    form = ExclusionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why this contact should not be surveyed.")
+        return redirect("client_detail", pk=client.pk)
+    try:
+        survey_exclusion_create(
+            contact=contact, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{contact} will not be surveyed. This is counted for you.")
+    return redirect("client_detail", pk=client.pk)
+
+
+@login_required
+@require_POST
+def survey_exclusion_lift_view(request, pk: int):
+    exclusion = get_object_or_404(SurveyExclusion.objects.select_related("contact"), pk=pk)
+    client = client_for_user(request.user, exclusion.contact.client_id, write=True)
+    survey_exclusion_lift(exclusion=exclusion, by=request.user)
+    messages.success(request, f"{exclusion.contact} can be surveyed again.")
+    return redirect("client_detail", pk=client.pk)
+
+
+@login_required
+@require_POST
+def survey_close_loop(request, pk: int):
+    """Complete the follow-up opened for an unhappy answer: this closes the loop."""
+    response = get_object_or_404(Response.objects.select_related("follow_up"), pk=pk)
+    client = client_for_user(request.user, response.client_id, write=True)
+    if response.follow_up is None:
+        raise Http404("This answer has no follow-up.")
+    form = CloseLoopForm(request.POST)
+    outcome = form.cleaned_data["outcome"] if form.is_valid() else ""
+    follow_up_complete(follow_up=response.follow_up, outcome=outcome)
+    messages.success(request, f"Loop closed with {response.contact or client}.")
+    return _back_to(request, reverse("client_detail", args=[client.pk]))
+
+
+# --- The dev mailbox ------------------------------------------------------------------------------
 
 
 def _dev_mailbox_enabled() -> bool:

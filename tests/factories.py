@@ -129,3 +129,21 @@ class RevenueLineFactory(factory.django.DjangoModelFactory):
     recognised_on = factory.LazyFunction(timezone.localdate)
     amount = Decimal("1000.00")
     cost_to_serve = Decimal("400.00")
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    """A deal as ``deal_create`` makes it: in the first open stage, with its creation row in the
+    stage history."""
+
+    class Meta:
+        model = crm.Deal
+
+    client = factory.SubFactory(ClientFactory)
+    title = factory.Sequence(lambda n: f"Deal {n}")
+    value = Decimal("5000.00")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from crm.services import deal_create
+
+        return deal_create(**kwargs)

@@ -1,0 +1,207 @@
+"""Forms for the relationship book: they turn input into clean values; crm.services decides
+what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import User
+from crm.access import clients_writable_by
+from crm.models import (
+    Client,
+    Contact,
+    Deal,
+    DealStage,
+    Interaction,
+    LifecycleStatus,
+    Priority,
+    RelationshipType,
+)
+from crm.selectors import BOOK_SORTS, book_owners, reassign_candidates
+
+# HTML date inputs take ISO values whatever the locale's display format.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on the field it names if the form has that field,
+    otherwise at the top, so no message is ever lost."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class BookFilterForm(forms.Form):
+    """The book's search, filters and sort. Invalid values are dropped, never an error page."""
+
+    q = forms.CharField(required=False, label="Search")
+    type = forms.ChoiceField(
+        required=False, choices=[("", "Any type"), *RelationshipType.choices], label="Type"
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *LifecycleStatus.choices], label="Status"
+    )
+    dormant = forms.BooleanField(required=False, label="Dormant only")
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Any owner",
+        label="Owner",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("name", "Name A–Z"),
+            ("-name", "Name Z–A"),
+            ("-last_touch", "Touched most recently"),
+            ("last_touch", "Touched longest ago"),
+            ("-follow_ups", "Most open follow-ups"),
+            ("follow_ups", "Fewest open follow-ups"),
+        ],
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.is_brm:
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].queryset = book_owners(user)
+
+    def filters(self) -> dict:
+        """Keyword arguments for ``crm.selectors.client_book`` from whatever was valid."""
+        self.is_valid()
+        data = {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
+        sort = data.get("sort") or "name"
+        return {
+            "search": (data.get("q") or "").strip(),
+            "relationship_type": data.get("type") or "",
+            "status": data.get("status") or "",
+            "only_dormant": bool(data.get("dormant")),
+            "owner": data.get("owner"),
+            "sort": sort if sort in BOOK_SORTS else "name",
+        }
+
+
+class QuickLogForm(forms.Form):
+    """Log an interaction in seconds: client, kind, and a summary or topic are all it needs."""
+
+    client = forms.ModelChoiceField(queryset=Client.objects.none())
+    kind = forms.ChoiceField(choices=Interaction.Kind.choices)
+    topic = forms.CharField(max_length=100, required=False)
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    direction = forms.ChoiceField(
+        required=False,
+        choices=[("", "Default for the kind"), *Interaction.Direction.choices],
+        help_text="Notes are internal; everything else defaults to outbound.",
+    )
+    occurred_at = forms.DateTimeField(
+        required=False,
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty for now.",
+    )
+    follow_up_title = forms.CharField(max_length=200, required=False, label="Follow-up")
+    follow_up_due_on = forms.DateField(required=False, label="Follow-up due", widget=DATE)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients_writable_by(user).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("summary") or "").strip() and not (data.get("topic") or "").strip():
+            raise ValidationError("Give a topic or a summary, so you know later what this was.")
+        return data
+
+
+class ReplyForm(forms.Form):
+    summary = forms.CharField(required=False, max_length=2000)
+
+
+class ClientPageForm(forms.Form):
+    """A form on a client's page. Each has a prefix so several can share the page."""
+
+    def __init__(self, *args, user: User, client: Client, **kwargs):
+        kwargs.setdefault("prefix", self.prefix)
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.client = client
+
+
+class ContactForm(ClientPageForm):
+    prefix = "contact"
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    role = forms.CharField(max_length=100, required=False)
+
+
+class FollowUpForm(ClientPageForm):
+    prefix = "follow_up"
+    title = forms.CharField(max_length=200)
+    due_on = forms.DateField(widget=DATE)
+
+
+class SupportIssueForm(ClientPageForm):
+    prefix = "issue"
+    title = forms.CharField(max_length=200)
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = self.client.contacts.order_by("name")
+
+
+class DealForm(ClientPageForm):
+    prefix = "deal"
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Deal.Kind.choices)
+    value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+
+class RevenueForm(ClientPageForm):
+    prefix = "revenue"
+    product_name = forms.CharField(max_length=150, label="Product or service")
+    recognised_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    amount = forms.DecimalField(max_digits=14, decimal_places=2)
+    cost_to_serve = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, initial=0)
+    deal = forms.ModelChoiceField(queryset=Deal.objects.none(), required=False)
+    description = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deal"].queryset = self.client.deals.order_by("-created_at")
+
+
+class ReassignForm(ClientPageForm):
+    prefix = "reassign"
+    new_owner = forms.ModelChoiceField(queryset=User.objects.none(), label="New owner")
+    reason = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].queryset = reassign_candidates(self.user).exclude(
+            pk=self.client.owner_id
+        )
+
+
+class ChurnForm(ClientPageForm):
+    prefix = "churn"
+    on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Churned on")
+    reason = forms.CharField(max_length=200)
+
+
+class ReactivateForm(ClientPageForm):
+    prefix = "reactivate"
+    on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Back on")
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class DealMoveForm(forms.Form):
+    to_stage = forms.ModelChoiceField(queryset=DealStage.objects.all(), label="Move to")

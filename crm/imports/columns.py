@@ -1,0 +1,175 @@
+"""Cell types of the CSV formats: how a column's text becomes a value and a value becomes text.
+
+Parsing and rendering live side by side so that an exported file always imports again: every
+value ``render_cell`` writes, the matching ``Column.parse`` reads back to the same value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.utils import timezone
+
+TRUE_WORDS = {"true", "yes", "y", "1"}
+FALSE_WORDS = {"false", "no", "n", "0"}
+LIST_SEPARATOR = ";"
+
+
+class CellError(ValueError):
+    """A cell's text is not a valid value. The message is shown to the person importing."""
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    DATETIME = "datetime"
+    DECIMAL = "decimal"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    USER = "user"
+    CLIENT = "client"
+    NAMES = "names"
+
+
+KIND_DOCS = {
+    Kind.TEXT: "text",
+    Kind.DATE: "date, YYYY-MM-DD",
+    Kind.DATETIME: "date-time, ISO 8601",
+    Kind.DECIMAL: "decimal, at most 2 places, . as separator",
+    Kind.INTEGER: "whole number",
+    Kind.BOOLEAN: "boolean",
+    Kind.CHOICE: "one of",
+    Kind.USER: "user e-mail",
+    Kind.CLIENT: "client name",
+    Kind.NAMES: f"contact names separated by {LIST_SEPARATOR}",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind = Kind.TEXT
+    required: bool = False
+    help: str = ""
+    example: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def kind_doc(self) -> str:
+        if self.kind == Kind.CHOICE:
+            return "one of " + ", ".join(self.choices)
+        return KIND_DOCS[self.kind]
+
+    def parse(self, text: str) -> Any:
+        """The value of a stripped cell; ``None`` (or ``""`` for text) when it is empty."""
+        if text == "":
+            if self.required:
+                raise CellError(f"{self.name} is required.")
+            if self.kind == Kind.NAMES:
+                return []
+            return "" if self.kind == Kind.TEXT else None
+        return _PARSERS[self.kind](self, text)
+
+
+def _text(column: Column, text: str) -> str:
+    return text
+
+
+def _date(column: Column, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CellError(f'{column.name} "{text}" is not a date (YYYY-MM-DD).') from None
+
+
+def _datetime(column: Column, text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise CellError(
+            f'{column.name} "{text}" is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][+HH:MM]).'
+        ) from None
+    if timezone.is_naive(value):
+        # A value without an offset is wall-clock time in the organisation's time zone.
+        value = timezone.make_aware(value)
+    return value
+
+
+def _decimal(column: Column, text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CellError(f'{column.name} "{text}" is not a number (use . for decimals).') from None
+    if not value.is_finite():
+        raise CellError(f'{column.name} "{text}" is not a number.')
+    if value.as_tuple().exponent < -2:
+        raise CellError(f'{column.name} "{text}" has more than 2 decimal places.')
+    return value
+
+
+def _integer(column: Column, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise CellError(f'{column.name} "{text}" is not a whole number.') from None
+
+
+def _boolean(column: Column, text: str) -> bool:
+    word = text.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellError(f'{column.name} "{text}" is not a boolean (true or false).')
+
+
+def _choice(column: Column, text: str) -> str:
+    word = text.lower()
+    if word in column.choices:
+        return word
+    allowed = ", ".join(column.choices)
+    raise CellError(f'{column.name} "{text}" is not one of: {allowed}.')
+
+
+def _user(column: Column, text: str) -> str:
+    return text.lower()
+
+
+def _names(column: Column, text: str) -> list[str]:
+    return [name.strip() for name in text.split(LIST_SEPARATOR) if name.strip()]
+
+
+_PARSERS = {
+    Kind.TEXT: _text,
+    Kind.DATE: _date,
+    Kind.DATETIME: _datetime,
+    Kind.DECIMAL: _decimal,
+    Kind.INTEGER: _integer,
+    Kind.BOOLEAN: _boolean,
+    Kind.CHOICE: _choice,
+    Kind.USER: _user,
+    Kind.CLIENT: _text,
+    Kind.NAMES: _names,
+}
+
+
+def render_cell(value: Any) -> str:
+    """The text an export writes for ``value``; ``Column.parse`` reads it back unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, list | tuple):
+        return f"{LIST_SEPARATOR} ".join(sorted(value, key=str.casefold))
+    return str(value)

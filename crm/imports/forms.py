@@ -1,0 +1,38 @@
+"""The upload form of the import page."""
+
+from django import forms
+from django.template.defaultfilters import filesizeformat
+
+from crm.imports.formats import FORMATS
+
+# The checked file waits in the session between preview and confirmation, so the web keeps
+# files modest; the import_csv command takes files of any size.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class ImportUploadForm(forms.Form):
+    record_type = forms.ChoiceField(label="What the file holds")
+    file = forms.FileField(
+        label="CSV file", help_text="UTF-8, with a header line. Nothing is saved until you confirm."
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["record_type"].choices = [
+            (key, key.replace("_", " ").capitalize())
+            for key, fmt in FORMATS.items()
+            if user.is_admin or not fmt.admin_only
+        ]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the web takes up to "
+                f"{filesizeformat(MAX_UPLOAD_BYTES)}. Split it, or use manage.py import_csv."
+            )
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)

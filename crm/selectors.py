@@ -1,0 +1,413 @@
+"""Reads for the pages a BRM lives in. Each selector returns rows with their relations already
+loaded, so a page costs a fixed number of queries however many rows it shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import chain
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.selectors import users_visible_to
+from crm.access import clients_visible_to
+from crm.attribution import as_instant
+from crm.models import (
+    Client,
+    ClientOwnership,
+    ClientStatusChange,
+    Contact,
+    Deal,
+    DealStage,
+    DealStageChange,
+    FollowUp,
+    Interaction,
+    LifecycleStatus,
+    RevenueLine,
+    SupportIssue,
+)
+from surveys.models import Response
+
+BOOK_SORTS = {
+    "name": (Lower("name").asc(), "pk"),
+    "-name": (Lower("name").desc(), "-pk"),
+    # Never-touched clients are the most stale, so they lead "oldest touch first".
+    "last_touch": (F("last_touch").asc(nulls_first=True), "pk"),
+    "-last_touch": (F("last_touch").desc(nulls_last=True), "pk"),
+    "follow_ups": (F("open_follow_ups").asc(), Lower("name").asc()),
+    "-follow_ups": (F("open_follow_ups").desc(), Lower("name").asc()),
+}
+
+
+def dormant_cutoff(now: datetime | None = None) -> datetime:
+    """Interactions before this instant no longer keep a client out of dormancy."""
+    return (now or timezone.now()) - timedelta(days=settings.DORMANT_AFTER_DAYS)
+
+
+def with_book_columns(clients: QuerySet[Client]) -> QuerySet[Client]:
+    """Annotate each client with ``last_touch`` (latest interaction) and ``open_follow_ups``,
+    as correlated subqueries so the list stays one query and the two never multiply."""
+    last_touch = (
+        Interaction.objects.filter(client=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    open_follow_ups = (
+        FollowUp.objects.filter(client=OuterRef("pk"), done_at__isnull=True)
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return clients.annotate(
+        last_touch=Subquery(last_touch),
+        open_follow_ups=Coalesce(Subquery(open_follow_ups, output_field=IntegerField()), Value(0)),
+    )
+
+
+def dormant(clients: QuerySet[Client], now: datetime | None = None) -> QuerySet[Client]:
+    """Active clients with no interaction since the dormancy cutoff (never touched included).
+    Expects ``with_book_columns`` to have been applied."""
+    return clients.filter(status=LifecycleStatus.ACTIVE).filter(
+        Q(last_touch__isnull=True) | Q(last_touch__lt=dormant_cutoff(now))
+    )
+
+
+def client_book(
+    *,
+    user: User,
+    search: str = "",
+    relationship_type: str = "",
+    status: str = "",
+    only_dormant: bool = False,
+    owner: User | None = None,
+    sort: str = "name",
+) -> QuerySet[Client]:
+    """The clients ``user`` may read, filtered and sorted for the book page."""
+    clients = with_book_columns(clients_visible_to(user).select_related("owner"))
+    if search:
+        contact_matches = Contact.objects.filter(client=OuterRef("pk")).filter(
+            Q(name__icontains=search) | Q(email__icontains=search)
+        )
+        clients = clients.filter(
+            Q(name__icontains=search) | Q(industry__icontains=search) | Exists(contact_matches)
+        )
+    if relationship_type:
+        clients = clients.filter(relationship_type=relationship_type)
+    if status:
+        clients = clients.filter(status=status)
+    if only_dormant:
+        clients = dormant(clients)
+    if owner is not None:
+        clients = clients.filter(owner=owner)
+    return clients.order_by(*BOOK_SORTS.get(sort, BOOK_SORTS["name"]))
+
+
+def book_owners(user: User) -> QuerySet[User]:
+    """The BRMs whose books ``user`` may read, for the owner filter."""
+    return users_visible_to(user).filter(role=Role.BRM, is_active=True).order_by("full_name")
+
+
+def reassign_candidates(user: User) -> QuerySet[User]:
+    """Who ``user`` may hand a client to: the active BRMs they can see."""
+    return book_owners(user)
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    revenue_12m: Decimal
+    open_deals: int
+    open_deal_value: Decimal
+    open_issues: int
+    tenure_months: int
+
+    @property
+    def tenure(self) -> str:
+        years, months = divmod(self.tenure_months, 12)
+        if not years:
+            return f"{months} month{'s' if months != 1 else ''}"
+        return f"{years} yr {months} mo" if months else f"{years} yr"
+
+
+def client_facts(client: Client, today: date | None = None) -> ClientFacts:
+    """The numbers in a client page's header, in one query."""
+    today = today or timezone.localdate()
+    revenue = (
+        RevenueLine.objects.filter(client=OuterRef("pk"), recognised_on__gt=today - timedelta(365))
+        .order_by()
+        .values("client")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    deals = Deal.objects.filter(client=OuterRef("pk"), closed_at__isnull=True).order_by()
+    issues = SupportIssue.objects.filter(client=OuterRef("pk"), resolved_at__isnull=True).order_by()
+    row = (
+        Client.objects.filter(pk=client.pk)
+        .annotate(
+            revenue_12m=Subquery(revenue),
+            open_deals=Subquery(
+                deals.values("client").annotate(n=Count("pk")).values("n"),
+                output_field=IntegerField(),
+            ),
+            open_deal_value=Subquery(deals.values("client").annotate(v=Sum("value")).values("v")),
+            open_issues=Subquery(
+                issues.values("client").annotate(n=Count("pk")).values("n"),
+                output_field=IntegerField(),
+            ),
+        )
+        .values("revenue_12m", "open_deals", "open_deal_value", "open_issues")
+        .get()
+    )
+    started = client.relationship_started_on
+    months = (today.year - started.year) * 12 + today.month - started.month
+    if today.day < started.day:
+        months -= 1
+    return ClientFacts(
+        revenue_12m=row["revenue_12m"] or settings.ZERO_MONEY,
+        open_deals=row["open_deals"] or 0,
+        open_deal_value=row["open_deal_value"] or settings.ZERO_MONEY,
+        open_issues=row["open_issues"] or 0,
+        tenure_months=max(months, 0),
+    )
+
+
+# --- The client timeline ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One thing that happened to a client. ``kind`` picks the template used to show ``item``;
+    ``dated`` is true for events recorded by day rather than by instant."""
+
+    at: datetime
+    kind: str
+    item: Any
+    dated: bool = False
+
+
+TIMELINE_LIMIT = 100
+
+
+def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[TimelineEvent]:
+    """Everything that happened to ``client``, newest first, at most ``limit`` events (all of
+    them with ``limit=None``).
+
+    Each source is read newest first and cut at ``limit`` before the merge, which keeps the
+    merged head exact: no event beyond a source's first ``limit`` can be among the newest
+    ``limit`` overall. One query per source, whatever the number of events.
+    """
+    interactions = (
+        client.interactions.select_related("logged_by", "owner", "in_reply_to")
+        .prefetch_related("contacts")
+        .annotate(
+            has_reply=Exists(Interaction.objects.filter(in_reply_to=OuterRef("pk"))),
+        )
+        .order_by("-occurred_at", "-pk")[:limit]
+    )
+    responses = (
+        Response.objects.filter(client=client)
+        .select_related("contact")
+        .order_by("-answered_at", "-pk")[:limit]
+    )
+    issues = client.support_issues.select_related("contact").order_by("-opened_at", "-pk")[:limit]
+    stage_changes = (
+        DealStageChange.objects.filter(deal__client=client)
+        .select_related("deal", "from_stage", "to_stage", "changed_by")
+        .order_by("-changed_at", "-pk")[:limit]
+    )
+    revenue = client.revenue_lines.select_related("product").order_by("-recognised_on", "-pk")[
+        :limit
+    ]
+    follow_ups = client.follow_ups.select_related("owner").order_by("-created_at", "-pk")[:limit]
+    events = chain(
+        (TimelineEvent(i.occurred_at, "interaction", i) for i in interactions),
+        (TimelineEvent(r.answered_at, "survey", r) for r in responses),
+        (TimelineEvent(i.opened_at, "issue", i) for i in issues),
+        (TimelineEvent(c.changed_at, "deal", c) for c in stage_changes),
+        (TimelineEvent(as_instant(r.recognised_on), "revenue", r, dated=True) for r in revenue),
+        _follow_up_events(follow_ups),
+        _history_events(client),
+    )
+    return sorted(events, key=lambda event: event.at, reverse=True)[:limit]
+
+
+def _follow_up_events(follow_ups) -> list[TimelineEvent]:
+    events = []
+    for follow_up in follow_ups:
+        events.append(TimelineEvent(follow_up.created_at, "follow_up", follow_up))
+        if follow_up.done_at:
+            events.append(TimelineEvent(follow_up.done_at, "follow_up_done", follow_up))
+    return events
+
+
+def _history_events(client: Client) -> list[TimelineEvent]:
+    """Ownership and status changes; the rows are few, and the page shows them in full."""
+    history = client_history(client)
+    events = [TimelineEvent(o.started_at, "ownership", o) for o in history.ownerships]
+    events += [
+        TimelineEvent(as_instant(s.effective_on), "status", s, dated=True) for s in history.statuses
+    ]
+    return events
+
+
+@dataclass(frozen=True)
+class ClientHistory:
+    ownerships: list[ClientOwnership]
+    statuses: list[ClientStatusChange]
+
+
+def client_history(client: Client) -> ClientHistory:
+    """Dated ownership spans and lifecycle changes, oldest first. Cached on the instance so the
+    timeline and the history card share two queries."""
+    cached = getattr(client, "_history_cache", None)
+    if cached is None:
+        ownerships = list(
+            ClientOwnership.objects.filter(client=client)
+            .select_related("owner", "changed_by")
+            .order_by("started_at", "pk")
+        )
+        statuses = list(
+            ClientStatusChange.objects.filter(client=client)
+            .select_related("recorded_by")
+            .order_by("effective_on", "pk")
+        )
+        cached = ClientHistory(ownerships, statuses)
+        client._history_cache = cached
+    return cached
+
+
+def open_follow_ups(client: Client) -> QuerySet[FollowUp]:
+    return client.follow_ups.filter(done_at__isnull=True).select_related("owner").order_by("due_on")
+
+
+def client_contacts(client: Client) -> QuerySet[Contact]:
+    return client.contacts.order_by("name")
+
+
+# --- Today ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TodayFollowUps:
+    overdue: list[FollowUp]
+    due_today: list[FollowUp]
+    this_week: list[FollowUp]
+
+
+def follow_ups_due(user: User, today: date | None = None) -> TodayFollowUps:
+    """``user``'s open follow-ups that are overdue, due today or due in the next seven days."""
+    today = today or timezone.localdate()
+    rows = list(
+        FollowUp.objects.filter(
+            owner=user, done_at__isnull=True, due_on__lte=today + timedelta(days=7)
+        )
+        .select_related("client")
+        .order_by("due_on", "pk")
+    )
+    return TodayFollowUps(
+        overdue=[f for f in rows if f.due_on < today],
+        due_today=[f for f in rows if f.due_on == today],
+        this_week=[f for f in rows if f.due_on > today],
+    )
+
+
+def dormant_clients(user: User, limit: int = 20) -> list[Client]:
+    """The clients in ``user``'s own book going cold, stalest first."""
+    clients = with_book_columns(Client.objects.filter(owner=user))
+    return list(
+        dormant(clients).order_by(F("last_touch").asc(nulls_first=True), Lower("name"))[:limit]
+    )
+
+
+# --- Pipeline ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PipelineColumn:
+    stage: DealStage
+    deals: list[Deal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((deal.value for deal in self.deals), settings.ZERO_MONEY)
+
+
+CLOSED_DEALS_SHOWN_DAYS = 30
+
+
+def pipeline(user: User, now: datetime | None = None) -> list[PipelineColumn]:
+    """One column per stage with the deals ``user`` may read: every open deal, and deals won or
+    lost in the last ``CLOSED_DEALS_SHOWN_DAYS`` days (older ones only clutter the board)."""
+    now = now or timezone.now()
+    stages = list(DealStage.objects.order_by("position"))
+    deals = (
+        Deal.objects.filter(client__in=clients_visible_to(user))
+        .filter(
+            Q(closed_at__isnull=True)
+            | Q(closed_at__gte=now - timedelta(days=CLOSED_DEALS_SHOWN_DAYS))
+        )
+        .select_related("client", "owner", "stage")
+        .order_by("-value", "pk")
+    )
+    columns = {stage.pk: PipelineColumn(stage, []) for stage in stages}
+    for deal in deals:
+        columns[deal.stage_id].deals.append(deal)
+    return list(columns.values())
+
+
+# --- Support ----------------------------------------------------------------------------------
+
+
+def support_queue(user: User) -> list[SupportIssue]:
+    """Unresolved issues ``user`` may read, the nearest SLA deadline first."""
+    issues = (
+        SupportIssue.objects.filter(client__in=clients_visible_to(user), resolved_at__isnull=True)
+        .select_related("client", "owner", "contact")
+        .order_by("opened_at", "pk")
+    )
+    return sorted(issues, key=lambda issue: issue.sla_deadline)
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """How an open issue stands against its SLA, for people: a state and a sentence."""
+
+    state: str  # "ok", "due_soon" or "breached"
+    text: str
+
+
+def sla_clock(issue: SupportIssue, now: datetime | None = None) -> SlaClock:
+    now = now or timezone.now()
+    left = issue.sla_deadline - now
+    if left <= timedelta(0):
+        return SlaClock("breached", f"Breached {_duration(-left)} ago")
+    # The last quarter of the SLA window is when someone should drop everything.
+    if left <= timedelta(hours=issue.sla_hours) / 4:
+        return SlaClock("due_soon", f"{_duration(left)} left")
+    return SlaClock("ok", f"{_duration(left)} left")
+
+
+def _duration(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 48:
+        return f"{hours // 24} d"
+    if hours >= 1:
+        return f"{hours} h"
+    return f"{max(int(delta.total_seconds() // 60), 1)} min"

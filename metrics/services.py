@@ -1,0 +1,234 @@
+"""Writes KPI snapshots and targets.
+
+A snapshot run computes every KPI for every subject of one period and upserts the rows on their
+unique key in one transaction: running it twice, or again after a run was killed half-way, leaves
+the same rows and never duplicates. A period with frozen rows is history: a run recomputes it
+only to report where the recomputation differs, unless told to overwrite it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Team, User
+from metrics.engine import Computed, compute
+from metrics.models import Snapshot, Target
+from metrics.periods import Period, Window
+from metrics.sql import SNAPSHOT_COLUMNS, upsert_json
+from metrics.subjects import Subjects
+from metrics.targets import TargetBook, status_of
+
+UNIQUE_FIELDS = ["subject_type", "subject_id", "kpi", "grain", "period_start", "breakdown"]
+VALUE_FIELDS = [
+    "value",
+    "numerator",
+    "denominator",
+    "sample",
+    "parts",
+    "margin_of_error",
+    "low_sample",
+    "target",
+    "tolerance",
+    "status",
+    "formula_version",
+]
+# What a backfill compares between a frozen row and its recomputation.
+COMPARED_FIELDS = ["value", "numerator", "denominator", "sample", "target", "status"]
+
+
+@dataclass(frozen=True)
+class Difference:
+    subject: str
+    kpi: str
+    breakdown: str
+    field: str
+    stored: object
+    recomputed: object
+
+    def __str__(self) -> str:
+        where = f"{self.kpi}[{self.breakdown}]" if self.breakdown else self.kpi
+        return f"{self.subject} {where} {self.field}: stored {self.stored}, now {self.recomputed}"
+
+
+@dataclass
+class SnapshotRun:
+    period: Period
+    written: int = 0
+    frozen: bool = False
+    kept_frozen: bool = False
+    differences: list[Difference] = field(default_factory=list)
+
+
+def snapshot_rows(period: Period, *, now: datetime | None = None) -> list[Snapshot]:
+    """Every KPI of ``period`` for every subject as unsaved rows, with the target in force on
+    the period's last day (today for the open period) and the status it gives."""
+    computed, subjects = compute(period, now=now)
+    window = Window.of(period, now)
+    targets = TargetBook(window.last_day)
+    stamp = timezone.now()
+    return [_row(period, item, subjects, targets, stamp) for item in computed]
+
+
+def _row(
+    period: Period, item: Computed, subjects: Subjects, targets: TargetBook, stamp: datetime
+) -> Snapshot:
+    subject, kpi, result = item.subject, item.kpi, item.result
+    team_id = {"brm": subjects.team_of(subject.id), "team": subject.id}.get(subject.type)
+    target, tolerance = targets.in_force(kpi, team_id)
+    return Snapshot(
+        subject_type=subject.type,
+        subject_id=subject.id,
+        kpi=kpi.key,
+        grain=period.grain,
+        period_start=period.start,
+        breakdown=item.breakdown,
+        value=result.value,
+        numerator=result.numerator,
+        denominator=result.denominator,
+        sample=result.sample,
+        parts=result.parts,
+        margin_of_error=result.margin_of_error,
+        low_sample=item.low_sample,
+        target=target,
+        tolerance=tolerance,
+        status=status_of(kpi, result.value, target, tolerance),
+        computed_at=stamp,
+        formula_version=kpi.formula_version,
+    )
+
+
+def _as_json(row: Snapshot, *, frozen: bool) -> dict:
+    values = {name: getattr(row, name) for name in SNAPSHOT_COLUMNS}
+    values["period_start"] = row.period_start.isoformat()
+    values["frozen"] = frozen
+    return values
+
+
+def _key(row: Snapshot) -> tuple:
+    return (row.subject_type, row.subject_id, row.kpi, row.breakdown)
+
+
+def _same(stored, recomputed) -> bool:
+    if isinstance(stored, float) and isinstance(recomputed, float):
+        return math.isclose(stored, recomputed, rel_tol=1e-9, abs_tol=1e-6)
+    return stored == recomputed
+
+
+def differences(stored: list[Snapshot], recomputed: list[Snapshot]) -> list[Difference]:
+    """Where ``recomputed`` rows differ from ``stored`` ones, including rows only one has."""
+    before = {_key(row): row for row in stored}
+    after = {_key(row): row for row in recomputed}
+    found = []
+    for key in sorted(before.keys() | after.keys()):
+        subject, kpi, breakdown = f"{key[0]}:{key[1]}", key[2], key[3]
+        old, new = before.get(key), after.get(key)
+        if old is None or new is None:
+            found.append(
+                Difference(
+                    subject,
+                    kpi,
+                    breakdown,
+                    "row",
+                    "present" if old else "missing",
+                    "present" if new else "missing",
+                )
+            )
+            continue
+        for name in COMPARED_FIELDS:
+            if not _same(getattr(old, name), getattr(new, name)):
+                found.append(
+                    Difference(
+                        subject, kpi, breakdown, name, getattr(old, name), getattr(new, name)
+                    )
+                )
+    return found
+
+
+@transaction.atomic
+def snapshot_take(
+    *,
+    period: Period,
+    now: datetime | None = None,
+    freeze: bool = False,
+    overwrite_frozen: bool = False,
+) -> SnapshotRun:
+    """Compute and upsert every KPI of ``period``; ``freeze`` marks the rows as history.
+
+    If the period is already frozen, nothing is written unless ``overwrite_frozen``: the run
+    returns the differences between the stored rows and a recomputation instead.
+    """
+    rows = snapshot_rows(period, now=now)
+    stored = Snapshot.objects.filter(grain=period.grain, period_start=period.start)
+    run = SnapshotRun(period, frozen=freeze)
+    frozen_rows = list(stored.filter(frozen=True))
+    if frozen_rows and not overwrite_frozen:
+        run.kept_frozen = True
+        run.frozen = True
+        run.differences = differences(frozen_rows, rows)
+        return run
+    upsert_json(
+        Snapshot._meta.db_table,
+        [_as_json(row, frozen=freeze) for row in rows],
+        unique=UNIQUE_FIELDS,
+        update=[*VALUE_FIELDS, "computed_at", "frozen"],
+    )
+    # Rows this run did not write (a topic or a subject that no longer has records) are stale.
+    stamp = rows[0].computed_at if rows else timezone.now()
+    stored.filter(computed_at__lt=stamp).delete()
+    run.written = len(rows)
+    return run
+
+
+def snapshot_backfill(
+    *, first: Period, last: Period, overwrite_frozen: bool = False, now: datetime | None = None
+) -> list[SnapshotRun]:
+    """Recompute every period from ``first`` to ``last``; closed periods are frozen as they
+    are written. Each period is its own transaction, so a killed backfill resumes cleanly."""
+    if last < first:
+        raise ValidationError("The backfill must end on or after the period it starts from.")
+    runs = []
+    period = first
+    while period <= last:
+        closed = period.is_closed(now)
+        runs.append(
+            snapshot_take(period=period, now=now, freeze=closed, overwrite_frozen=overwrite_frozen)
+        )
+        period = period.shift(1)
+    return runs
+
+
+def period_is_frozen(period: Period) -> bool:
+    return Snapshot.objects.filter(
+        grain=period.grain, period_start=period.start, frozen=True
+    ).exists()
+
+
+@transaction.atomic
+def target_set(
+    *,
+    kpi: str,
+    value: float,
+    effective_from: date,
+    team: Team | None = None,
+    tolerance: float | None = None,
+    by: User | None = None,
+) -> Target:
+    """A new target from ``effective_from`` (for ``team``, or for everyone). Earlier targets
+    stay as history, and snapshots already taken keep the target they were taken with."""
+    target = Target(
+        kpi=kpi,
+        value=value,
+        effective_from=effective_from,
+        team=team,
+        tolerance=tolerance,
+        created_by=by,
+    )
+    target.full_clean()
+    target.save()
+    return target

@@ -1,0 +1,81 @@
+"""Who a KPI is computed for: each BRM, each team, the whole organisation.
+
+A team is its members (capacity *member*) on the period's last day (for the open period, the
+membership in force on that day as recorded now). Their records are pooled and the team's KPI
+is recomputed from them: a BRM who moved team mid-period counts wholly for the team they ended
+the period in. The organisation is every record, including those of people in no team.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from accounts.models import Role, Team, TeamMembership, User
+
+
+@dataclass(frozen=True, order=True)
+class SubjectKey:
+    type: str
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}"
+
+
+ORGANISATION = SubjectKey("org", 0)
+
+
+class Subjects:
+    def __init__(self, *, brm_ids, team_ids, memberships: list[tuple[int, int]]):
+        self.keys: set[SubjectKey] = {SubjectKey("brm", pk) for pk in brm_ids}
+        self.keys |= {SubjectKey("team", pk) for pk in team_ids}
+        self.keys.add(ORGANISATION)
+        self.teams_of: dict[int, list[int]] = defaultdict(list)
+        for owner_id, team_id in sorted(memberships):
+            self.teams_of[owner_id].append(team_id)
+            self.keys.add(SubjectKey("team", team_id))
+
+    @classmethod
+    def on(cls, day: date) -> Subjects:
+        """Active BRMs, every team, and team membership in force on ``day``."""
+        memberships = list(
+            TeamMembership.objects.on(day)
+            .filter(capacity=TeamMembership.Capacity.MEMBER)
+            .values_list("user_id", "team_id")
+        )
+        return cls(
+            brm_ids=User.objects.filter(role=Role.BRM, is_active=True).values_list("pk", flat=True),
+            team_ids=Team.objects.values_list("pk", flat=True),
+            memberships=memberships,
+        )
+
+    def membership_pairs(self) -> list[tuple[int, int]]:
+        return [(owner, team) for owner, teams in self.teams_of.items() for team in teams]
+
+    def team_of(self, owner_id: int) -> int | None:
+        teams = self.teams_of.get(owner_id)
+        return teams[0] if teams else None
+
+    def member_ids(self, key: SubjectKey) -> list[int] | None:
+        """The owners whose records make up ``key``; ``None`` for the organisation (all)."""
+        if key.type == "brm":
+            return [key.id]
+        if key.type == "team":
+            return sorted(owner for owner, teams in self.teams_of.items() if key.id in teams)
+        return None
+
+    def keys_for_owner(self, owner_id: int) -> list[SubjectKey]:
+        """Every subject a record credited to ``owner_id`` counts for. Anyone credited with a
+        record is a subject, even if no longer an active BRM."""
+        brm = SubjectKey("brm", owner_id)
+        self.keys.add(brm)
+        teams = [SubjectKey("team", team) for team in self.teams_of.get(owner_id, ())]
+        return [brm, *teams, ORGANISATION]
+
+    def see(self, key: SubjectKey) -> None:
+        self.keys.add(key)
+
+    def __iter__(self):
+        return iter(sorted(self.keys))

@@ -1,0 +1,49 @@
+"""Targets in force and the status they give a value."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from metrics.models import Status, Target
+from metrics.registry import HIGHER, KPI
+
+
+class TargetBook:
+    """Every target in force on ``day`` (one query): the latest row per KPI and team, a team's
+    row overriding the global one, the registry's default when no row exists."""
+
+    def __init__(self, day: date):
+        self.day = day
+        self.rows: dict[tuple[str, int | None], Target] = {}
+        for target in Target.objects.filter(effective_from__lte=day).order_by(
+            "effective_from", "id"
+        ):
+            self.rows[(target.kpi, target.team_id)] = target
+
+    def in_force(self, kpi: KPI, team_id: int | None) -> tuple[float | None, float | None]:
+        """(target, tolerance) for a subject of ``team_id`` (``None``: global)."""
+        row = self.rows.get((kpi.key, team_id)) if team_id is not None else None
+        row = row or self.rows.get((kpi.key, None))
+        if row is not None:
+            tolerance = row.tolerance
+            if tolerance is None:
+                tolerance = kpi.default_tolerance(row.value)
+            return row.value, tolerance
+        if kpi.default_target is None:
+            return None, None
+        return kpi.default_target, kpi.default_tolerance(kpi.default_target)
+
+
+def status_of(kpi: KPI, value: float | None, target: float | None, tolerance: float | None) -> str:
+    """Green when the target is met, amber within ``tolerance`` of it, red beyond."""
+    if value is None:
+        return Status.NO_DATA
+    if target is None:
+        return Status.NO_TARGET
+    # Rounded so that binary floating point never turns "exactly at the edge" into a miss.
+    gap = round(target - value if kpi.direction == HIGHER else value - target, 6)
+    if gap <= 0:
+        return Status.GREEN
+    if gap <= (tolerance or 0):
+        return Status.AMBER
+    return Status.RED

@@ -1,0 +1,377 @@
+"""Reads for surveys: who may be surveyed now, what is due, and the results people see."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from accounts.models import User
+from crm.access import clients_visible_to
+from crm.models import Client, Contact, LifecycleStatus
+from surveys.models import (
+    SCALES,
+    Invitation,
+    OutboundEmail,
+    Response,
+    SurveyExclusion,
+    SurveyKind,
+    hash_token,
+)
+
+# --- Who may be surveyed --------------------------------------------------------------------------
+
+
+def contacts_with_survey_status(*, now: datetime | None = None) -> QuerySet[Contact]:
+    """Contacts annotated with ``survey_block``: why they may not be surveyed now, or "" if they
+    may. This is the one statement of the rules, whatever the trigger: no e-mail address, opted
+    out, a churned client, excluded by a BRM, or already surveyed within the throttle window.
+    An invitation whose e-mail was given up on never reached the person, so it does not count.
+    """
+    now = now or timezone.now()
+    window = settings.SURVEY_THROTTLE_DAYS
+    recent = Invitation.objects.filter(
+        contact=OuterRef("pk"), created_at__gt=now - timedelta(days=window)
+    ).exclude(status=Invitation.Status.FAILED)
+    excluded = SurveyExclusion.objects.filter(contact=OuterRef("pk"), lifted_at__isnull=True)
+    return Contact.objects.select_related("client").annotate(
+        survey_block=Case(
+            When(email="", then=Value("has no e-mail address")),
+            When(opted_out_of_surveys=True, then=Value("opted out of surveys")),
+            When(
+                ~Q(client__status=LifecycleStatus.ACTIVE),
+                then=Value("belongs to a churned client"),
+            ),
+            When(Exists(excluded), then=Value("is excluded from surveys")),
+            When(Exists(recent), then=Value(f"was sent a survey in the last {window} days")),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
+
+
+def contacts_eligible_for_survey(*, now: datetime | None = None) -> QuerySet[Contact]:
+    return contacts_with_survey_status(now=now).filter(survey_block="")
+
+
+def contacts_due_for_relationship_nps(*, now: datetime | None = None) -> list[int]:
+    """Ids of contacts who may be surveyed and had no relationship NPS within the cycle."""
+    now = now or timezone.now()
+    last_cycle = Invitation.objects.filter(
+        contact=OuterRef("pk"),
+        kind=SurveyKind.NPS,
+        trigger=Invitation.Trigger.RELATIONSHIP_CYCLE,
+        created_at__gt=now - timedelta(days=settings.SURVEY_NPS_CYCLE_DAYS),
+    ).exclude(status=Invitation.Status.FAILED)
+    return list(
+        contacts_eligible_for_survey(now=now)
+        .exclude(Exists(last_cycle))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- Background work that is due ------------------------------------------------------------------
+
+
+def invitations_due_for_reminder(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Invitation.objects.filter(
+            status=Invitation.Status.DELIVERED,
+            answered_at__isnull=True,
+            reminder_sent_at__isnull=True,
+            created_at__lte=now - timedelta(days=settings.SURVEY_REMINDER_AFTER_DAYS),
+            expires_at__gt=now,
+            contact__opted_out_of_surveys=False,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def outbound_emails_due(*, now: datetime | None = None) -> list[int]:
+    """Ids of e-mails to (re)try: queued or failed ones whose time has come, and ones whose
+    sender's lease ran out (its worker died mid-send)."""
+    now = now or timezone.now()
+    return list(
+        OutboundEmail.objects.filter(
+            status__in=[
+                OutboundEmail.Status.QUEUED,
+                OutboundEmail.Status.FAILED,
+                OutboundEmail.Status.SENDING,
+            ],
+            next_attempt_at__lte=now,
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a link's token belongs to (first e-mail or reminder), or None."""
+    digest = hash_token(token)
+    return (
+        Invitation.objects.select_related("client", "contact", "owner")
+        .filter(Q(token_hash=digest) | Q(reminder_token_hash=digest))
+        .first()
+    )
+
+
+# --- Results --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreBar:
+    score: int
+    count: int
+    percent: float  # share of the answers, for the bar's width
+
+
+@dataclass(frozen=True)
+class KindResult:
+    """One survey kind's answers: the distribution over its scale and its headline value.
+    ``value`` is None when there are no answers: no data is not zero."""
+
+    kind: str
+    label: str
+    n: int
+    bars: list[ScoreBar]
+    value: float | None
+    low_sample: bool
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    margin_of_error: float | None = None
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    """Answered over delivered invitations, with clicked-but-unconfirmed scores beside it."""
+
+    delivered: int
+    answered: int
+    provisional: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.answered / self.delivered if self.delivered else None
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    nps: KindResult
+    csat: KindResult
+    ces: KindResult
+    response_rate: ResponseRate
+
+    @property
+    def kinds(self) -> list[KindResult]:
+        return [self.nps, self.csat, self.ces]
+
+
+def _kind_result(kind: str, counts: dict[int, int]) -> KindResult:
+    low, high = SCALES[kind]
+    n = sum(counts.values())
+    bars = [
+        ScoreBar(score, counts.get(score, 0), 100 * counts.get(score, 0) / n if n else 0.0)
+        for score in range(low, high + 1)
+    ]
+    low_sample = 0 < n < settings.SURVEY_MIN_SAMPLE
+    label = SurveyKind(kind).label
+    if not n:
+        return KindResult(kind, label, 0, bars, None, False)
+    if kind == SurveyKind.NPS:
+        promoters = counts.get(9, 0) + counts.get(10, 0)
+        detractors = sum(counts.get(score, 0) for score in range(0, 7))
+        p, d = promoters / n, detractors / n
+        margin = 1.96 * 100 * math.sqrt(max(p + d - (p - d) ** 2, 0) / n)
+        return KindResult(
+            kind,
+            label,
+            n,
+            bars,
+            100 * (promoters - detractors) / n,
+            low_sample,
+            promoters=promoters,
+            passives=n - promoters - detractors,
+            detractors=detractors,
+            margin_of_error=margin,
+        )
+    if kind == SurveyKind.CSAT:
+        happy = counts.get(4, 0) + counts.get(5, 0)
+        return KindResult(kind, label, n, bars, 100 * happy / n, low_sample)
+    total = sum(score * count for score, count in counts.items())
+    return KindResult(kind, label, n, bars, total / n, low_sample)
+
+
+def survey_results(
+    *, responses: QuerySet[Response], invitations: QuerySet[Invitation]
+) -> SurveyResults:
+    """NPS, CSAT, CES and the response rate over the given rows, in two queries."""
+    counts: dict[str, dict[int, int]] = {kind: {} for kind in SCALES}
+    for row in responses.order_by().values("kind", "score").annotate(n=Count("id")):
+        counts[row["kind"]][row["score"]] = row["n"]
+    rate = invitations.order_by().aggregate(
+        delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+        answered=Count("id", filter=Q(answered_at__isnull=False)),
+        provisional=Count(
+            "id", filter=Q(provisional_score__isnull=False, answered_at__isnull=True)
+        ),
+    )
+    return SurveyResults(
+        nps=_kind_result(SurveyKind.NPS, counts[SurveyKind.NPS]),
+        csat=_kind_result(SurveyKind.CSAT, counts[SurveyKind.CSAT]),
+        ces=_kind_result(SurveyKind.CES, counts[SurveyKind.CES]),
+        response_rate=ResponseRate(**rate),
+    )
+
+
+def responses_visible_to(user: User) -> QuerySet[Response]:
+    return Response.objects.filter(client__in=clients_visible_to(user))
+
+
+def invitations_visible_to(user: User) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(client__in=clients_visible_to(user))
+
+
+def results_by_owner(*, responses: QuerySet[Response]) -> QuerySet:
+    """One row per BRM credited with answers: NPS parts, CSAT parts and mean CES, in one
+    grouped query (a team's figures are recomputed from answers, never averaged)."""
+    nps, csat, ces = SurveyKind.NPS, SurveyKind.CSAT, SurveyKind.CES
+    return (
+        responses.order_by()
+        .values("owner", "owner__full_name")
+        .annotate(
+            nps_n=Count("id", filter=Q(kind=nps)),
+            promoters=Count("id", filter=Q(kind=nps, score__gte=9)),
+            detractors=Count("id", filter=Q(kind=nps, score__lte=6)),
+            csat_n=Count("id", filter=Q(kind=csat)),
+            csat_happy=Count("id", filter=Q(kind=csat, score__gte=4)),
+            ces_n=Count("id", filter=Q(kind=ces)),
+            ces_mean=Avg("score", filter=Q(kind=ces)),
+        )
+        .order_by("owner__full_name")
+    )
+
+
+def comments(*, responses: QuerySet[Response], limit: int = 50) -> QuerySet[Response]:
+    return (
+        responses.exclude(comment="")
+        .select_related("client", "contact", "owner")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+# --- Exclusions -----------------------------------------------------------------------------------
+
+
+def exclusions_per_brm(
+    *,
+    exclusions: QuerySet[SurveyExclusion] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    brm_ids: Iterable[int] | None = None,
+) -> dict[int, int]:
+    """How many contacts each BRM excluded from surveys in ``[start, end)``, keyed by user id:
+    a scorecard shows it beside the survey KPIs, since hand-picking would flatter them.
+    ``exclusions`` narrows the rows counted (to a user's clients, say)."""
+    rows = (SurveyExclusion.objects.all() if exclusions is None else exclusions).order_by()
+    if start is not None:
+        rows = rows.filter(created_at__gte=start)
+    if end is not None:
+        rows = rows.filter(created_at__lt=end)
+    if brm_ids is not None:
+        rows = rows.filter(excluded_by_id__in=list(brm_ids))
+    return dict(rows.values("excluded_by").annotate(n=Count("id")).values_list("excluded_by", "n"))
+
+
+def exclusions_visible_to(user: User) -> QuerySet[SurveyExclusion]:
+    return SurveyExclusion.objects.filter(
+        contact__client__in=clients_visible_to(user)
+    ).select_related("contact__client", "excluded_by", "lifted_by")
+
+
+# --- Closing the loop -----------------------------------------------------------------------------
+
+
+def open_detractor_responses(
+    *, owner: User | None = None, client: Client | None = None
+) -> QuerySet[Response]:
+    """Unhappy answers whose follow-up is still open: the loop is not closed yet."""
+    rows = Response.objects.filter(follow_up__isnull=False, follow_up__done_at__isnull=True)
+    if owner is not None:
+        rows = rows.filter(follow_up__owner=owner)
+    if client is not None:
+        rows = rows.filter(client=client)
+    return rows.select_related("client", "contact", "follow_up").order_by("follow_up__due_on")
+
+
+# --- The client page's panel ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientPanel:
+    client: Client
+    results: SurveyResults
+    contacts: list[Contact]
+    invitations: list[Invitation]
+    problem_emails: list[OutboundEmail]
+    recent_responses: list[Response]
+    open_detractors: list[Response]
+
+
+def client_survey_panel(*, client: Client, invitation_limit: int = 10) -> ClientPanel:
+    open_exclusions = SurveyExclusion.objects.filter(lifted_at__isnull=True).select_related(
+        "excluded_by"
+    )
+    contacts = list(
+        contacts_with_survey_status()
+        .filter(client=client)
+        .prefetch_related(Prefetch("exclusions", open_exclusions, to_attr="open_exclusions"))
+        .order_by("name")
+    )
+    invitations = list(
+        client.invitations.select_related("contact", "response")
+        .prefetch_related(Prefetch("emails", OutboundEmail.objects.order_by("created_at")))
+        .order_by("-created_at")[:invitation_limit]
+    )
+    problem_emails = list(
+        OutboundEmail.objects.filter(
+            invitation__client=client,
+            status__in=[
+                OutboundEmail.Status.FAILED,
+                OutboundEmail.Status.DEAD,
+                OutboundEmail.Status.BOUNCED,
+            ],
+        )
+        .select_related("invitation__contact")
+        .order_by("-created_at")
+    )
+    responses = Response.objects.filter(client=client)
+    return ClientPanel(
+        client=client,
+        results=survey_results(responses=responses, invitations=client.invitations.all()),
+        contacts=contacts,
+        invitations=invitations,
+        problem_emails=problem_emails,
+        recent_responses=list(responses.select_related("contact").order_by("-answered_at")[:5]),
+        open_detractors=list(open_detractor_responses(client=client)),
+    )

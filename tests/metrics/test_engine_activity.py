@@ -1,0 +1,252 @@
+"""Revenue, pipeline, support, delivery, goals, feedback, follow-up and messaging KPIs."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from crm.models import Deal, DealStage, FeedbackItem, Interaction, Priority
+from crm.services import (
+    client_churn,
+    contact_create,
+    deal_create,
+    deal_move,
+    feedback_item_close,
+    feedback_item_record,
+    follow_up_complete,
+    follow_up_create,
+    interaction_log,
+    project_complete,
+    project_create,
+    revenue_line_record,
+    shared_goal_assess,
+    shared_goal_create,
+    support_issue_open,
+    support_issue_resolve,
+    support_issue_respond,
+)
+from tests.metrics.factories import local
+
+pytestmark = pytest.mark.django_db
+
+
+def test_revenue_arpc_growth_roi_and_lifetime_value(alice, book_client, march_values):
+    kept = book_client(alice)
+    churned = book_client(alice)
+    newer = book_client(alice, relationship_started_on=date(2026, 2, 15))
+    line = revenue_line_record
+    line(
+        client=kept,
+        product_name="A",
+        recognised_on=date(2026, 2, 10),
+        amount=1000,
+        cost_to_serve=400,
+    )
+    line(
+        client=kept,
+        product_name="A",
+        recognised_on=date(2026, 3, 1),
+        amount=1000,
+        cost_to_serve=400,
+    )
+    line(
+        client=kept,
+        product_name="B",
+        recognised_on=date(2026, 3, 31),
+        amount=500,
+        cost_to_serve=100,
+    )
+    line(
+        client=churned,
+        product_name="A",
+        recognised_on=date(2025, 6, 1),
+        amount=300,
+        cost_to_serve=200,
+    )
+    line(
+        client=newer,
+        product_name="A",
+        recognised_on=date(2026, 3, 15),
+        amount=600,
+        cost_to_serve=300,
+    )
+    client_churn(client=churned, on=date(2026, 3, 10), reason="Budget")
+    values = march_values()
+    # Revenue in March: 1000 + 500 + 600 = 2100; cost 400 + 100 + 300 = 800.
+    assert values[alice, "revenue"] == 2100
+    # ROI = 100 × (2100 − 800) / 800 = 162.5
+    assert values[alice, "relationship_roi"] == 162.5
+    # Active at some time in March: kept, churned (until the 10th), newer → 2100 / 3.
+    assert values[alice, "arpc"] == 700
+    # Existing clients X = active on 1 February: kept and churned (newer came on the 15th).
+    # From X: February 1000, March 1500 → +50 %.
+    growth = values.result(alice, "revenue_growth_existing")
+    assert (growth.value, growth.parts) == (50.0, {"current": 1500.0, "previous": 1000.0})
+    # CLV over April 2025 to March 2026: gross profit 3400 − 1400 = 2000 over 3 clients;
+    # cohort on 1 April 2025 is kept and churned, 1 churned → annual churn 0.5 → 2 years.
+    clv = values.result(alice, "clv")
+    assert clv.parts["lifetime_years"] == 2.0
+    assert clv.value == pytest.approx(2000 / 3 * 2, abs=1e-3)
+    # Historic CLV: lifetime revenue of clients that churned in the year = churned's 300.
+    assert values[alice, "clv_historic"] == 300
+
+
+def test_lifetime_value_caps_the_lifetime_when_nobody_churned(alice, book_client, march_values):
+    client = book_client(alice)
+    revenue_line_record(client=client, product_name="A", recognised_on=date(2026, 3, 1), amount=100)
+    clv = march_values().result(alice, "clv")
+    assert clv.parts["lifetime_years"] == 10
+    assert clv.value == 1000  # 100 gross profit (no cost) per client × 10 years
+
+
+@pytest.fixture
+def stages(db):
+    """The default pipeline (migration crm 0002): Qualified, Proposal, Negotiation, Won, Lost."""
+    return {stage.name: stage for stage in DealStage.objects.all()}
+
+
+def test_pipeline_rates_cycle_and_stage_breakdowns(alice, book_client, stages, march_values):
+    client = book_client(alice)
+
+    def deal(kind, value, created, moves):
+        made = deal_create(
+            client=client, title="Deal", value=Decimal(value), kind=kind, created_at=created
+        )
+        for stage, at in moves:
+            deal_move(deal=made, to_stage=stages[stage], at=at)
+
+    deal(
+        Deal.Kind.NEW,
+        1000,
+        local(2026, 2, 1, 0),
+        [("Proposal", local(2026, 2, 10, 0)), ("Won", local(2026, 3, 5, 0))],
+    )
+    deal(Deal.Kind.UPSELL, 3000, local(2026, 3, 1, 0), [("Won", local(2026, 3, 11, 0))])
+    deal(Deal.Kind.UPSELL, 700, local(2026, 3, 2, 0), [("Lost", local(2026, 3, 20, 0))])
+    # Won at 23:00 BST on the last day: 89 days 23 hours of wall-clock, 89 d 22 h elapsed.
+    deal(Deal.Kind.CROSS_SELL, 2000, local(2026, 1, 1, 0), [("Won", local(2026, 3, 31, 23))])
+    values = march_values()
+    assert values[alice, "close_rate"] == 75.0  # 3 won of 4 closed
+    assert values[alice, "upsell_rate"] == pytest.approx(66.6667)  # 2 of 3 upsell/cross-sell
+    assert values[alice, "avg_deal_value"] == 2000  # (1000 + 3000 + 2000) / 3
+    # Median days to win of 32, 10 and 89.9167 is 32.
+    assert values[alice, "sales_cycle_days"] == 32
+    # Stage exits in March: Qualified → Won, Qualified → Lost, Qualified → Won; Proposal → Won.
+    assert values.breakdowns(alice, "stage_conversion") == {
+        "Qualified": pytest.approx(66.6667),
+        "Proposal": 100.0,
+    }
+    # Days in Qualified: 10, 18 and 89 + 22/24 → mean 39.3056; in Proposal: 10 Feb to 5 Mar = 23.
+    assert values.breakdowns(alice, "stage_days") == {
+        "Qualified": pytest.approx((10 + 18 + 89 + 22 / 24) / 3, abs=1e-4),
+        "Proposal": 23.0,
+    }
+    assert ("brm", alice.pk, "stage_conversion", "") not in values.rows
+
+
+def test_support_medians_and_sla_and_a_team_median_from_all_issues(
+    alice, bob, team, book_client, march_values
+):
+    def issue(client, priority, opened, responded, resolved=None):
+        made = support_issue_open(client=client, title="Issue", priority=priority, opened_at=opened)
+        support_issue_respond(issue=made, at=responded)
+        if resolved:
+            support_issue_resolve(issue=made, at=resolved)
+
+    mine, bobs = book_client(alice), book_client(bob)
+    # Normal SLA 72 h, urgent 4 h.
+    issue(mine, Priority.NORMAL, local(2026, 3, 2, 9), local(2026, 3, 2, 11), local(2026, 3, 3, 9))
+    issue(mine, Priority.URGENT, local(2026, 3, 4, 9), local(2026, 3, 4, 15), local(2026, 3, 4, 15))
+    issue(mine, Priority.NORMAL, local(2026, 2, 27, 9), local(2026, 3, 1, 9), local(2026, 3, 6, 9))
+    issue(bobs, Priority.LOW, local(2026, 3, 9, 8), local(2026, 3, 9, 18))
+    values = march_values()
+    assert values[alice, "first_response_hours"] == 6  # median of 2, 6, 48
+    assert values[alice, "resolution_hours"] == 24  # median of 24, 6, 168
+    assert values[alice, "sla_compliance"] == pytest.approx(33.3333)  # only the first
+    # Team first responses 2, 6, 48, 10: median (6 + 10) / 2 = 8, from the pooled issues.
+    assert values[team, "first_response_hours"] == 8
+    assert values.result(team, "first_response_hours").sample == 4
+    assert values[bob, "resolution_hours"] is None
+
+
+def test_projects_goals_feedback_and_follow_ups(alice, book_client, march_values):
+    client = book_client(alice)
+    on_time = project_create(client=client, name="P1", due_on=date(2026, 3, 10))
+    project_complete(project=on_time, at=local(2026, 3, 10, 23, 30))
+    late = project_create(client=client, name="P2", due_on=date(2026, 3, 20))
+    project_complete(project=late, at=local(2026, 3, 21, 0, 30))
+    project_create(client=client, name="P3", due_on=date(2026, 3, 25))
+    for due, met in [
+        (date(2026, 3, 15), True),
+        (date(2026, 3, 20), False),
+        (date(2026, 3, 28), None),
+    ]:
+        goal = shared_goal_create(client=client, title="Goal", due_on=due)
+        if met is not None:
+            shared_goal_assess(goal=goal, met=met, on=due)
+    for closed_on, outcome in [
+        (date(2025, 3, 1), FeedbackItem.Outcome.IMPLEMENTED),  # before the trailing year
+        (date(2025, 9, 1), FeedbackItem.Outcome.IMPLEMENTED),
+        (date(2026, 3, 2), FeedbackItem.Outcome.IMPLEMENTED),
+        (date(2026, 3, 3), FeedbackItem.Outcome.DECLINED),
+    ]:
+        item = feedback_item_record(client=client, summary="Idea", received_on=date(2025, 1, 15))
+        feedback_item_close(item=item, outcome=outcome, on=closed_on)
+    for due, done in [
+        (date(2026, 3, 10), local(2026, 3, 10, 20)),
+        (date(2026, 3, 12), local(2026, 3, 14, 9)),
+        (date(2026, 3, 30), None),
+        (date(2026, 2, 20), local(2026, 3, 2, 9)),
+    ]:
+        follow_up = follow_up_create(client=client, owner=alice, title="Call", due_on=due)
+        if done:
+            follow_up_complete(follow_up=follow_up, at=done)
+    values = march_values()
+    assert values[alice, "project_completion_rate"] == pytest.approx(33.3333)  # P1 only
+    assert values[alice, "goal_attainment"] == pytest.approx(33.3333)  # unassessed ≠ met
+    assert values[alice, "feedback_implementation_rate"] == pytest.approx(66.6667)
+    assert values[alice, "follow_ups_completed"] == 3  # done in March, whenever due
+    assert values[alice, "follow_up_on_time_rate"] == pytest.approx(33.3333)  # 1 of 3 due
+
+
+def test_reply_conversion_by_topic_and_network_reach(alice, book_client, march_values):
+    client = book_client(alice)
+    ann = contact_create(client=client, name="Ann")
+    ben = contact_create(client=client, name="Ben")
+    ann.created_at = local(2026, 1, 5)
+    ann.save()
+    ben.created_at = local(2026, 3, 5)
+    ben.save()
+
+    def send(kind, topic, contacts, replied):
+        message = interaction_log(
+            client=client,
+            logged_by=alice,
+            kind=kind,
+            topic=topic,
+            occurred_at=local(2026, 3, 2),
+            contacts=contacts,
+        )
+        if replied:
+            interaction_log(
+                client=client,
+                logged_by=alice,
+                kind=kind,
+                occurred_at=local(2026, 4, 2),
+                in_reply_to=message,
+            )
+
+    send(Interaction.Kind.EMAIL, "Renewal", [ann], replied=True)
+    send(Interaction.Kind.EMAIL, "Renewal", [ann], replied=False)
+    send(Interaction.Kind.EMAIL, "Pricing", [ben], replied=True)  # a reply after March counts
+    send(Interaction.Kind.MESSAGE, "", [], replied=False)
+    send(Interaction.Kind.CALL, "Renewal", [ben], replied=False)  # a call is not a message
+    values = march_values()
+    assert values[alice, "reply_conversion_rate"] == 50.0  # 2 of 4 messages
+    assert values.breakdowns(alice, "reply_conversion_rate") == {
+        "Renewal": 50.0,
+        "Pricing": 100.0,
+        "(no topic)": 0.0,
+    }
+    assert values[alice, "network_reach"] == 2  # Ann and Ben, each counted once
+    assert values[alice, "network_growth"] == 1  # Ben was added in March

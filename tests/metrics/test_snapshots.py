@@ -1,0 +1,252 @@
+"""Snapshots: upserts, freezing, backfill differences, targets in force, statuses, queries."""
+
+from datetime import date
+
+import pytest
+
+from crm.models import Interaction
+from crm.services import interaction_log, revenue_line_record
+from metrics import registry
+from metrics.models import Snapshot, Status
+from metrics.periods import Period
+from metrics.services import snapshot_backfill, snapshot_take, target_set
+from metrics.targets import status_of
+from surveys.models import SurveyKind
+from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
+from tests.metrics.conftest import MARCH
+from tests.metrics.factories import ResponseFactory, TargetFactory, local
+
+pytestmark = pytest.mark.django_db
+
+
+def nps_answers(client, scores, when=None):
+    for score in scores:
+        ResponseFactory(
+            client=client, kind=SurveyKind.NPS, score=score, answered_at=when or local(2026, 3, 10)
+        )
+
+
+def stored(who, kpi, period=MARCH, breakdown=""):
+    subject_type = "team" if who.__class__.__name__ == "Team" else "brm"
+    return Snapshot.objects.get(
+        subject_type=subject_type,
+        subject_id=who.pk,
+        kpi=kpi,
+        grain=period.grain,
+        period_start=period.start,
+        breakdown=breakdown,
+    )
+
+
+def test_taking_a_snapshot_twice_leaves_the_same_rows_never_duplicates(alice, book_client):
+    nps_answers(book_client(alice), [10, 10, 3])
+    snapshot_take(period=MARCH)
+    first = list(
+        Snapshot.objects.order_by("id").values_list(
+            "subject_type", "subject_id", "kpi", "breakdown", "value", "status"
+        )
+    )
+    snapshot_take(period=MARCH)
+    again = list(
+        Snapshot.objects.order_by("id").values_list(
+            "subject_type", "subject_id", "kpi", "breakdown", "value", "status"
+        )
+    )
+    assert again == first
+    row = stored(alice, "nps")
+    assert (row.value, row.numerator, row.denominator, row.sample) == (
+        pytest.approx(33.3333),
+        1,
+        3,
+        3,
+    )
+    assert row.low_sample is True
+    assert row.formula_version == registry.get("nps").formula_version
+
+
+def test_a_kpi_without_data_is_stored_as_null_with_status_no_data(alice, book_client):
+    book_client(alice)
+    snapshot_take(period=MARCH)
+    row = stored(alice, "csat")
+    assert (row.value, row.status, row.target) == (None, Status.NO_DATA, 80.0)
+
+
+def test_a_run_killed_half_way_writes_nothing_and_the_rerun_is_complete(
+    alice, book_client, monkeypatch
+):
+    nps_answers(book_client(alice), [10])
+    import metrics.services as services
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("worker lost")
+
+    original = services.upsert_json
+    monkeypatch.setattr(services, "upsert_json", lambda *a, **k: (original(*a, **k), killed()))
+    with pytest.raises(RuntimeError):
+        snapshot_take(period=MARCH)
+    assert not Snapshot.objects.exists()
+    monkeypatch.setattr(services, "upsert_json", original)
+    snapshot_take(period=MARCH)
+    assert stored(alice, "nps").value == 100
+
+
+@pytest.mark.parametrize(
+    ("kpi", "value", "status"),
+    [
+        ("nps", 50, Status.GREEN),  # target 50, tolerance 10 % of the 200-point scale = 20
+        ("nps", 31, Status.AMBER),
+        ("nps", 29, Status.RED),
+        ("csat", 72, Status.AMBER),  # target 80, tolerance 10 points
+        ("ces", 2.5, Status.GREEN),  # lower is better: target 3.0, tolerance 0.6
+        ("ces", 3.5, Status.AMBER),
+        ("ces", 3.7, Status.RED),
+        ("first_response_hours", 4.4, Status.AMBER),  # unbounded: 10 % of the 4 h target
+        ("first_response_hours", 4.5, Status.RED),
+        ("testimonials", 3, Status.NO_TARGET),
+        ("nps", None, Status.NO_DATA),
+    ],
+)
+def test_status_is_green_when_met_amber_within_tolerance_red_beyond(kpi, value, status):
+    definition = registry.get(kpi)
+    target = definition.default_target
+    tolerance = definition.default_tolerance(target) if target is not None else None
+    assert status_of(definition, value, target, tolerance) == status
+
+
+def test_a_team_target_overrides_the_global_one_for_the_team_and_its_brms(
+    alice, carol, team, book_client
+):
+    nps_answers(book_client(alice), [10, 10, 10, 0])  # 50
+    nps_answers(book_client(carol), [10, 10, 10, 0])
+    target_set(kpi="nps", value=60, effective_from=date(2026, 1, 1), team=team, tolerance=5)
+    target_set(kpi="nps", value=40, effective_from=date(2026, 1, 1))
+    snapshot_take(period=MARCH)
+    assert (stored(alice, "nps").target, stored(alice, "nps").status) == (60, Status.RED)
+    assert stored(team, "nps").target == 60
+    assert (stored(carol, "nps").target, stored(carol, "nps").status) == (40, Status.GREEN)
+
+
+def test_the_target_in_force_on_the_periods_last_day_is_the_one_stored(alice, book_client):
+    nps_answers(book_client(alice), [10])
+    TargetFactory(kpi="nps", value=70, effective_from=date(2026, 3, 31))
+    TargetFactory(kpi="nps", value=90, effective_from=date(2026, 4, 1))
+    snapshot_take(period=MARCH)
+    assert stored(alice, "nps").target == 70
+
+
+def test_changing_a_target_after_a_frozen_snapshot_never_rewrites_it(alice, book_client):
+    nps_answers(book_client(alice), [10, 10, 0])  # 33.3: amber against 50 (tolerance 20)
+    snapshot_backfill(first=MARCH, last=MARCH)
+    assert (
+        stored(alice, "nps").target,
+        stored(alice, "nps").status,
+        stored(alice, "nps").frozen,
+    ) == (50, Status.AMBER, True)
+
+    target_set(kpi="nps", value=30, effective_from=date(2026, 3, 1))
+    [run] = snapshot_backfill(first=MARCH, last=MARCH)
+    assert run.kept_frozen
+    changed = {(d.subject, d.kpi, d.field): (d.stored, d.recomputed) for d in run.differences}
+    assert changed[(f"brm:{alice.pk}", "nps", "target")] == (50, 30)
+    assert changed[(f"brm:{alice.pk}", "nps", "status")] == (Status.AMBER, Status.GREEN)
+    assert (stored(alice, "nps").target, stored(alice, "nps").status) == (50, Status.AMBER)
+
+    snapshot_backfill(first=MARCH, last=MARCH, overwrite_frozen=True)
+    assert (stored(alice, "nps").target, stored(alice, "nps").status) == (30, Status.GREEN)
+
+
+def test_late_records_in_a_frozen_period_are_reported_not_written(alice, book_client, capsys):
+    from django.core.management import call_command
+
+    client = book_client(alice)
+    nps_answers(client, [10])
+    call_command("backfill_kpis", "--from", "2026-03", "--to", "2026-03")
+    nps_answers(client, [0])  # logged after the period was frozen
+    call_command("backfill_kpis", "--from", "2026-03", "--to", "2026-03")
+    output = capsys.readouterr().out
+    assert "frozen, kept" in output
+    assert f"brm:{alice.pk} nps value: stored 100.0, now 0.0" in output
+    assert stored(alice, "nps").value == 100
+
+
+def test_the_open_period_is_computed_to_date_and_left_open(alice, book_client):
+    client = book_client(alice)
+    revenue_line_record(client=client, product_name="A", recognised_on=date(2026, 3, 2), amount=10)
+    november = Period.parse("2026-11")
+    runs = snapshot_backfill(
+        first=Period.parse("2026-10"), last=november, now=local(2026, 11, 15, 9)
+    )
+    assert [run.frozen for run in runs] == [True, False]
+    assert not stored(alice, "revenue", november).frozen
+    # To date: 14 days and 9 hours of November have elapsed.
+    interaction_log(
+        client=client,
+        logged_by=alice,
+        kind=Interaction.Kind.MEETING,
+        occurred_at=local(2026, 11, 2),
+    )
+    from metrics.engine import compute
+
+    rows, _ = compute(november, now=local(2026, 11, 15, 0))
+    [ipc] = [
+        r
+        for r in rows
+        if r.subject.id == alice.pk
+        and r.subject.type == "brm"
+        and r.kpi.key == "interactions_per_client"
+    ]
+    assert ipc.result.value == pytest.approx(1 / 1 * 30 / 14, abs=1e-4)
+
+
+def test_stale_rows_of_a_recomputed_open_period_are_removed(alice, book_client):
+    client = book_client(alice)
+    message = interaction_log(
+        client=client,
+        logged_by=alice,
+        kind=Interaction.Kind.EMAIL,
+        topic="Pricing",
+        occurred_at=local(2026, 3, 2),
+    )
+    snapshot_take(period=MARCH)
+    assert stored(alice, "reply_conversion_rate", breakdown="Pricing").value == 0
+    message.topic = "Renewal"
+    message.save()
+    snapshot_take(period=MARCH)
+    assert not Snapshot.objects.filter(breakdown="Pricing").exists()
+    assert stored(alice, "reply_conversion_rate", breakdown="Renewal").value == 0
+
+
+def _organisation(brms: int, clients_per_brm: int):
+    from tests.factories import ClientFactory
+
+    for index in range(brms):
+        team = TeamFactory()
+        brm = UserFactory()
+        TeamMembershipFactory(team=team, user=brm, started_on=date(2025, 1, 1))
+        for _ in range(clients_per_brm):
+            client = ClientFactory(owner=brm, relationship_started_on=date(2025, 1, 1))
+            nps_answers(client, [index % 11])
+            interaction_log(
+                client=client,
+                logged_by=brm,
+                kind=Interaction.Kind.MEETING,
+                occurred_at=local(2026, 3, 3),
+            )
+            revenue_line_record(
+                client=client, product_name="A", recognised_on=date(2026, 3, 3), amount=5
+            )
+
+
+# One snapshot of a period: subjects (3) and targets (1), the measure families (24), the frozen
+# check, the upsert and the stale-row delete (3), the savepoint (2): 33 at every size.
+SNAPSHOT_QUERIES = 33
+
+
+@pytest.mark.parametrize(("brms", "clients_per_brm"), [(2, 1), (6, 4)])
+def test_a_snapshot_takes_the_same_number_of_queries_at_any_size(
+    brms, clients_per_brm, django_assert_max_num_queries
+):
+    _organisation(brms, clients_per_brm)
+    with django_assert_max_num_queries(SNAPSHOT_QUERIES):
+        snapshot_take(period=MARCH)
+    assert Snapshot.objects.filter(subject_type="brm", kpi="nps").count() == brms
