@@ -53,3 +53,9 @@ def client_for_user(user: User, pk: int, *, write: bool = False) -> Client:
     if write and not can_write_client(user, client):
         raise PermissionDenied("You can read this client but not change it.")
     return client
+
+
+def may_import(user: User) -> bool:
+    """Admins import anything; a BRM imports records of their own clients only (checked per
+    row); managers review and export but do not import."""
+    return user.is_active and user.role in (Role.ADMIN, Role.BRM)

@@ -444,6 +444,8 @@ def demo_seed(
         ).build()
         loader.restore_foreign_keys()
         loader.reset_sequences()
+        committing = clock.perf_counter()
+    loader.progress(f"{'commit':<32} {'':>15} {clock.perf_counter() - committing:8.2f} s")
     return DemoSummary(
         created=True,
         counts=demo_counts(),
@@ -711,6 +713,7 @@ class _Builder:
         self.follow_ups: list[tuple] = []
         self.open_demo_follow_ups = {"overdue": 0, "upcoming": 0}
         self.demo_overdue_project = False
+        self.mark = clock.perf_counter()
 
     # Helpers ----------------------------------------------------------------------------------
 
@@ -760,8 +763,14 @@ class _Builder:
         return None
 
     def finish(self, *tables: type[models.Model]) -> None:
+        """Report the tables just loaded, and the whole pass: drawing the rows plus loading."""
         for model in tables:
             self.loader.report(model._meta.db_table)
+        now = clock.perf_counter()
+        self.loader.progress(
+            f"{'  (pass, drawing and loading)':<32} {'':>15} {now - self.mark:8.2f} s"
+        )
+        self.mark = now
 
     # The whole build --------------------------------------------------------------------------
 

@@ -227,7 +227,9 @@ def change_between(kpi: KPI, now: float | None, before: float | None) -> Change 
     if now is None or before is None:
         return None
     delta = now - before
-    unit = "pp" if kpi.unit == "percent" else kpi.unit
+    # Rates change by percentage points; NPS by points shown to a tenth, so that a change
+    # between two scores that round to the same whole number is not shown as a whole point.
+    unit = {"percent": "pp", "nps": "points"}.get(kpi.unit, kpi.unit)
     if round(delta, DECIMALS.get(kpi.unit, 1)) == 0:
         return Change("no change", None)
     text = format_number(unit, delta, signed=True) + (" pp" if unit == "pp" else "")
@@ -302,7 +304,7 @@ class Figure:
 
 def score_weights() -> dict[str, float]:
     """``settings.KPI_SCORE_WEIGHTS`` (KPI key → weight; unlisted KPIs weigh 1), checked."""
-    weights = getattr(settings, "KPI_SCORE_WEIGHTS", {})
+    weights = settings.KPI_SCORE_WEIGHTS
     for key, weight in weights.items():
         if key not in KPIS:
             raise ImproperlyConfigured(f"KPI_SCORE_WEIGHTS names an unknown KPI {key!r}.")

@@ -16,12 +16,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 
 from accounts.models import Role, User
+from crm.access import may_import
 from crm.imports.columns import CellError
 from crm.imports.context import ImportContext, Row
 from crm.imports.formats import FORMATS, RecordFormat
 
 PREVIEW_ROWS = 10
-IMPORT_ROLES = (Role.ADMIN, Role.BRM)
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,6 @@ class FileRejected(Exception):
     def __init__(self, *errors: LineError):
         super().__init__(errors)
         self.errors = list(errors)
-
-
-def may_import(user: User) -> bool:
-    """Admins import anything; a BRM imports records of their own clients."""
-    return user.is_active and user.role in IMPORT_ROLES
 
 
 def records_import(

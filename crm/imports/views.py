@@ -14,10 +14,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from crm.access import may_import
 from crm.imports.exporting import records_export
 from crm.imports.formats import FORMATS
 from crm.imports.forms import ImportConfirmForm, ImportUploadForm
-from crm.imports.services import ImportReport, may_import, records_import
+from crm.imports.services import ImportReport, records_import
 
 PENDING = "pending_import"
 

@@ -8,6 +8,7 @@ from datetime import date
 
 import factory
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 
@@ -307,3 +308,10 @@ def test_every_role_gets_the_scorecard_from_the_menu(client, request, who, team)
     subject = response.context["subject"]
     expected = {"alice": ("brm", user.pk), "maria": ("team", team.pk), "admin_user": ("org", 0)}
     assert (subject.type, subject.id) == expected[who]
+
+
+def test_a_weight_for_an_unknown_kpi_stops_the_page_with_a_clear_error(client, alice, settings):
+    settings.KPI_SCORE_WEIGHTS = {"happiness": 2}
+    client.force_login(alice)
+    with pytest.raises(ImproperlyConfigured, match="unknown KPI 'happiness'"):
+        client.get(scorecard_url("brm", alice.pk))
