@@ -767,9 +767,8 @@ class _Builder:
         for model in tables:
             self.loader.report(model._meta.db_table)
         now = clock.perf_counter()
-        self.loader.progress(
-            f"{'  (pass, drawing and loading)':<32} {'':>15} {now - self.mark:8.2f} s"
-        )
+        label = f"  {tables[0]._meta.db_table} pass, drawing and loading"
+        self.loader.progress(f"{label:<48} {now - self.mark:8.2f} s")
         self.mark = now
 
     # The whole build --------------------------------------------------------------------------

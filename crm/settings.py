@@ -195,6 +195,10 @@ if REDIS_URL:
         # Longer than the longest task (a full snapshot backfill), or Redis hands an unacked
         # task to a second worker while the first is still running it.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 4 * 60 * 60),
+        # How often a worker looks for unacknowledged work whose timeout passed (a worker
+        # killed mid-task): every interval × throttle seconds.
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
     }
 else:
     _broker = DATA_DIR / "broker"

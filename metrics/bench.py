@@ -96,7 +96,10 @@ def table_sizes() -> dict[str, int]:
 
 
 def snapshot_month(period: Period) -> Measurement:
-    return measure(lambda: snapshot_take(period=period, freeze=period.is_closed()))
+    """The full cost, writes included, also when an earlier run already froze the month."""
+    return measure(
+        lambda: snapshot_take(period=period, freeze=period.is_closed(), overwrite_frozen=True)
+    )
 
 
 def backfill(first: Period, last: Period) -> Measurement:

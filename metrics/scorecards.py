@@ -230,7 +230,7 @@ def change_between(kpi: KPI, now: float | None, before: float | None) -> Change 
     # Rates change by percentage points; NPS by points shown to a tenth, so that a change
     # between two scores that round to the same whole number is not shown as a whole point.
     unit = {"percent": "pp", "nps": "points"}.get(kpi.unit, kpi.unit)
-    if round(delta, DECIMALS.get(kpi.unit, 1)) == 0:
+    if round(delta, DECIMALS.get(unit, 1)) == 0:
         return Change("no change", None)
     text = format_number(unit, delta, signed=True) + (" pp" if unit == "pp" else "")
     return Change(text, (delta > 0) == (kpi.direction == HIGHER))
@@ -601,7 +601,6 @@ class Column:
     is_total: bool
     composite: Composite
     figures: dict[str, Figure]
-    may_drill: bool
 
     @property
     def url(self) -> str:
@@ -646,10 +645,10 @@ def build_matrix(
     snapshots: Iterable[Snapshot],
     sort: str,
     order: str,
-    may_drill: bool,
     base_url: str,
 ) -> Matrix:
-    """KPIs × subjects from stored rows. Total columns (the team, the organisation) come
+    """KPIs × subjects from stored rows, each cell linked to its records (only managers and
+    admins, who may read them all, see a matrix). Total columns (the team, the organisation) come
     first; the others are ordered by the KPI ``sort`` (best first, or worst with
     ``order="worst"``), subjects without data last."""
     by_subject: dict[SubjectKey, list[Snapshot]] = {key: [] for key, _, _ in columns}
@@ -662,7 +661,7 @@ def build_matrix(
         rows = {row.kpi: row for row in by_subject[key]}
         figures = {k: Figure(kpi, rows.get(k)) for k, kpi in KPIS.items()}
         composite = composite_of(by_subject[key])
-        built.append(Column(key, name, is_total, composite, figures, may_drill))
+        built.append(Column(key, name, is_total, composite, figures))
     totals = [c for c in built if c.is_total]
     others = [c for c in built if not c.is_total]
     sort_kpi = KPIS.get(sort)
@@ -683,7 +682,7 @@ def build_matrix(
                 Figure(
                     kpi,
                     c.figures[key].snapshot,
-                    url=drill_url(c.key, key, period) if may_drill else "",
+                    url=drill_url(c.key, key, period),
                 )
                 for c in ordered
             ]
@@ -716,7 +715,6 @@ def team_matrix(team: Subject, period: Period, *, sort: str = "", order: str = "
         snapshots=snapshots,
         sort=sort,
         order=order,
-        may_drill=True,
         base_url=team_matrix_url(team.id),
     )
 
@@ -740,7 +738,6 @@ def teams_overview(user: User, period: Period, *, sort: str = "", order: str = "
         snapshots=snapshots,
         sort=sort,
         order=order,
-        may_drill=True,
         base_url=reverse("team_overview"),
     )
 
@@ -1373,9 +1370,6 @@ class TargetLine:
         if self.global_row is not None:
             return format_target(self.kpi, self.global_row.value)
         return self.default_text or "none"
-
-    def text_of(self, row: Target) -> str:
-        return format_target(self.kpi, row.value)
 
 
 def targets_in_force(day: date | None = None) -> list[TargetLine]:

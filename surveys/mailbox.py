@@ -18,13 +18,20 @@ class DevMailboxBackend(BaseEmailBackend):
                 ),
                 "",
             )
-            DevMail.objects.create(
-                subject=message.subject,
-                from_email=message.from_email,
-                to="\n".join(message.recipients()),
-                text_body=message.body,
-                html_body=html,
-                headers={key: str(value) for key, value in message.extra_headers.items()},
+            headers = {key: str(value) for key, value in message.extra_headers.items()}
+            DevMail.objects.bulk_create(
+                [
+                    DevMail(
+                        subject=message.subject,
+                        from_email=message.from_email,
+                        to="\n".join(message.recipients()),
+                        text_body=message.body,
+                        html_body=html,
+                        headers=headers,
+                        message_id=headers.get("Message-ID"),
+                    )
+                ],
+                ignore_conflicts=True,
             )
             stored += 1
         return stored

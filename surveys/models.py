@@ -256,6 +256,9 @@ class DevMail(models.Model):
     text_body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # A message handed over twice (a worker killed after delivering, before recording it) has
+    # the same Message-ID; the mailbox keeps it once, as a recipient's mail client would.
+    message_id = models.CharField(max_length=300, null=True, blank=True, unique=True)
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

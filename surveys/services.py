@@ -13,6 +13,7 @@ import secrets
 import time
 from datetime import date, datetime, timedelta
 from smtplib import SMTPRecipientsRefused
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -151,13 +152,23 @@ def _with_token(text: str, token: str) -> str:
     return text.replace(LINK_TOKEN_PLACEHOLDER, token) if token else text
 
 
+def outbox_message_id(email: OutboundEmail) -> str:
+    """The same Message-ID on every attempt to send one outbox row. Delivery is at-least-once
+    (a worker can die after the mail server accepted a message and before the outcome is
+    written); a repeat carries the same id, which mail clients and the dev mailbox collapse."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<outbox-{email.pk}.{int(email.created_at.timestamp())}@{domain}>"
+
+
 def _deliver(email: OutboundEmail) -> None:
+    headers = {key: _with_token(value, email.link_token) for key, value in email.headers.items()}
+    headers["Message-ID"] = outbox_message_id(email)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=_with_token(email.text_body, email.link_token),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
-        headers={key: _with_token(value, email.link_token) for key, value in email.headers.items()},
+        headers=headers,
     )
     if email.html_body:
         message.attach_alternative(_with_token(email.html_body, email.link_token), "text/html")
@@ -549,10 +560,16 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> bool:
     """Count one request against ``key`` in the current fixed window; True once there were more
     than ``limit``. Uses the shared cache so every web process sees the same count."""
     bucket = f"surveys:rate:{key}:{int(time.time() // window_seconds)}"
-    cache.add(bucket, 0, timeout=window_seconds)
     try:
-        count = cache.incr(bucket)
-    except ValueError:  # evicted between add and incr
-        cache.set(bucket, 1, timeout=window_seconds)
-        count = 1
+        cache.add(bucket, 0, timeout=window_seconds)
+        try:
+            count = cache.incr(bucket)
+        except ValueError:  # evicted between add and incr
+            cache.set(bucket, 1, timeout=window_seconds)
+            count = 1
+    except Exception:
+        # The cache (Redis) is down: clients must still be able to answer, so the limit is
+        # not enforced until it is back.
+        logger.warning("Rate limit not enforced for %s: the cache is unreachable.", key)
+        return False
     return count > limit

@@ -52,7 +52,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request, live_server):
+def page(browser, request, live_server, django_db_serialized_rollback):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -62,6 +62,18 @@ def page(browser, request, live_server):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks queued on commit, by the test or by the live server's requests, run inline at
+    once, as a worker would pick them up; nothing reaches a real broker."""
+    from crm import celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 def log_in(page, email: str, password: str) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from metrics.models import Snapshot
 from metrics.periods import Period
 from metrics.registry import KPIS
-from tests.factories import TeamMembershipFactory, UserFactory
+from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -315,3 +315,33 @@ def test_a_weight_for_an_unknown_kpi_stops_the_page_with_a_clear_error(client, a
     client.force_login(alice)
     with pytest.raises(ImproperlyConfigured, match="unknown KPI 'happiness'"):
         client.get(scorecard_url("brm", alice.pk))
+
+
+@pytest.mark.parametrize("who", ["alice", "maria", "admin_user"])
+def test_everyone_who_may_see_alices_scorecard_sees_the_same_stored_numbers(
+    client, request, who, alice
+):
+    snap(alice, "csat", 85.0, numerator=17, denominator=20, sample=20)
+    snap(alice, "retention_rate", 92.0, numerator=23, denominator=25, sample=25, target=90)
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(scorecard_url("brm", alice.pk))
+    shown = {row.kpi.key: (row.text, row.sample_text) for row in response.context["card"].rows}
+    assert shown == {"csat": ("85.0 %", "17 of 20"), "retention_rate": ("92.0 %", "23 of 25")}
+    # Each of them may open the records behind the numbers.
+    assert f"/scorecard/brm/{alice.pk}/kpi/csat/" in response.content.decode()
+
+
+def test_the_teams_overview_runs_the_same_queries_for_two_or_six_teams(
+    client, admin_user, team, other_team, django_assert_num_queries
+):
+    client.force_login(admin_user)
+    url = reverse("team_overview") + QUERY
+    _fill(team, ["csat"], 1)
+    with django_assert_num_queries(4) as small:
+        client.get(url)
+    for n in range(4):
+        extra = TeamFactory(name=f"Extra team {n}")
+        _fill(extra, list(KPIS), 1)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["matrix"].columns) == 7
