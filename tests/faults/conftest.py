@@ -131,6 +131,14 @@ class Worker:
                 self.kill()
 
 
+@pytest.fixture(autouse=True)
+def _server_password_hashing(settings):
+    """Users made here log in to a server process that hashes as production does."""
+    from django.conf import global_settings
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
 @pytest.fixture
 def real_services(transactional_db, django_db_serialized_rollback):
     # Serialized rollback reloads what migrations created (pipeline stages, survey wording),
@@ -221,3 +229,61 @@ def table_lock(real_services):
     yield Lock()
     locker.rollback()
     locker.close()
+
+
+class WebServer:
+    """gunicorn serving the app, as in production, against the test database."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = _free_port()
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "crm.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "30",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._answers, timeout=30, what="gunicorn")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def web_server(worker_env, tmp_path):
+    server = WebServer(worker_env, tmp_path / "web.log")
+    server.start()
+    yield server
+    server.stop()

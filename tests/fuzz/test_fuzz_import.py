@@ -1,0 +1,225 @@
+"""Fuzzing the CSV import: random bytes, valid files with cells replaced by hostile text, and
+files with random bytes flipped, through the service and through the upload page. Whatever
+comes in, the answer is an import report (or a 4xx page), never an exception, and a file is
+saved whole or not at all."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm.imports.services import records_import
+from crm.models import Client, Contact, Interaction
+from tests.factories import ContactFactory
+from tests.security.database import changed_tables, row_counts
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# Cell texts that have broken importers before: formula injection, separators and quotes,
+# out-of-range dates and numbers, look-alike digits, control characters, very long text.
+NASTY_CELLS = [
+    "",
+    " ",
+    '"',
+    '""',
+    ",",
+    ";",
+    "\n",
+    "\r\n",
+    "\t",
+    "=HYPERLINK(\"http://evil.example\")",
+    "+1+1",
+    "@SUM(A1)",
+    "0000-00-00",
+    "0001-01-01",
+    "9999-12-31",
+    "2025-02-30",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "2025-01-06T10:00:00+25:00",
+    "2025-01-06T10:00:00Z",
+    "1e999999",
+    "-1e-999999",
+    "NaN",
+    "Infinity",
+    "١٢٣",
+    "𝟙𝟚𝟛",
+    "9" * 5000,
+    "x" * 5000,
+    "null",
+    "None",
+    "true",
+    "TRUE",
+    "ALICE@EXAMPLE.COM",
+    "nobody@example.com",
+    "acme logistics",
+    "Acme Logistics ",
+    "Robert'); DROP TABLE crm_client;--",
+    "<script>alert(1)</script>",
+    "\u202eevil",
+    "\ufeff",
+    "\x0b\x0c",
+]
+
+cell_text = st.one_of(
+    st.sampled_from(NASTY_CELLS),
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40),
+)
+
+
+def csv_text(header: list[str], rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# A valid file of each fuzzed type, for the fixtures below: alice imports into her own book.
+VALID_ROWS = {
+    "interactions": (
+        ["client", "occurred_at", "kind", "logged_by", "topic", "summary", "contacts"],
+        [
+            "Acme Logistics",
+            "2025-01-06T10:00:00+00:00",
+            "call",
+            "alice@example.com",
+            "Renewal",
+            "Talked terms",
+            "Dana Diaz",
+        ],
+    ),
+    "contacts": (
+        ["client", "name", "email", "phone", "role", "opted_out_of_surveys"],
+        ["Acme Logistics", "Sam Ode", "sam@acme.example", "+44 20 7946 0000", "CFO", "false"],
+    ),
+    "clients": (
+        ["name", "relationship_type", "owner", "relationship_started_on", "website"],
+        ["Zephyr Ltd", "strategic", "alice@example.com", "2024-04-01", "https://zephyr.example"],
+    ),
+}
+# The table each type fills, to check that a report that says "saved" saved every row.
+MAIN_TABLE = {"interactions": Interaction, "contacts": Contact, "clients": Client}
+
+
+@pytest.fixture
+def book(alice, alices_client):
+    """Alice's client with one contact: enough for every valid row above to import."""
+    ContactFactory(client=alices_client, name="Dana Diaz", email="dana@acme.example")
+    return alices_client
+
+
+def assert_all_or_nothing(report, before: dict[str, int], model, rows_in_file: int) -> None:
+    changed = changed_tables(before)
+    if report.ok:
+        assert report.counts, "a successful import says what it saved"
+        saved = changed.get(model._meta.label, (0, 0))
+        assert saved[1] - saved[0] == rows_in_file, f"only part of the file was saved: {changed}"
+    else:
+        assert changed == {}, f"a rejected file saved something: {report.errors} {changed}"
+        assert all(str(error) for error in report.errors)
+
+
+@FUZZ
+@given(data=st.binary(max_size=3000), record_type=st.sampled_from(sorted(VALID_ROWS)))
+def test_random_bytes_are_rejected_with_a_report_and_save_nothing(book, alice, data, record_type):
+    before = row_counts()
+    report = records_import(record_type=record_type, data=data, by=alice)
+    assert not report.ok
+    assert changed_tables(before) == {}
+
+
+@FUZZ
+@given(
+    record_type=st.sampled_from(sorted(VALID_ROWS)),
+    mutations=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=20), cell_text), min_size=1, max_size=4
+    ),
+    copies=st.integers(min_value=1, max_value=4),
+)
+def test_valid_files_with_hostile_cells_import_whole_or_not_at_all(
+    book, alice, record_type, mutations, copies
+):
+    header, valid = VALID_ROWS[record_type]
+    rows = [list(valid) for _ in range(copies)]
+    for position, text in mutations:
+        rows[position % copies][position % len(header)] = text
+    data = csv_text(header, rows).encode()
+    before = row_counts()
+
+    report = records_import(record_type=record_type, data=data, by=alice)
+
+    assert_all_or_nothing(report, before, MAIN_TABLE[record_type], report.row_count)
+
+
+@FUZZ
+@given(
+    record_type=st.sampled_from(sorted(VALID_ROWS)),
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_valid_files_with_flipped_bytes_import_whole_or_not_at_all(
+    book, alice, record_type, flips
+):
+    header, valid = VALID_ROWS[record_type]
+    data = bytearray(csv_text(header, [valid, valid]).encode())
+    for position, byte in flips:
+        data[position % len(data)] = byte
+    before = row_counts()
+
+    report = records_import(record_type=record_type, data=bytes(data), by=alice)
+
+    assert_all_or_nothing(report, before, MAIN_TABLE[record_type], report.row_count)
+
+
+@FUZZ
+@given(
+    record_type=st.one_of(st.sampled_from(sorted(VALID_ROWS)), st.text(max_size=20)),
+    data=st.one_of(
+        st.binary(max_size=2000),
+        st.builds(
+            lambda header, cells: csv_text(header, cells).encode(),
+            st.sampled_from([header for header, _ in VALID_ROWS.values()]),
+            st.lists(st.lists(cell_text, min_size=1, max_size=8), min_size=1, max_size=5),
+        ),
+    ),
+    file_name=st.text(max_size=60),
+)
+def test_the_upload_page_answers_any_file_with_a_page_and_saves_nothing_before_confirmation(
+    client, book, alice, record_type, data, file_name
+):
+    client.force_login(alice)
+    before = row_counts()
+
+    response = client.post(
+        reverse("imports:import"),
+        {"record_type": record_type, "file": SimpleUploadedFile(file_name or "x.csv", data)},
+    )
+
+    assert response.status_code in (200, 422)
+    assert changed_tables(before) == {}
+    pending = response.context["pending"]
+    if pending is None:
+        return
+    confirmed = client.post(reverse("imports:confirm"), {"token": pending["token"]})
+    assert confirmed.status_code in (302, 422)
+    report_rows = response.context["report"].row_count
+    if confirmed.status_code == 302:
+        saved = changed_tables(before)[MAIN_TABLE[record_type]._meta.label]
+        assert saved[1] - saved[0] == report_rows
+    else:
+        assert changed_tables(before) == {}
