@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from accounts.models import Role, Team, TeamMembership, User
 from crm.attribution import OwnershipTimeline
+from crm.calendar import add_business_days
 from crm.models import (
     Client,
     ClientOwnership,
@@ -685,14 +686,6 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 def _money(value: float) -> Decimal:
     return Decimal(str(round(value, 2))).quantize(CENT)
-
-
-def _add_business_days(day: date, days: int) -> date:
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 class _Builder:
@@ -2240,7 +2233,7 @@ class _Builder:
         owner = plan.owner_at(answered)
         follow_up_id = None
         if unhappy and loop:
-            due = _add_business_days(answered.date(), settings.SURVEY_FOLLOW_UP_BUSINESS_DAYS)
+            due = add_business_days(answered.date(), settings.CLOSE_LOOP_BUSINESS_DAYS)
             follow_up_id = self.follow_up(
                 plan,
                 rng,

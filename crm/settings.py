@@ -237,9 +237,12 @@ SUPPORT_SLA_HOURS = {
 DORMANT_AFTER_DAYS = env_int("DORMANT_AFTER_DAYS", 90)
 
 # --- KPIs (metrics/, docs/kpis-implementation.md) ----------------------------------------------
-KPI_MIN_SAMPLE = env_int("KPI_MIN_SAMPLE", 10)  # fewer survey answers are flagged "low sample"
+# Survey scores from fewer answers are flagged "low sample" (scorecards and survey results).
+SURVEY_MIN_SAMPLE = env_int("SURVEY_MIN_SAMPLE", 10)
 KPI_TOLERANCE_SHARE = env_int("KPI_TOLERANCE_PERCENT", 10) / 100  # amber band, share of scale
-KPI_CLOSE_LOOP_BUSINESS_DAYS = env_int("KPI_CLOSE_LOOP_BUSINESS_DAYS", 2)
+# A detractor's follow-up is due, and the loop counts as closed in time, within this many
+# business days of the answer.
+CLOSE_LOOP_BUSINESS_DAYS = env_int("CLOSE_LOOP_BUSINESS_DAYS", 2)
 KPI_ALIGNMENT_REVIEW_DAYS = env_int("KPI_ALIGNMENT_REVIEW_DAYS", 90)
 KPI_CLV_MAX_YEARS = env_int("KPI_CLV_MAX_YEARS", 10)
 # Weight of each KPI in a scorecard's headline score ({"nps": 2}); unlisted KPIs weigh 1, 0 leaves
@@ -261,7 +264,6 @@ SURVEY_THROTTLE_DAYS = env_int("SURVEY_THROTTLE_DAYS", 30)  # at most one survey
 SURVEY_EXPIRY_DAYS = env_int("SURVEY_EXPIRY_DAYS", 30)
 SURVEY_REMINDER_AFTER_DAYS = env_int("SURVEY_REMINDER_AFTER_DAYS", 7)
 SURVEY_ANSWER_EDIT_DAYS = env_int("SURVEY_ANSWER_EDIT_DAYS", 7)  # answering again updates
-SURVEY_FOLLOW_UP_BUSINESS_DAYS = env_int("SURVEY_FOLLOW_UP_BUSINESS_DAYS", 2)
 # What a resolved support issue asks: "csat" (default) or "ces". Projects always ask CES.
 SURVEY_ISSUE_RESOLVED_KIND = env_str("SURVEY_ISSUE_RESOLVED_KIND", "csat")
 if SURVEY_ISSUE_RESOLVED_KIND not in ("csat", "ces"):
@@ -272,7 +274,6 @@ SURVEY_EMAIL_RETRY_BASE_SECONDS = env_int("SURVEY_EMAIL_RETRY_BASE_SECONDS", 60)
 SURVEY_EMAIL_LEASE_SECONDS = env_int("SURVEY_EMAIL_LEASE_SECONDS", 300)
 SURVEY_PAGE_RATE_LIMIT = env_int("SURVEY_PAGE_RATE_LIMIT", 30)  # requests per IP per window
 SURVEY_PAGE_RATE_WINDOW_SECONDS = env_int("SURVEY_PAGE_RATE_WINDOW_SECONDS", 60)
-SURVEY_MIN_SAMPLE = env_int("SURVEY_MIN_SAMPLE", 10)
 CELERY_BEAT_SCHEDULE |= {
     "surveys-sweep-outbox": {"task": "surveys.tasks.sweep_outbox", "schedule": 60.0},
     "surveys-relationship-nps": {

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from crm.calendar import add_business_days
 from metrics import sources as src
 from metrics.periods import Period, Window, local_midnight
 from metrics.registry import KPI, KPIS, Result
@@ -96,15 +97,10 @@ def survey_measures(w: Window, subjects: Subjects, out: Measures) -> None:
 
 
 def closing_deadline(answered_at: datetime) -> datetime:
-    """The end (exclusive) of the ``KPI_CLOSE_LOOP_BUSINESS_DAYS``-th business day after the
+    """The end (exclusive) of the ``CLOSE_LOOP_BUSINESS_DAYS``-th business day after the
     day of the answer, business days being Monday to Friday in the organisation's time zone
     (public holidays are not known to the app)."""
-    day = timezone.localdate(answered_at)
-    remaining = settings.KPI_CLOSE_LOOP_BUSINESS_DAYS
-    while remaining:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            remaining -= 1
+    day = add_business_days(timezone.localdate(answered_at), settings.CLOSE_LOOP_BUSINESS_DAYS)
     return local_midnight(day + timedelta(days=1))
 
 
@@ -370,6 +366,8 @@ def _computed(subject: SubjectKey, kpi: KPI, breakdown: str, result: Result) -> 
     if result.margin_of_error is not None:
         result.margin_of_error = round(result.margin_of_error, 4)
     low = (
-        kpi.sampled and result.value is not None and (result.sample or 0) < settings.KPI_MIN_SAMPLE
+        kpi.sampled
+        and result.value is not None
+        and (result.sample or 0) < settings.SURVEY_MIN_SAMPLE
     )
     return Computed(subject, kpi, breakdown, result, low)

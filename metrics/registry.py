@@ -58,7 +58,7 @@ class KPI:
     # "stage" or "topic": also (or, without ``overall``, only) one row per stage or topic.
     breakdown: str = ""
     overall: bool = True
-    # Survey scores from fewer answers than settings.KPI_MIN_SAMPLE are flagged "low sample".
+    # Survey scores from fewer answers than settings.SURVEY_MIN_SAMPLE are flagged "low sample".
     sampled: bool = False
 
     def default_tolerance(self, target: float) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from smtplib import SMTPRecipientsRefused
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ from kombu.exceptions import OperationalError
 
 from accounts.models import User
 from crm.attribution import owner_id_at
+from crm.calendar import add_business_days
 from crm.models import Contact, FollowUp, Project, SupportIssue
 from crm.services import follow_up_create
 from surveys.models import (
@@ -62,15 +63,6 @@ def _save(instance):
 def new_token() -> str:
     """256 random bits, URL-safe. Only its hash is kept (``hash_token``)."""
     return secrets.token_urlsafe(32)
-
-
-def add_business_days(day: date, days: int) -> date:
-    """``day`` moved forward by ``days`` working days, skipping Saturdays and Sundays."""
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 def check_score(*, kind: str, score: int) -> None:
@@ -497,7 +489,7 @@ def _open_the_loop(*, response: Response, invitation: Invitation, now: datetime)
     business-day allowance, and an e-mail alert through the outbox."""
     client = invitation.client
     owner = client.owner
-    due_on = add_business_days(timezone.localdate(now), settings.SURVEY_FOLLOW_UP_BUSINESS_DAYS)
+    due_on = add_business_days(timezone.localdate(now), settings.CLOSE_LOOP_BUSINESS_DAYS)
     follow_up = follow_up_create(
         client=client,
         owner=owner,

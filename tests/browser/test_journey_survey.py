@@ -74,4 +74,6 @@ def test_a_detractor_answers_from_the_dev_mailbox_and_the_brm_sees_it_everywhere
     expect(panel.locator("[data-survey-answers]")).to_contain_text("NPS 3")
     expect(panel.locator("[data-survey-answers]")).to_contain_text("Two invoices were wrong again.")
     expect(panel.get_by_role("alert")).to_contain_text("Close the loop")
-    expect(page.get_by_text("Call Dana Diaz back about their NPS answer of 3").first).to_be_visible()
+    expect(
+        page.get_by_text("Call Dana Diaz back about their NPS answer of 3").first
+    ).to_be_visible()

@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from crm.calendar import add_business_days
 from crm.services import client_churn, project_complete, project_create, support_issue_resolve
 from surveys import tasks
 from surveys.models import Invitation, OutboundEmail, SurveyQuestion
-from surveys.services import add_business_days, invitation_send
+from surveys.services import invitation_send
 from tests.factories import ContactFactory, SupportIssueFactory
 from tests.surveys.factories import InvitationFactory, ResponseFactory, SurveyExclusionFactory
 
