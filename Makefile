@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench setup migrate demo clean vendor
+.PHONY: run test lint format bench load setup migrate demo clean vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -23,6 +23,9 @@ migrate: setup
 
 demo: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py backfill_kpis --last 13 --grain month -v0
+	$(BIN)/python manage.py backfill_kpis --last 5 --grain quarter -v0
+	$(BIN)/python manage.py backfill_kpis --last 2 --grain year -v0
 
 run: demo
 	@echo
@@ -38,6 +41,15 @@ test: setup
 # database has no demo organisation, snapshots a month and backfills 24 (docs/kpis-implementation.md).
 bench: migrate
 	$(BIN)/python manage.py bench_kpis $(BENCH_ARGS)
+
+# Load test (tests/load/run.py): gunicorn in production mode on 127.0.0.1 driven by locust, on
+# the benchmark dataset (LOAD_DATABASE_URL, default metrics_bench; refuses without it).
+$(VENV)/.installed-load: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,load]'
+	touch $@
+
+load: $(VENV)/.installed-load
+	$(BIN)/python tests/load/run.py
 
 lint: setup
 	$(BIN)/ruff check .

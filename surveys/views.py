@@ -66,6 +66,7 @@ def public_survey_page(view):
             limit=settings.SURVEY_PAGE_RATE_LIMIT,
             window_seconds=settings.SURVEY_PAGE_RATE_WINDOW_SECONDS,
         ):
+            logger.warning("Survey pages rate limit hit by %s", ip)
             return _problem(
                 request,
                 429,

@@ -220,3 +220,41 @@ def test_the_upload_page_answers_any_file_with_a_page_and_saves_only_what_was_co
     assert confirmed.status_code == 302
     saved = changed_tables(before)[MAIN_TABLE[record_type]._meta.label]
     assert saved[1] - saved[0] == response.context["report"].row_count
+
+
+# Found by fuzzing: the date-time is valid ISO 8601, but in UTC it falls before year 1 or
+# after year 9999, and converting it for the database raises OverflowError (a 500).
+@pytest.mark.xfail(
+    strict=True,
+    raises=OverflowError,
+    reason="bug: crm/imports/columns.py _datetime accepts date-times that overflow in UTC",
+)
+@pytest.mark.parametrize(
+    ("record_type", "text"),
+    [
+        (
+            "interactions",
+            "client,occurred_at,kind,logged_by\n"
+            "Acme Logistics,0001-01-01T00:00:00+14:00,call,alice@example.com\n",
+        ),
+        (
+            "interactions",
+            "client,occurred_at,kind,logged_by,in_reply_to\n"
+            "Acme Logistics,2025-01-06T10:00:00+00:00,call,alice@example.com,"
+            "9999-12-31T23:59:59-14:00\n",
+        ),
+        ("contacts", "client,name,created_at\nAcme Logistics,Sam,0001-01-01T00:00:00+14:00\n"),
+    ],
+)
+def test_a_date_time_outside_the_calendar_in_utc_is_a_line_error_not_a_crash(
+    client, book, alice, record_type, text
+):
+    client.force_login(alice)
+    before = row_counts()
+    response = client.post(
+        reverse("imports:import"),
+        {"record_type": record_type, "file": SimpleUploadedFile("edge.csv", text.encode())},
+    )
+    assert response.status_code == 422
+    assert [error.line for error in response.context["report"].errors] == [2]
+    assert changed_tables(before) == {}

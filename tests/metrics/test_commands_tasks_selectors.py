@@ -114,3 +114,25 @@ def test_drilldown_lists_the_records_behind_a_number(alice, bob, team, book_clie
     assert {(c.pk, c.in_numerator) for c in dormant} == {(quiet.pk, True), (busy.pk, False)}
     answers = selectors.drilldown("nps", SubjectKey("team", team.pk), MARCH, now=now)
     assert sorted(answer.score for answer in answers) == [2, 10]
+
+
+def test_backfilling_the_last_periods_freezes_the_closed_ones_and_keeps_the_current_open(
+    alice, book_client, capsys
+):
+    book_client(alice)
+    call_command("backfill_kpis", "--last", "3", "--grain", "month")
+    current = Period.current("month")
+    frozen_by_period = dict(
+        Snapshot.objects.filter(grain="month").values_list("period_start", "frozen").distinct()
+    )
+    assert frozen_by_period == {
+        current.shift(-2).start: True,
+        current.shift(-1).start: True,
+        current.start: False,
+    }
+    assert "rows written (open, to date)" in capsys.readouterr().out
+
+
+def test_backfill_refuses_a_range_and_a_count_together(db):
+    with pytest.raises(CommandError, match="either --last N"):
+        call_command("backfill_kpis", "--last", "3", "--from", "2026-01")

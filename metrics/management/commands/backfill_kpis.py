@@ -11,21 +11,36 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--from", dest="first", required=True, help="YYYY-MM, YYYY-Qn, YYYY")
-        parser.add_argument("--to", dest="last", required=True, help="YYYY-MM, YYYY-Qn, YYYY")
+        parser.add_argument("--from", dest="first", help="YYYY-MM, YYYY-Qn, YYYY")
+        parser.add_argument("--to", dest="last", help="YYYY-MM, YYYY-Qn, YYYY")
+        parser.add_argument(
+            "--last",
+            dest="recent",
+            type=int,
+            help="instead of --from/--to: the N periods up to and including the current one",
+        )
         parser.add_argument("--grain", choices=Grain.values, default=Grain.MONTH)
         parser.add_argument("--overwrite-frozen", action="store_true")
 
-    def handle(self, *args, first, last, grain, overwrite_frozen, **options):
+    def handle(self, *args, first, last, recent, grain, overwrite_frozen, verbosity, **options):
         try:
+            if recent is not None:
+                if first or last or recent < 1:
+                    raise CommandError("Give either --last N (N ≥ 1) or --from and --to.")
+                last_period = Period.current(grain)
+                first_period = last_period.shift(1 - recent)
+            elif first and last:
+                first_period, last_period = Period.parse(first, grain), Period.parse(last, grain)
+            else:
+                raise CommandError("Give --from and --to, or --last N.")
             runs = snapshot_backfill(
-                first=Period.parse(first, grain),
-                last=Period.parse(last, grain),
-                overwrite_frozen=overwrite_frozen,
+                first=first_period, last=last_period, overwrite_frozen=overwrite_frozen
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         for run in runs:
+            if verbosity == 0 and not run.differences:
+                continue
             if not run.kept_frozen:
                 state = "frozen" if run.frozen else "open, to date"
                 self.stdout.write(f"{run.period}: {run.written} rows written ({state}).")
