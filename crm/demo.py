@@ -2366,3 +2366,20 @@ class _Builder:
             origin=FollowUp.Origin.MANUAL,
             outcome=outcome,
         )
+
+
+def demo_invite_to_surveys(*, count: int = 3) -> list:
+    """Send a few real survey invitations to the demo BRM's contacts through the outbox, so the
+    dev mailbox has e-mails a newcomer can open and answer. Contacts the survey rules block
+    (throttled, opted out, churned) are skipped, so running it again may send none."""
+    from surveys.models import Invitation, SurveyKind
+    from surveys.selectors import contacts_eligible_for_survey
+    from surveys.services import invitation_send
+
+    contacts = contacts_eligible_for_survey().filter(
+        client__owner__email=DEMO_LOGINS[0].email, email__gt=""
+    )[:count]
+    return [
+        invitation_send(contact=contact, kind=SurveyKind.NPS, trigger=Invitation.Trigger.MANUAL)
+        for contact in contacts
+    ]

@@ -384,3 +384,18 @@ def test_an_impossible_scale_is_refused_with_a_clear_message(db, options):
     with pytest.raises(CommandError, match="Invalid demo scale"):
         call_command("seed_demo", *options)
     assert not User.objects.exists()
+
+
+def test_the_demo_puts_real_survey_e_mails_in_the_dev_mailbox(db, settings):
+    from django.core import mail
+
+    from crm.demo import demo_invite_to_surveys, demo_seed
+    from surveys.services import outbound_email_send
+
+    demo_seed(scale=SMALL)
+    invitations = demo_invite_to_surveys(count=2)
+    assert len(invitations) == 2
+    for email in invitations[0].emails.all() | invitations[1].emails.all():
+        assert outbound_email_send(email_id=email.pk)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(i.contact.email for i in invitations)
+    assert all("/s/" in m.body for m in mail.outbox)

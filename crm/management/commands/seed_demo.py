@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoScale, demo_seed
+from crm.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoScale, demo_invite_to_surveys, demo_seed
 
 
 class Command(BaseCommand):
@@ -57,6 +57,10 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
         if summary.created:
+            invited = demo_invite_to_surveys()
+            self.stdout.write(
+                f"{len(invited)} survey invitations queued for the dev mailbox (/dev/mailbox/)."
+            )
             total = sum(load.rows for load in summary.loads)
             self.stdout.write(
                 self.style.SUCCESS(
