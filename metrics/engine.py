@@ -50,8 +50,9 @@ def _direct(per_subject: dict[SubjectKey, dict[str, float]], out: Measures) -> N
         )
 
 
-def _by_owner(queryset, owner: str = "owner", **aggregates):
-    return queryset.order_by().values(owner).annotate(**aggregates)
+def _by_owner(queryset, *columns: str, **aggregates):
+    """``aggregates`` per credited owner (``columns``, ``("owner",)`` by default)."""
+    return queryset.order_by().values(*(columns or ("owner",))).annotate(**aggregates)
 
 
 # --- Measure families -------------------------------------------------------------------------
@@ -134,7 +135,7 @@ def book_measures(w: Window, subjects: Subjects, out: Measures) -> None:
     owner_of |= {"cohort_year": "owner_year", "retained_year": "owner_year"}
     keys = ["owner_start", "owner_end", "owner_year"]
     per_owner: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for row in grouped(src.book(w).values(*src.BOOK_COLUMNS), keys, aggregates):
+    for row in grouped(*src.book_rows(w), keys, aggregates):
         for name in aggregates:
             owner_id = row[owner_of.get(name, "owner_end")]
             if owner_id is not None and row[name]:
@@ -143,24 +144,36 @@ def book_measures(w: Window, subjects: Subjects, out: Measures) -> None:
 
 
 def interaction_measures(w: Window, subjects: Subjects, out: Measures) -> None:
-    interactions = src.interactions(w)
-    _fold(
+    # One scan per owner and topic: the owner's totals are the sums over their topics, and the
+    # reply rate's breakdown is the topics with outbound messages.
+    by_topic = list(
         _by_owner(
-            interactions,
+            src.interactions(w),
+            "owner",
+            "topic",
             interactions=Count("id", filter=src.NOT_NOTE),
             outbound=Count("id", filter=src.OUTBOUND_MESSAGE),
             replied=Count("id", filter=src.OUTBOUND_MESSAGE & src.GOT_REPLY),
+        )
+    )
+    _fold(
+        (
+            {name: row[name] for name in ("owner", "interactions", "outbound", "replied")}
+            for row in by_topic
         ),
         subjects,
         out,
     )
-    by_topic = (
-        interactions.filter(src.OUTBOUND_MESSAGE)
-        .order_by()
-        .values("owner", "topic")
-        .annotate(outbound=Count("id"), replied=Count("id", filter=src.GOT_REPLY))
+    _fold(
+        (
+            {name: row[name] for name in ("owner", "topic", "outbound", "replied")}
+            for row in by_topic
+            if row["outbound"]
+        ),
+        subjects,
+        out,
+        dim="topic",
     )
-    _fold(by_topic, subjects, out, dim="topic")
     _direct(
         distinct_per_subject(
             src.contacts_reached(w).values(who=F("interaction__owner_id"), x=F("contact_id")),
@@ -192,28 +205,19 @@ def interaction_measures(w: Window, subjects: Subjects, out: Measures) -> None:
 
 
 def revenue_measures(w: Window, subjects: Subjects, out: Measures) -> None:
+    """One scan of the lines; each measure sums those of its own window."""
+    period, year = src.recognised_in_period(w), src.recognised_in_year(w)
     _fold(
         _by_owner(
-            src.revenue_lines(w),
-            revenue=Sum("amount"),
-            cost=Sum("cost_to_serve"),
-            partner_revenue=Sum("amount", filter=src.PARTNER_REVENUE),
+            src.revenue_lines_measured(w),
+            revenue=Sum("amount", filter=period),
+            cost=Sum("cost_to_serve", filter=period),
+            partner_revenue=Sum("amount", filter=period & src.PARTNER_REVENUE),
+            revenue_year=Sum("amount", filter=year),
+            cost_year=Sum("cost_to_serve", filter=year),
+            revenue_existing=Sum("amount", filter=src.recognised_existing(w)),
+            revenue_existing_before=Sum("amount", filter=src.recognised_existing_before(w)),
         ),
-        subjects,
-        out,
-    )
-    _fold(
-        _by_owner(
-            src.revenue_lines_year(w),
-            revenue_year=Sum("amount"),
-            cost_year=Sum("cost_to_serve"),
-        ),
-        subjects,
-        out,
-    )
-    _fold(_by_owner(src.revenue_lines_existing(w), revenue_existing=Sum("amount")), subjects, out)
-    _fold(
-        _by_owner(src.revenue_lines_existing_before(w), revenue_existing_before=Sum("amount")),
         subjects,
         out,
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -19,6 +20,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -32,7 +34,7 @@ from django.db.models.lookups import Exact, LessThanOrEqual
 
 from crm import models as crm
 from metrics.periods import Window
-from metrics.sql import DaysBetween, Seconds
+from metrics.sql import DaysBetween, Seconds, statement
 from surveys.models import Invitation, Response, SurveyKind
 
 ACTIVE = crm.LifecycleStatus.ACTIVE
@@ -79,7 +81,10 @@ NOT_NOTE = ~Q(kind=Kind.NOTE)
 # replies). Survey answers count too (see ``book``).
 TWO_WAY = Q(kind__in=[Kind.MEETING, Kind.EVENT]) | Q(direction=Direction.INBOUND)
 OUTBOUND_MESSAGE = Q(direction=Direction.OUTBOUND, kind__in=[Kind.EMAIL, Kind.MESSAGE])
-GOT_REPLY = Q(Exists(crm.Interaction.objects.filter(in_reply_to=OuterRef("pk"))))
+# A reply at any time. One set of the messages replied to, not a lookup per message.
+GOT_REPLY = Q(
+    pk__in=crm.Interaction.objects.filter(in_reply_to__isnull=False).values("in_reply_to")
+)
 DONE_BY_DUE_DATE = Q(done_at__date__lte=F("due_on"))
 NO_TOPIC = "(no topic)"
 
@@ -102,8 +107,8 @@ def _owner_at(instant, *, before: bool = False, client: str = "pk") -> Coalesce:
     history; before its first recorded ownership, its first owner (as attribution does)."""
     spans = crm.ClientOwnership.objects.filter(client=OuterRef(client))
     lookup = "started_at__lt" if before else "started_at__lte"
-    latest = spans.filter(**{lookup: instant}).order_by("-started_at").values("owner")[:1]
-    first = spans.order_by("started_at").values("owner")[:1]
+    latest = spans.filter(**{lookup: instant}).order_by("-started_at", "-id").values("owner")[:1]
+    first = spans.order_by("started_at", "id").values("owner")[:1]
     return Coalesce(Subquery(latest), Subquery(first))
 
 
@@ -149,6 +154,42 @@ def _became(status: str, first_day, last_day) -> Exists:
     )
 
 
+def _touched_recently(window: Window) -> Q:
+    """An interaction other than a note in the ``DORMANT_AFTER_DAYS`` before the window's end
+    (a client without one is dormant)."""
+    return NOT_NOTE & Q(
+        occurred_at__gte=window.trailing_days_at(settings.DORMANT_AFTER_DAYS),
+        occurred_at__lt=window.until,
+    )
+
+
+def _two_way_in(window: Window) -> Q:
+    return TWO_WAY & Q(occurred_at__gte=window.start_at, occurred_at__lt=window.until)
+
+
+def _goal_reviews(window: Window) -> QuerySet[crm.GoalReview]:
+    return crm.GoalReview.objects.filter(
+        reviewed_on__gte=window.trailing_days_from(settings.KPI_ALIGNMENT_REVIEW_DAYS),
+        reviewed_on__lte=window.last_day,
+    )
+
+
+def _certifications(window: Window) -> QuerySet[crm.PartnerCertification]:
+    """Certifications valid on the window's last day."""
+    return crm.PartnerCertification.objects.filter(
+        valid_from__lte=window.last_day, valid_until__gte=window.last_day
+    )
+
+
+def _client_columns(window: Window) -> dict:
+    """The book columns read from the client row itself."""
+    return {
+        "strategic": _boolean(Q(relationship_type=crm.RelationshipType.STRATEGIC)),
+        "partner": _boolean(Q(relationship_type=crm.RelationshipType.PARTNER)),
+        "tenure_days": DaysBetween(Value(window.end_day), F("relationship_started_on")),
+    }
+
+
 def book(window: Window) -> QuerySet[crm.Client]:
     """Every client with who owned it and what state it was in at the instants KPIs look at.
 
@@ -156,34 +197,18 @@ def book(window: Window) -> QuerySet[crm.Client]:
     first day). ``owner_end`` / ``active_end``: at its last instant (status in force on its last
     day). ``owner_year`` / ``active_year``: at the start of the trailing 12 months. The other
     flags are only meaningful together with ``active_end``.
+
+    This is the drill-down's form: a queryset of clients a page can filter to one book, list
+    and recount. The engine reads the same columns for every client at once with
+    ``book_rows``; the two are held equal by ``tests/metrics/test_engine_book.py``.
     """
     last_day = window.last_day
-    recent_touch = crm.Interaction.objects.filter(
-        NOT_NOTE,
-        client=OuterRef("pk"),
-        occurred_at__gte=window.trailing_days_at(settings.DORMANT_AFTER_DAYS),
-        occurred_at__lt=window.until,
-    )
-    two_way_touch = crm.Interaction.objects.filter(
-        TWO_WAY,
-        client=OuterRef("pk"),
-        occurred_at__gte=window.start_at,
-        occurred_at__lt=window.until,
-    )
-    answer = Response.objects.filter(
-        client=OuterRef("pk"), answered_at__gte=window.start_at, answered_at__lt=window.until
-    )
+    recent_touch = crm.Interaction.objects.filter(_touched_recently(window), client=OuterRef("pk"))
+    two_way_touch = crm.Interaction.objects.filter(_two_way_in(window), client=OuterRef("pk"))
+    answer = responses(window).filter(client=OuterRef("pk"))
     lines = crm.RevenueLine.objects.filter(client=OuterRef("pk")).order_by().values("client")
     products = lines.filter(recognised_on__gte=window.year_start, recognised_on__lte=last_day)
     lifetime = lines.filter(recognised_on__lte=last_day)
-    goal_review = crm.GoalReview.objects.filter(
-        goal__client=OuterRef("pk"),
-        reviewed_on__gte=window.trailing_days_from(settings.KPI_ALIGNMENT_REVIEW_DAYS),
-        reviewed_on__lte=last_day,
-    )
-    certification = crm.PartnerCertification.objects.filter(
-        partner=OuterRef("pk"), valid_from__lte=last_day, valid_until__gte=last_day
-    )
     churned_recently = Q(Exact(_status_on(last_day), CHURNED)) & Q(
         _became(CHURNED, window.year_start, last_day)
     )
@@ -213,34 +238,152 @@ def book(window: Window) -> QuerySet[crm.Client]:
             default=Value(0),
             output_field=DecimalField(**crm.MONEY),
         ),
-        strategic=_boolean(Q(relationship_type=crm.RelationshipType.STRATEGIC)),
-        aligned=Exists(goal_review),
-        partner=_boolean(Q(relationship_type=crm.RelationshipType.PARTNER)),
-        certified=Exists(certification),
-        tenure_days=DaysBetween(Value(window.end_day), F("relationship_started_on")),
+        aligned=Exists(_goal_reviews(window).filter(goal__client=OuterRef("pk"))),
+        certified=Exists(_certifications(window).filter(partner=OuterRef("pk"))),
+        **_client_columns(window),
     )
 
 
-BOOK_COLUMNS = [
-    "owner_start",
-    "owner_end",
-    "owner_year",
-    "active_start",
-    "active_end",
-    "active_year",
-    "activated",
-    "activated_year",
-    "churned_recently",
-    "dormant",
-    "engaged",
-    "products",
-    "lifetime_revenue",
-    "strategic",
-    "aligned",
-    "partner",
-    "certified",
-    "tenure_days",
-]
+def book_rows(window: Window) -> tuple[str, list]:
+    """SQL and parameters for ``book``'s columns (and ``client_id``) of every client in one
+    set-based statement: the engine's scan of the whole organisation.
+
+    ``book`` probes each client's histories with subqueries, one per client and column. Here
+    every table is read once. ``LEAD`` gives each status change and each ownership the moment
+    the next one takes over, so "in force at t" is a condition on one row, and one ``GROUP BY``
+    per history gives every client's status and owner at every instant. Events are grouped per
+    client and joined. Ties are broken by id, as ``book`` breaks them.
+    """
+    ops = connection.ops
+    params: list = []
+
+    # The statement is written in reading order, so each placeholder's value is appended to
+    # ``params`` as its text is produced.
+    def bind(value) -> str:
+        params.append(value)
+        return "%s"
+
+    def nested(queryset: QuerySet) -> str:
+        sql, values = statement(queryset)
+        params.extend(values)
+        return sql
+
+    def status_on(status: str, day) -> str:
+        day = ops.adapt_datefield_value(day)
+        return (
+            f"MAX(CASE WHEN status = {bind(status)} AND effective_on <= {bind(day)} "
+            f"AND (next_on IS NULL OR next_on > {bind(day)}) THEN 1 ELSE 0 END)"
+        )
+
+    def became(status: str, first_day) -> str:
+        first_day, last_day = (ops.adapt_datefield_value(d) for d in (first_day, window.last_day))
+        return (
+            f"MAX(CASE WHEN status = {bind(status)} AND effective_on >= {bind(first_day)} "
+            f"AND effective_on <= {bind(last_day)} THEN 1 ELSE 0 END)"
+        )
+
+    def owner_at(instant, *, before: bool = False) -> str:
+        # Before its first recorded ownership, a client is its first owner's (as ``book``).
+        instant = ops.adapt_datetimefield_value(instant)
+        started, superseded = ("<", ">=") if before else ("<=", ">")
+        return (
+            f"MAX(CASE WHEN (started_at {started} {bind(instant)} AND (next_at IS NULL OR "
+            f"next_at {superseded} {bind(instant)})) OR (n = 1 AND started_at {superseded} "
+            f"{bind(instant)}) THEN owner_id END)"
+        )
+
+    def flag(column: str) -> str:
+        return f"COALESCE({column}, 0) = 1"
+
+    active, churned = ACTIVE.value, CHURNED.value
+    touches = (
+        crm.Interaction.objects.filter(_touched_recently(window) | _two_way_in(window))
+        .values("client_id")
+        .annotate(
+            recent=Max(Case(When(_touched_recently(window), then=1), default=0)),
+            two_way=Max(Case(When(_two_way_in(window), then=1), default=0)),
+        )
+    )
+    # Distinct pairs, then a count: PostgreSQL hashes the pairs, where COUNT(DISTINCT) would sort
+    # the year's lines by client.
+    products = revenue_lines_year(window).values("client_id", "product_id").distinct()
+    reviewed = _goal_reviews(window).values(client_id=F("goal__client")).distinct()
+    certified = _certifications(window).values(client_id=F("partner")).distinct()
+    sql = f"""
+        WITH status_ AS (
+            SELECT client_id, status, effective_on, LEAD(effective_on) OVER (
+                PARTITION BY client_id ORDER BY effective_on, id
+            ) AS next_on
+            FROM {crm.ClientStatusChange._meta.db_table}
+        ), status_at AS (
+            SELECT client_id,
+                {status_on(active, window.start)} AS active_start,
+                {status_on(active, window.last_day)} AS active_end,
+                {status_on(active, window.year_start)} AS active_year,
+                {status_on(churned, window.last_day)} AS churned_end,
+                {became(active, window.start)} AS activated,
+                {became(active, window.year_start)} AS activated_year,
+                {became(churned, window.year_start)} AS churned_in_year
+            FROM status_ GROUP BY client_id
+        ), ownership_ AS (
+            SELECT client_id, owner_id, started_at,
+                LEAD(started_at) OVER (PARTITION BY client_id ORDER BY started_at, id) AS next_at,
+                ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY started_at, id) AS n
+            FROM {crm.ClientOwnership._meta.db_table}
+        ), owner_at AS (
+            SELECT client_id,
+                {owner_at(window.start_at)} AS owner_start,
+                {owner_at(window.until, before=True)} AS owner_end,
+                {owner_at(window.year_start_at)} AS owner_year
+            FROM ownership_ GROUP BY client_id
+        ), churned_ AS (
+            SELECT client_id FROM status_at WHERE churned_end = 1 AND churned_in_year = 1
+        ), lifetime AS (
+            SELECT line.client_id, SUM(line.amount) AS revenue
+            FROM {crm.RevenueLine._meta.db_table} line
+            JOIN churned_ ON churned_.client_id = line.client_id
+            WHERE line.recognised_on <= {bind(ops.adapt_datefield_value(window.last_day))}
+            GROUP BY line.client_id
+        ),
+        touches AS ({nested(touches)}),
+        answered AS ({nested(responses(window).values("client_id").distinct())}),
+        products AS (
+            SELECT client_id, COUNT(*) AS products FROM ({nested(products)}) pairs
+            GROUP BY client_id
+        ),
+        reviewed AS ({nested(reviewed)}),
+        certified AS ({nested(certified)}),
+        clients_ AS ({nested(crm.Client.objects.values("id", **_client_columns(window)))})
+        SELECT
+            clients_.id AS client_id,
+            owner_at.owner_start, owner_at.owner_end, owner_at.owner_year,
+            {flag("status_at.active_start")} AS active_start,
+            {flag("status_at.active_end")} AS active_end,
+            {flag("status_at.active_year")} AS active_year,
+            {flag("status_at.activated")} AS activated,
+            {flag("status_at.activated_year")} AS activated_year,
+            churned_.client_id IS NOT NULL AS churned_recently,
+            COALESCE(touches.recent, 0) = 0 AS dormant,
+            ({flag("touches.two_way")} OR answered.client_id IS NOT NULL) AS engaged,
+            COALESCE(products.products, 0) AS products,
+            COALESCE(lifetime.revenue, 0) AS lifetime_revenue,
+            clients_.strategic, reviewed.client_id IS NOT NULL AS aligned,
+            clients_.partner, certified.client_id IS NOT NULL AS certified,
+            clients_.tenure_days
+        FROM clients_
+        LEFT JOIN owner_at ON owner_at.client_id = clients_.id
+        LEFT JOIN status_at ON status_at.client_id = clients_.id
+        LEFT JOIN churned_ ON churned_.client_id = clients_.id
+        LEFT JOIN lifetime ON lifetime.client_id = clients_.id
+        LEFT JOIN touches ON touches.client_id = clients_.id
+        LEFT JOIN answered ON answered.client_id = clients_.id
+        LEFT JOIN products ON products.client_id = clients_.id
+        LEFT JOIN reviewed ON reviewed.client_id = clients_.id
+        LEFT JOIN certified ON certified.client_id = clients_.id
+    """
+    return sql, params
+
+
 ACTIVE_AT_START = Q(active_start=True)
 ACTIVE_AT_END = Q(active_end=True)
 ACTIVE_IN_PERIOD = Q(active_start=True) | Q(activated=True)
@@ -249,7 +392,11 @@ ACTIVE_IN_YEAR = Q(active_year=True) | Q(activated_year=True)
 
 # --- Revenue and pipeline ---------------------------------------------------------------------
 
-PARTNER_REVENUE = Q(client__sourced_by_partner__isnull=False) | Q(deal__partner__isnull=False)
+# Sets of ids rather than joins, so that a scan of lines over a wider window than the period
+# looks them up only for the period's lines.
+PARTNER_REVENUE = Q(
+    client__in=crm.Client.objects.filter(sourced_by_partner__isnull=False).values("pk")
+) | Q(deal__in=crm.Deal.objects.filter(partner__isnull=False).values("pk"))
 WON = Q(to_stage__kind=crm.StageKind.WON)
 LOST = Q(to_stage__kind=crm.StageKind.LOST)
 UPSELL = Q(deal__kind__in=[crm.Deal.Kind.UPSELL, crm.Deal.Kind.CROSS_SELL])
@@ -259,32 +406,61 @@ FORWARD = WON | Q(
 )
 
 
-def revenue_lines(window: Window) -> QuerySet[crm.RevenueLine]:
-    return crm.RevenueLine.objects.filter(
-        recognised_on__gte=window.start, recognised_on__lte=window.last_day
-    )
-
-
-def revenue_lines_year(window: Window) -> QuerySet[crm.RevenueLine]:
-    return crm.RevenueLine.objects.filter(
-        recognised_on__gte=window.year_start, recognised_on__lte=window.last_day
-    )
+def _recognised(first_day, last_day) -> Q:
+    return Q(recognised_on__gte=first_day, recognised_on__lte=last_day)
 
 
 def _existing_clients(window: Window) -> QuerySet:
-    """Clients active at the start of the previous period (the growth cohort)."""
-    return crm.Client.objects.active_on(window.period.previous.start).values("pk")
+    """Clients active at the start of the previous period (the growth cohort): those whose
+    status change in force that day is an activation. "In force" is "not superseded by a later
+    change by then", an anti-join the database runs once, not a lookup per client."""
+    changes = crm.ClientStatusChange.objects.filter(effective_on__lte=window.period.previous.start)
+    superseded = changes.filter(client=OuterRef("client")).filter(
+        Q(effective_on__gt=OuterRef("effective_on"))
+        | Q(effective_on=OuterRef("effective_on"), pk__gt=OuterRef("pk"))
+    )
+    return changes.filter(~Exists(superseded), status=ACTIVE).values("client")
+
+
+# Which revenue lines each revenue measure sums, as conditions on one scan of the lines.
+def recognised_in_period(window: Window) -> Q:
+    return _recognised(window.start, window.last_day)
+
+
+def recognised_in_year(window: Window) -> Q:
+    """The trailing 12 months (they contain the period)."""
+    return _recognised(window.year_start, window.last_day)
+
+
+def recognised_existing(window: Window) -> Q:
+    """The growth cohort's lines in the period."""
+    return recognised_in_period(window) & Q(client__in=_existing_clients(window))
+
+
+def recognised_existing_before(window: Window) -> Q:
+    """The growth cohort's lines in the same part of the previous period."""
+    return _recognised(window.period.previous.start, window.previous_last_day) & Q(
+        client__in=_existing_clients(window)
+    )
+
+
+def revenue_lines(window: Window) -> QuerySet[crm.RevenueLine]:
+    return crm.RevenueLine.objects.filter(recognised_in_period(window))
+
+
+def revenue_lines_year(window: Window) -> QuerySet[crm.RevenueLine]:
+    return crm.RevenueLine.objects.filter(recognised_in_year(window))
 
 
 def revenue_lines_existing(window: Window) -> QuerySet[crm.RevenueLine]:
-    return revenue_lines(window).filter(client__in=_existing_clients(window))
+    return crm.RevenueLine.objects.filter(recognised_existing(window))
 
 
-def revenue_lines_existing_before(window: Window) -> QuerySet[crm.RevenueLine]:
+def revenue_lines_measured(window: Window) -> QuerySet[crm.RevenueLine]:
+    """Every line a revenue measure reads: the trailing year and the growth cohort's previous
+    period (a year's previous period lies before its trailing year)."""
     return crm.RevenueLine.objects.filter(
-        client__in=_existing_clients(window),
-        recognised_on__gte=window.period.previous.start,
-        recognised_on__lte=window.previous_last_day,
+        recognised_in_year(window) | recognised_existing_before(window)
     )
 
 

@@ -72,29 +72,25 @@ def when(*flags: str, value: str = "1") -> str:
     return f"SUM(CASE WHEN {' AND '.join(flags)} THEN {value} ELSE 0 END)"
 
 
-def _inner(queryset: QuerySet) -> tuple[str, tuple]:
-    """The queryset as SQL for a CTE. Its columns must all be named (``values(name=expr)``)."""
+def statement(queryset: QuerySet) -> tuple[str, tuple]:
+    """The queryset as SQL to nest in a CTE. Its columns must all be named
+    (``values(name=expr)``)."""
     sql, params = queryset.order_by().query.sql_with_params()
     return sql, tuple(params)
 
 
-def grouped(queryset: QuerySet, keys: list[str], aggregates: dict[str, str]) -> list[dict]:
-    """Aggregate the rows of ``queryset`` (a CTE) grouped by ``keys``.
+def grouped(
+    sql: str, params: list | tuple, keys: list[str], aggregates: dict[str, str]
+) -> list[dict]:
+    """Aggregate the rows of the statement ``sql`` grouped by ``keys``.
 
     Used where one scan of the clients feeds aggregates grouped by different owners (at the
     period's start, at its end): the database evaluates each row's flags once, Python adds
     each group's sums to the owner they belong to.
     """
-    sql, params = _inner(queryset)
     columns = ", ".join(keys)
     selected = ", ".join(f"{expression} AS {name}" for name, expression in aggregates.items())
-    # Materialised so that PostgreSQL evaluates each row's subqueries once, not once per
-    # aggregate that mentions the column (it would otherwise inline the CTE).
-    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
-    query = (
-        f"WITH rows_ AS {materialized}({sql}) "
-        f"SELECT {columns}, {selected} FROM rows_ GROUP BY {columns}"
-    )
+    query = f"SELECT {columns}, {selected} FROM ({sql}) rows_ GROUP BY {columns}"
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         names = [column[0] for column in cursor.description]
@@ -122,7 +118,7 @@ def _per_subject_sql(sql: str, subjects: Subjects, aggregates: str) -> tuple[str
 
 
 def _fetch_per_subject(queryset: QuerySet, subjects: Subjects, aggregates: dict[str, str]):
-    sql, params = _inner(queryset)
+    sql, params = statement(queryset)
     query, tail = _per_subject_sql(sql, subjects, ", ".join(aggregates.values()))
     with connection.cursor() as cursor:
         cursor.execute(query, (*params, *tail))
@@ -215,7 +211,8 @@ def upsert_json(table: str, rows: list[dict], unique: list[str], update: list[st
     conflict = f"ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {updates}"
     if connection.vendor == "postgresql":
         types = ", ".join(f"{name} {kind}" for name, kind in SNAPSHOT_COLUMNS.items())
-        source = f"SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS r({types})"
+        # json, not jsonb: the text is read once, so building a jsonb document first is waste.
+        source = f"SELECT {names} FROM json_to_recordset(%s::json) AS r({types})"
     else:
         extracted = ", ".join(f"json_extract(value, '$.{name}')" for name in columns)
         # "WHERE true" lets SQLite's parser tell the upsert clause from a join constraint.

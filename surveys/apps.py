@@ -20,6 +20,7 @@ class SurveysConfig(AppConfig):
     def ready(self):
         from crm.attribution import register_credited_event
         from crm.signals import issue_resolved, project_completed
+        from surveys import checks  # noqa: F401  (registers the deploy check)
         from surveys.models import Response
 
         # An answer counts for whoever owned the client when it was given. An invitation keeps

@@ -349,13 +349,15 @@ def survey_close_loop(request, pk: int):
 
 
 def _dev_mailbox_enabled() -> bool:
-    return settings.EMAIL_BACKEND == "surveys.mailbox.DevMailboxBackend"
+    """Only in development: the mailbox shows every e-mail the app sent, password-reset links
+    included, to whoever is signed in."""
+    return settings.DEBUG and settings.EMAIL_BACKEND == "surveys.mailbox.DevMailboxBackend"
 
 
 @login_required
 def dev_mailbox(request):
     if not _dev_mailbox_enabled():
-        raise Http404("The dev mailbox is off: a real mail server is configured.")
+        raise Http404("The dev mailbox exists only in development (DEBUG=1, no EMAIL_HOST).")
     page = Paginator(DevMail.objects.all(), 50).get_page(request.GET.get("page"))
     return render(request, "surveys/dev_mailbox.html", {"page": page})
 
@@ -363,6 +365,6 @@ def dev_mailbox(request):
 @login_required
 def dev_mail_detail(request, pk: int):
     if not _dev_mailbox_enabled():
-        raise Http404("The dev mailbox is off: a real mail server is configured.")
+        raise Http404("The dev mailbox exists only in development (DEBUG=1, no EMAIL_HOST).")
     mail = get_object_or_404(DevMail, pk=pk)
     return render(request, "surveys/dev_mail_detail.html", {"mail": mail})

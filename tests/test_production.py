@@ -18,6 +18,7 @@ def _production_env(tmp_path) -> dict[str, str]:
         DEBUG="0",
         SECRET_KEY="x" * 20 + "production-like-secret-key-with-enough-entropy-0123456789",
         ALLOWED_HOSTS="crm.example.com",
+        EMAIL_HOST="smtp.example.com",
         STATIC_ROOT=str(tmp_path / "static"),
         DATA_DIR=str(tmp_path / "data"),
     )
@@ -58,6 +59,20 @@ print(response.status_code, response.headers.get("Cache-Control"))
     status, cache_control = result.stdout.split(" ", 1)
     assert status == "200"
     assert "max-age" in cache_control
+
+
+def test_check_deploy_warns_when_mail_would_only_reach_the_dev_mailbox(tmp_path):
+    env = _production_env(tmp_path)
+    del env["EMAIL_HOST"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "surveys.W001" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

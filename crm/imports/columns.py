@@ -80,11 +80,23 @@ def _text(column: Column, text: str) -> str:
     return text
 
 
+# A relationship record outside these years is a typo, and far-off years overflow once a
+# time zone is applied.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _in_range(column: Column, text: str, value: date) -> None:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise CellError(f'{column.name} "{text}" is outside the years {FIRST_YEAR}–{LAST_YEAR}.')
+
+
 def _date(column: Column, text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise CellError(f'{column.name} "{text}" is not a date (YYYY-MM-DD).') from None
+    _in_range(column, text, value)
+    return value
 
 
 def _datetime(column: Column, text: str) -> datetime:
@@ -94,6 +106,7 @@ def _datetime(column: Column, text: str) -> datetime:
         raise CellError(
             f'{column.name} "{text}" is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM[:SS][+HH:MM]).'
         ) from None
+    _in_range(column, text, value)
     if timezone.is_naive(value):
         # A value without an offset is wall-clock time in the organisation's time zone.
         value = timezone.make_aware(value)

@@ -29,7 +29,9 @@ def nps_question(transactional_db):
 
 @pytest.fixture
 def dev_mailbox(settings, live_server, celery_eager):
-    """E-mails land in the dev mailbox, with links that point at the live server."""
+    """E-mails land in the dev mailbox (a development tool), with links that point at the live
+    server."""
+    settings.DEBUG = True
     settings.EMAIL_BACKEND = "surveys.mailbox.DevMailboxBackend"
     settings.SITE_URL = live_server.url
 

@@ -4,6 +4,8 @@ classes of a scenario on locust's command line and passes, in the environment:
 - ``LOAD_PLAN``: the JSON written by ``tests/load/prepare.py`` (logins and the demo password,
   client ids, teams and raw survey tokens);
 - ``LOAD_SECONDS``: how long to measure once every user has signed in;
+- ``LOAD_SERVER_PID``: gunicorn's master, whose CPU time is measured with the requests;
+- ``LOAD_THINK``: seconds between a person's actions, "min-max" (default "1-3");
 - ``LOAD_SUMMARY``: where to write the per-page numbers when locust stops.
 
 Mixed scenario: BRMs work their book (Today, the book, client pages, the quick log), managers
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 import gevent
+import psutil
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -35,6 +38,9 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # KPIs a manager drills into most: survey scores and the book's engagement.
 DRILLED_KPIS = ["nps", "csat", "interactions_per_client", "follow_up_on_time_rate"]
 KINDS = ["call", "meeting", "email", "note"]
+# Seconds each person waits between two actions, "min-max": "1-3" is someone clicking through
+# quickly, never reading; people reading a scorecard take far longer.
+THINK = between(*(float(part) for part in os.environ.get("LOAD_THINK", "1-3").split("-", 1)))
 
 
 class _Deal:
@@ -78,6 +84,41 @@ class _Measurement:
     def __init__(self):
         self.ready = 0
         self.started_at: float | None = None
+        self.server_cpu = 0.0
+        self.machine = (0.0, 0.0)
+
+    @staticmethod
+    def _server_cpu() -> float:
+        """CPU seconds the web server (gunicorn's master and workers) has used so far."""
+        master = psutil.Process(int(os.environ["LOAD_SERVER_PID"]))
+        total = 0.0
+        for process in [master, *master.children(recursive=True)]:
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
+
+    @staticmethod
+    def _machine() -> tuple[float, float]:
+        """(busy, total) CPU seconds of the whole machine, all cores."""
+        times = psutil.cpu_times()
+        idle = times.idle + getattr(times, "iowait", 0.0)
+        total = sum(times)
+        return total - idle, total
+
+    def begin(self) -> None:
+        self.started_at = time.time()
+        self.server_cpu = self._server_cpu()
+        self.machine = self._machine()
+
+    def usage(self) -> dict:
+        """Where the CPU went while measuring: the server's own cost per request stays
+        comparable when other programs share the machine; the machine's load says if they did."""
+        busy, total = self._machine()
+        return {
+            "server_cpu_seconds": self._server_cpu() - self.server_cpu,
+            "machine_busy_share": (busy - self.machine[0]) / ((total - self.machine[1]) or 1),
+            "load_average": os.getloadavg()[0],
+        }
 
     def user_ready(self) -> None:
         self.ready += 1
@@ -87,7 +128,7 @@ class _Measurement:
         while self.ready < runner.target_user_count:
             gevent.sleep(0.2)
         environment.stats.reset_all()
-        self.started_at = time.time()
+        self.begin()
         gevent.sleep(int(os.environ["LOAD_SECONDS"]))
         runner.quit()
 
@@ -95,14 +136,14 @@ class _Measurement:
 MEASUREMENT = _Measurement()
 
 
-@events.spawning_complete.add_listener
+@events.test_start.add_listener
 def _measure_once_everyone_is_in(environment, **_kwargs):
     gevent.spawn(MEASUREMENT.watch, environment)
 
 
 class _SignedIn(FastHttpUser):
     abstract = True
-    wait_time = between(1, 3)
+    wait_time = THINK
 
     def sign_in(self, email: str) -> None:
         page = self.client.get("/accounts/login/", name="login page")
@@ -219,7 +260,7 @@ class SurveyRespondent(FastHttpUser):
     """A surveyed contact: clicks a score in the e-mail, confirms it on the page, sees thanks."""
 
     weight = 2
-    wait_time = between(1, 3)
+    wait_time = THINK
 
     def on_start(self):
         MEASUREMENT.user_ready()
@@ -253,7 +294,7 @@ class SurveyRespondent(FastHttpUser):
 class TeamMatrixViewer(_SignedIn):
     """The team scenario: a manager refreshing their ~20-BRM team side by side."""
 
-    wait_time = between(1, 3)
+    wait_time = THINK
 
     def on_start(self):
         self.team = TEAMS.next()
@@ -283,8 +324,13 @@ def _write_summary(environment, **_kwargs):
     stats = environment.stats
     summary = {
         "measured_seconds": time.time() - MEASUREMENT.started_at if MEASUREMENT.started_at else 0,
+        **(MEASUREMENT.usage() if MEASUREMENT.started_at else {}),
         "total": _entry(stats.total),
-        "pages": [_entry(entry) for entry in sorted(stats.entries.values(), key=lambda e: e.name)],
+        "pages": [
+            _entry(entry)
+            for entry in sorted(stats.entries.values(), key=lambda e: e.name)
+            if entry.num_requests
+        ],
         "errors": [
             {"name": error.name, "error": str(error.error), "count": error.occurrences}
             for error in stats.errors.values()

@@ -67,6 +67,7 @@ WORKERS = _env_int("LOAD_WORKERS", 2)
 THREADS = _env_int("LOAD_THREADS", 4)
 P95_GOAL_MS = _env_int("LOAD_P95_MS", 300)
 INVITATIONS = _env_int("LOAD_INVITATIONS", 1500)
+THINK = os.environ.get("LOAD_THINK", "1-3")  # seconds between a person's actions
 
 
 class Refusal(Exception):
@@ -231,7 +232,7 @@ def _gunicorn(env: dict[str, str], log: Path):
             timeout=30,
             what=f"gunicorn answering /health/ (see {log})",
         )
-        yield url
+        yield url, process.pid
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
@@ -242,7 +243,7 @@ def _gunicorn(env: dict[str, str], log: Path):
                 process.wait(timeout=10)
 
 
-def _locust(scenario: Scenario, url: str, plan: Path, out: Path) -> dict:
+def _locust(scenario: Scenario, url: str, server_pid: int, plan: Path, out: Path) -> dict:
     summary = out / f"{scenario.name}-summary.json"
     ramp = math.ceil(scenario.users / SPAWN_RATE)
     command = [
@@ -272,6 +273,8 @@ def _locust(scenario: Scenario, url: str, plan: Path, out: Path) -> dict:
         "LOAD_PLAN": str(plan),
         "LOAD_SUMMARY": str(summary),
         "LOAD_SECONDS": str(SECONDS),
+        "LOAD_SERVER_PID": str(server_pid),
+        "LOAD_THINK": THINK,
     }
     say(
         f"{scenario.name}: {scenario.users} users ({', '.join(scenario.user_classes)}), "
@@ -304,6 +307,13 @@ def _table(summary: dict) -> str:
             f"{name[:38]:<38} {row['requests']:>6} {row['requests'] / seconds:>6.1f} "
             f"{row['p50']:>4.0f}ms {row['p95']:>4.0f}ms{slow} {row['p99']:>4.0f}ms "
             f"{error_rate:>6.2f}%"
+        )
+    requests = summary["total"]["requests"]
+    if requests and "server_cpu_seconds" in summary:
+        lines.append(
+            f"gunicorn CPU {summary['server_cpu_seconds'] * 1000 / requests:.0f} ms per request; "
+            f"machine busy {summary['machine_busy_share']:.0%} of {os.cpu_count()} CPUs, "
+            f"load average {summary['load_average']:.1f} (other programs count too)"
         )
     for error in summary["errors"]:
         lines.append(f"  error ×{error['count']} on {error['name']}: {error['error']}")
@@ -347,13 +357,14 @@ def run() -> int:
     with _redis(out) as redis_url:
         for scenario in SCENARIOS:
             server_env = {**env, "DATABASE_URL": scenario.database_url, "REDIS_URL": redis_url}
-            with _gunicorn(server_env, out / f"{scenario.name}-gunicorn.log") as url:
-                summary = _locust(scenario, url, out / f"{scenario.name}-plan.json", out)
+            with _gunicorn(server_env, out / f"{scenario.name}-gunicorn.log") as (url, pid):
+                summary = _locust(scenario, url, pid, out / f"{scenario.name}-plan.json", out)
             results.append((scenario, summary))
     print()
     print(
         f"Load test {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, gunicorn "
-        f"{WORKERS} workers × {THREADS} threads, {SECONDS} s measured per scenario; "
+        f"{WORKERS} workers × {THREADS} threads, {SECONDS} s measured per scenario, "
+        f"{THINK} s between a person's actions; "
         f"goal: p95 < {P95_GOAL_MS} ms and no errors."
     )
     passed = True

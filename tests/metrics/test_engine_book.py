@@ -149,3 +149,77 @@ def test_depth_alignment_and_partners(alice, book_client, march_values):
     assert values[alice, "partners_active"] == 1
     assert values[alice, "partners_certified"] == 1  # valid through the last day
     assert values[alice, "partner_referrals"] == 1
+
+
+BOOK_COLUMNS = [
+    "owner_start",
+    "owner_end",
+    "owner_year",
+    "active_start",
+    "active_end",
+    "active_year",
+    "activated",
+    "activated_year",
+    "churned_recently",
+    "dormant",
+    "engaged",
+    "products",
+    "lifetime_revenue",
+    "strategic",
+    "aligned",
+    "partner",
+    "certified",
+    "tenure_days",
+]
+
+
+def _normalised(row: dict) -> dict:
+    # Flags are booleans on PostgreSQL and 0/1 on SQLite; money is Decimal or float.
+    return {
+        name: float(row[name]) if name == "lifetime_revenue" else row[name] for name in BOOK_COLUMNS
+    } | {name: bool(row[name]) for name in BOOK_COLUMNS if not name.startswith(("owner", "p"))}
+
+
+def test_the_engine_scans_the_same_book_the_drilldown_lists(alice, bob, march_book, book_client):
+    """The engine reads every client's owners and flags in one set-based statement
+    (``book_rows``); the drill-down lists them from ``book``. Both must agree on every client,
+    at the edges too: a hand-over at the period's first and last instants, a client that did
+    not exist yet, a churned client's lifetime revenue."""
+    from django.db import connection
+
+    from metrics.periods import Period, Window
+    from metrics.sources import book, book_rows
+
+    at_start, at_end = book_client(alice), book_client(alice)
+    client_reassign(client=at_start, new_owner=bob, at=local(2026, 3, 1, 0))
+    client_reassign(client=at_end, new_owner=bob, at=local(2026, 4, 1, 0))
+    for client in (march_book["lost"], march_book["steady"]):
+        for product, day in [("Audit", date(2025, 6, 1)), ("Advice", date(2026, 3, 2))]:
+            revenue_line_record(client=client, product_name=product, recognised_on=day, amount=7)
+    strategic = book_client(alice, relationship_type=RelationshipType.STRATEGIC)
+    goal = shared_goal_create(client=strategic, title="Expand", due_on=date(2026, 6, 30))
+    shared_goal_review(goal=goal, on=date(2026, 2, 1))
+    partner = book_client(bob, relationship_type=RelationshipType.PARTNER)
+    partner_certification_record(
+        partner=partner, name="Gold", valid_from=date(2025, 4, 1), valid_until=date(2026, 3, 31)
+    )
+    windows = [
+        Window.of(Period.parse("2026-03")),
+        Window.of(Period.parse("2026-03"), local(2026, 3, 12, 15)),
+        Window.of(Period.parse("2026-03", "quarter")),
+        Window.of(Period.parse("2026-03", "year")),
+    ]
+    for window in windows:
+        listed = {
+            row.pop("id"): _normalised(row) for row in book(window).values("id", *BOOK_COLUMNS)
+        }
+        sql, params = book_rows(window)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        scanned = {row["client_id"]: _normalised(row) for row in rows}
+        assert scanned == listed, window
+    march = Window.of(Period.parse("2026-03"))
+    flags = {row["id"]: row for row in book(march).values("id", "owner_start", "owner_end")}
+    assert (flags[at_start.pk]["owner_start"], flags[at_end.pk]["owner_end"]) == (bob.pk, alice.pk)

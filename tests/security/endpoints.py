@@ -1,0 +1,236 @@
+"""Alice's client with one of everything an endpoint can act on, and every endpoint that
+writes it, with who may use it: shared by the access-matrix and CSRF tests."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.forms.models import model_to_dict
+from django.urls import reverse
+from django.utils import timezone
+
+from crm import services
+from crm.models import DealStage, Interaction
+from surveys.models import SurveyExclusion
+from tests.factories import (
+    ContactFactory,
+    DealFactory,
+    FollowUpFactory,
+    InteractionFactory,
+    SupportIssueFactory,
+)
+from tests.security.database import row_counts
+from tests.surveys.factories import InvitationFactory, ResponseFactory
+
+ROLES = ("alice", "bob", "carol", "maria", "oscar", "admin_user")
+# Who may read Alice's client: herself, the manager of her team, an admin.
+READERS = {"alice", "maria", "admin_user"}
+
+
+@dataclass
+class World:
+    """Alice's client with one of everything an endpoint can act on."""
+
+    client: object
+    dana: object
+    eli: object
+    message: object
+    follow_up: object
+    deal: object
+    issue: object
+    exclusion: object
+    unhappy: object
+    bob: object
+
+    def objects(self) -> list:
+        return [
+            self.client,
+            self.dana,
+            self.eli,
+            self.message,
+            self.follow_up,
+            self.deal,
+            self.issue,
+            self.exclusion,
+            self.unhappy,
+            self.unhappy.follow_up,
+        ]
+
+
+def fingerprint(world: World) -> tuple:
+    """Every table's row count and every field of the world's rows: any write changes it."""
+    fields = [
+        (obj._meta.label, model_to_dict(type(obj).objects.get(pk=obj.pk)))
+        for obj in world.objects()
+    ]
+    return row_counts(), fields
+
+
+def make_world(alices_client, alice, bob) -> World:
+    dana = ContactFactory(client=alices_client, name="Dana Diaz", email="dana@acme.example")
+    eli = ContactFactory(client=alices_client, name="Eli Ezra", email="eli@acme.example")
+    unhappy = ResponseFactory(
+        invitation=InvitationFactory(contact=eli, created_at=timezone.now() - timedelta(days=40)),
+        score=3,
+    )
+    unhappy.follow_up = FollowUpFactory(client=alices_client, title="Call Eli back")
+    unhappy.save()
+    return World(
+        client=alices_client,
+        dana=dana,
+        eli=eli,
+        message=InteractionFactory(
+            client=alices_client,
+            kind=Interaction.Kind.EMAIL,
+            direction=Interaction.Direction.OUTBOUND,
+        ),
+        follow_up=FollowUpFactory(client=alices_client),
+        deal=DealFactory(client=alices_client),
+        issue=SupportIssueFactory(client=alices_client),
+        exclusion=SurveyExclusion.objects.create(
+            contact=eli, excluded_by=alice, reason="In a dispute"
+        ),
+        unhappy=unhappy,
+        bob=bob,
+    )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    url: Callable[[World], str]
+    data: Callable[[World], dict]
+    allowed: frozenset[str]
+    # What the others get: 404 for whoever may not read the client, else this status.
+    refused_readers: int = 403
+    prepare: Callable[[World], None] | None = None
+
+    def expected(self, who: str) -> int:
+        if who in self.allowed:
+            return 302
+        return self.refused_readers if who in READERS else 404
+
+
+def _client_url(name):
+    return lambda w: reverse(name, args=[w.client.pk])
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def _churn(world: World) -> None:
+    services.client_churn(client=world.client, reason="Budget cut")
+
+
+OWNERS = frozenset({"alice", "admin_user"})
+ENDPOINTS = [
+    Endpoint(
+        "add a contact",
+        _client_url("client_contact_add"),
+        lambda w: {"contact-name": "Sam Ode", "contact-email": "sam@acme.example"},
+        OWNERS,
+    ),
+    Endpoint(
+        "add a follow-up",
+        _client_url("client_follow_up_add"),
+        lambda w: {"follow_up-title": "Send the deck", "follow_up-due_on": _today()},
+        OWNERS,
+    ),
+    Endpoint(
+        "open a support issue",
+        _client_url("client_issue_open"),
+        lambda w: {"issue-title": "Portal down", "issue-priority": "high"},
+        OWNERS,
+    ),
+    Endpoint(
+        "create a deal",
+        _client_url("client_deal_create"),
+        lambda w: {"deal-title": "Renewal 2027", "deal-kind": "renewal", "deal-value": "900"},
+        OWNERS,
+    ),
+    Endpoint(
+        "record revenue",
+        _client_url("client_revenue_record"),
+        lambda w: {
+            "revenue-product_name": "Support plan",
+            "revenue-recognised_on": _today(),
+            "revenue-amount": "1200",
+            "revenue-cost_to_serve": "300",
+        },
+        OWNERS,
+    ),
+    Endpoint(
+        "mark as churned",
+        _client_url("client_churn"),
+        lambda w: {"churn-on": _today(), "churn-reason": "Budget cut"},
+        OWNERS,
+    ),
+    Endpoint(
+        "reactivate",
+        _client_url("client_reactivate"),
+        lambda w: {"reactivate-on": _today(), "reactivate-reason": "New budget"},
+        OWNERS,
+        prepare=_churn,
+    ),
+    Endpoint(
+        "reassign",
+        _client_url("client_reassign"),
+        lambda w: {"reassign-new_owner": w.bob.pk, "reassign-reason": "Territory change"},
+        frozenset({"maria", "admin_user"}),
+    ),
+    Endpoint(
+        "log a reply to a message",
+        lambda w: reverse("interaction_reply", args=[w.message.pk]),
+        lambda w: {"summary": "They said yes"},
+        OWNERS,
+    ),
+    Endpoint(
+        "mark a follow-up done",
+        lambda w: reverse("follow_up_done", args=[w.follow_up.pk]),
+        lambda w: {"outcome": "Sent"},
+        OWNERS,
+    ),
+    Endpoint(
+        "move a deal",
+        lambda w: reverse("deal_move", args=[w.deal.pk]),
+        lambda w: {"to_stage": DealStage.objects.exclude(pk=w.deal.stage_id).first().pk},
+        OWNERS,
+    ),
+    Endpoint(
+        "respond to an issue",
+        lambda w: reverse("issue_respond", args=[w.issue.pk]),
+        lambda w: {},
+        OWNERS,
+    ),
+    Endpoint(
+        "resolve an issue",
+        lambda w: reverse("issue_resolve", args=[w.issue.pk]),
+        lambda w: {},
+        OWNERS,
+    ),
+    Endpoint(
+        "send a survey",
+        _client_url("survey_send"),
+        lambda w: {"contact": w.dana.pk, "kind": "nps"},
+        OWNERS,
+    ),
+    Endpoint(
+        "exclude a contact from surveys",
+        lambda w: reverse("survey_exclude", args=[w.dana.pk]),
+        lambda w: {"reason": "Asked us not to"},
+        OWNERS,
+    ),
+    Endpoint(
+        "lift a survey exclusion",
+        lambda w: reverse("survey_exclusion_lift", args=[w.exclusion.pk]),
+        lambda w: {},
+        OWNERS,
+    ),
+    Endpoint(
+        "close the loop on an unhappy answer",
+        lambda w: reverse("survey_close_loop", args=[w.unhappy.pk]),
+        lambda w: {"outcome": "Called, credit note sent"},
+        OWNERS,
+    ),
+]
