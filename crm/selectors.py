@@ -202,7 +202,8 @@ class TimelineEvent:
     dated: bool = False
 
 
-TIMELINE_LIMIT = 100
+# The client page shows the latest events; "Show the whole history" lists them all.
+TIMELINE_LIMIT = 40
 
 
 def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[TimelineEvent]:
