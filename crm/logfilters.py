@@ -10,9 +10,12 @@ class RedactSurveyTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = SURVEY_LINK.sub("/s/<token>/", record.msg)
-        if record.args:
-            record.args = tuple(
-                SURVEY_LINK.sub("/s/<token>/", arg) if isinstance(arg, str) else arg
-                for arg in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _redact(value) for key, value in record.args.items()}
         return True
+
+
+def _redact(value):
+    return SURVEY_LINK.sub("/s/<token>/", value) if isinstance(value, str) else value

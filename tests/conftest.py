@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -34,6 +35,18 @@ def _isolated_cache(settings, tmp_path):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """What the data migrations create (pipeline stages, survey wording). Transactional tests
+    flush the database after each test, so they put it back this way."""
+    from django.apps import apps
+
+    stages = importlib.import_module("crm.migrations.0002_default_pipeline_stages")
+    questions = importlib.import_module("surveys.migrations.0003_default_survey_questions")
+    stages.create_stages(apps, None)
+    questions.create_default_questions(apps, None)
 
 
 @pytest.fixture

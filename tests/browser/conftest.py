@@ -52,7 +52,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request, live_server, django_db_serialized_rollback):
+def page(browser, request, live_server, reference_data):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()

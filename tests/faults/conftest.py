@@ -140,9 +140,7 @@ def _server_password_hashing(settings):
 
 
 @pytest.fixture
-def real_services(transactional_db, django_db_serialized_rollback):
-    # Serialized rollback reloads what migrations created (pipeline stages, survey wording),
-    # which the flush between transactional tests removes.
+def real_services(transactional_db, reference_data):
     if connection.vendor != "postgresql" or shutil.which("redis-server") is None:
         message = "fault tests need PostgreSQL (DATABASE_URL) and redis-server"
         if os.environ.get("REQUIRE_POSTGRESQL") == "1":
