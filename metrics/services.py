@@ -166,11 +166,10 @@ def snapshot_take(
     rows = snapshot_rows(period, now=now)
     stored = Snapshot.objects.filter(grain=period.grain, period_start=period.start)
     run = SnapshotRun(period, frozen=freeze)
-    frozen_rows = list(stored.filter(frozen=True))
-    if frozen_rows and not overwrite_frozen:
+    if not overwrite_frozen and stored.filter(frozen=True).exists():
         run.kept_frozen = True
         run.frozen = True
-        run.differences = differences(frozen_rows, rows)
+        run.differences = differences(list(stored.filter(frozen=True)), rows)
         return run
     upsert_json(
         Snapshot._meta.db_table,
