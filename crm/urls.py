@@ -9,6 +9,7 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("clients/", views.client_list, name="client_list"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
+    path("clients/<int:pk>/forms/<slug:name>/", views.client_form, name="client_form"),
     path("clients/<int:pk>/contacts/", views.client_contact_add, name="client_contact_add"),
     path("clients/<int:pk>/follow-ups/", views.client_follow_up_add, name="client_follow_up_add"),
     path("clients/<int:pk>/issues/", views.client_issue_open, name="client_issue_open"),

@@ -5,13 +5,14 @@ swaps in the part of the page it asked for) or return a partial."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import select_template
@@ -175,25 +176,112 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
         "can_write": can_write_client(user, client),
         "can_reassign": can_reassign_client(user, client),
         "survey_panel": _optional_template("surveys/partials/client_panel.html"),
-        "open_form": next(iter(bound), ""),
         "currency": settings.CURRENCY,
         # Messages get replies; a call or a meeting is a conversation in itself.
         "replyable_kinds": (Interaction.Kind.EMAIL, Interaction.Kind.MESSAGE),
     }
-    if context["can_write"]:
-        for name, form_class in CLIENT_WRITE_FORMS.items():
-            context[name] = bound.get(name) or form_class(user=user, client=client)
-    if context["can_reassign"]:
-        context["reassign_form"] = bound.get("reassign_form") or ReassignForm(
-            user=user, client=client
-        )
+    # The forms are folded away; each is rendered when its section is opened (client_form),
+    # except one that came back with errors, or one asked for without JavaScript (?form=).
+    wanted = request.GET.get("form", "")
+    context["actions"] = [
+        {**vars(action), "form": _client_form(user, client, action.name, bound)}
+        if action.name in bound or action.name == wanted
+        else vars(action)
+        for action in _client_actions(user, client, context["can_write"], context["can_reassign"])
+    ]
+    context["open_form"] = next(iter(bound), "") or wanted
     return render(request, "crm/client_detail.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class ClientAction:
+    name: str
+    summary: str
+    url_name: str
+    button: str
+    button_class: str = "btn-primary"
+    note: str = ""
+
+
+CLIENT_ACTIONS = [
+    ClientAction("follow_up_form", "Add a follow-up", "client_follow_up_add", "Add follow-up"),
+    ClientAction("contact_form", "Add a contact", "client_contact_add", "Add contact"),
+    ClientAction("issue_form", "Open a support issue", "client_issue_open", "Open issue"),
+    ClientAction("deal_form", "Create a deal", "client_deal_create", "Create deal"),
+    ClientAction("revenue_form", "Record revenue", "client_revenue_record", "Record revenue"),
+    ClientAction(
+        "churn_form", "Mark as churned", "client_churn", "Mark churned", "btn-outline-danger"
+    ),
+    ClientAction(
+        "reactivate_form",
+        "Reactivate",
+        "client_reactivate",
+        "Reactivate",
+        "btn-outline-success",
+    ),
+    ClientAction(
+        "reassign_form",
+        "Reassign to another BRM",
+        "client_reassign",
+        "Reassign",
+        "btn-warning",
+        note="Past activity stays credited to the current owner; open follow-ups move to the "
+        "new owner.",
+    ),
+]
+
+
+def _client_actions(user, client: Client, can_write: bool, can_reassign: bool):
+    """The forms this user may use on this client's page, in page order."""
+    for action in CLIENT_ACTIONS:
+        if action.name == "reassign_form":
+            allowed = can_reassign
+        elif action.name == "churn_form":
+            allowed = can_write and client.is_active
+        elif action.name == "reactivate_form":
+            allowed = can_write and not client.is_active
+        else:
+            allowed = can_write
+        if allowed:
+            yield action
+
+
+def _client_form(user, client: Client, name: str, bound: dict):
+    return bound.get(name) or CLIENT_FORMS[name](user=user, client=client)
 
 
 @login_required
 def client_detail(request, pk: int):
     client = client_for_user(request.user, pk)
     return _client_page(request, client)
+
+
+@login_required
+def client_form(request, pk: int, name: str):
+    """One of the client page's forms, fetched by htmx when its section is opened."""
+    client = client_for_user(request.user, pk)
+    allowed = {
+        action.name: action
+        for action in _client_actions(
+            request.user,
+            client,
+            can_write_client(request.user, client),
+            can_reassign_client(request.user, client),
+        )
+    }
+    if name not in allowed:
+        raise Http404("No such form here.")
+    if not request.htmx:
+        return redirect(f"{reverse('client_detail', args=[client.pk])}?form={name}#actions")
+    action = allowed[name]
+    return render(
+        request,
+        "crm/partials/client_form.html",
+        {
+            "client": client,
+            "action": {**vars(action), "form": _client_form(request.user, client, name, {})},
+        },
+    )
 
 
 def _client_write(

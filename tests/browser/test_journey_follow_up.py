@@ -56,3 +56,17 @@ def test_a_brm_logs_a_meeting_with_a_follow_up_and_ticks_it_off_on_today(
 
     page.reload()
     expect(page.get_by_text("Send the revised renewal quote")).to_have_count(0)
+
+
+def test_opening_a_folded_form_on_the_client_page_loads_it_and_it_saves(
+    page, transactional_db, alice, alices_client
+):
+    log_in(page, alice.email, PASSWORD)
+    page.goto(f"/clients/{alices_client.pk}/")
+    actions = page.locator("#actions")
+    actions.get_by_text("Add a contact").click()
+    # Fetched when opened: the page itself does not render folded forms.
+    actions.get_by_label("Name").fill("Dana Diaz")
+    actions.get_by_role("button", name="Add contact").click()
+    expect(page.get_by_role("alert")).to_contain_text("Contact added.")
+    assert alices_client.contacts.get().name == "Dana Diaz"

@@ -287,3 +287,36 @@ def test_a_long_history_shows_the_latest_events_and_offers_the_rest(client, alic
 
     everything = client.get(page_of(alices_client), {"history": "all"})
     assert len(everything.context["timeline"]) == TIMELINE_LIMIT + 2
+
+
+def test_the_client_page_renders_folded_forms_only_when_opened(client, alice, alices_client):
+    client.force_login(alice)
+    page = client.get(reverse("client_detail", args=[alices_client.pk]))
+    assert 'name="contact-name"' not in page.content.decode()
+    url = reverse("client_form", args=[alices_client.pk, "contact_form"])
+    fetched = client.get(url, headers={"HX-Request": "true"})
+    assert 'name="contact-name"' in fetched.content.decode()
+    # Without JavaScript the link reloads the page with that form open.
+    plain = client.get(url)
+    assert plain.status_code == 302
+    opened = client.get(plain.url)
+    assert 'name="contact-name"' in opened.content.decode()
+
+
+def test_a_manager_gets_the_reassign_form_but_no_writing_form(client, maria, alices_client):
+    client.force_login(maria)
+    hx = {"HX-Request": "true"}
+    reassign = client.get(
+        reverse("client_form", args=[alices_client.pk, "reassign_form"]), headers=hx
+    )
+    contact = client.get(
+        reverse("client_form", args=[alices_client.pk, "contact_form"]), headers=hx
+    )
+    assert reassign.status_code == 200
+    assert contact.status_code == 404
+
+
+def test_nobody_fetches_a_form_for_a_client_they_cannot_see(client, carol, alices_client):
+    client.force_login(carol)
+    url = reverse("client_form", args=[alices_client.pk, "contact_form"])
+    assert client.get(url, headers={"HX-Request": "true"}).status_code == 404
