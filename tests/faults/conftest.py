@@ -146,6 +146,20 @@ def real_services(transactional_db, reference_data):
         if os.environ.get("REQUIRE_POSTGRESQL") == "1":
             pytest.fail(message)
         pytest.skip(message)
+    yield
+    # A killed worker's server session can outlive it by a moment; end every session but ours,
+    # so the test database can be flushed and dropped.
+    db = connection.settings_dict
+    connection.ensure_connection()
+    ours = connection.connection.info.backend_pid
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
+    ) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
+            [db["NAME"], ours],
+        )
 
 
 @pytest.fixture
