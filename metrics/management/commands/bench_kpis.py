@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=20_000)
         parser.add_argument("--months", type=int, default=24)
         parser.add_argument("--interactions-per-client-month", type=float, default=5.6)
-        parser.add_argument("--surveys-per-client-month", type=float, default=2.9)
+        parser.add_argument("--surveys-per-client-month", type=float, default=3.2)
         parser.add_argument(
             "--backfill", type=int, default=24, metavar="MONTHS", help="0 to skip the backfill"
         )
