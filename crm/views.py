@@ -145,18 +145,6 @@ def client_list(request):
 
 # --- The client page --------------------------------------------------------------------------
 
-CLIENT_WRITE_FORMS: dict[str, type[ClientPageForm]] = {
-    "contact_form": ContactForm,
-    "follow_up_form": FollowUpForm,
-    "issue_form": SupportIssueForm,
-    "deal_form": DealForm,
-    "revenue_form": RevenueForm,
-    "churn_form": ChurnForm,
-    "reactivate_form": ReactivateForm,
-}
-# Reassigning is not writing: managers may do it to clients they otherwise only read.
-CLIENT_FORMS = {**CLIENT_WRITE_FORMS, "reassign_form": ReassignForm}
-
 
 def _client_page(request, client: Client, bound: dict | None = None, status: int = 200):
     """Render a client's page; ``bound`` holds a submitted form to show with its errors."""
@@ -184,9 +172,9 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
     # except one that came back with errors, or one asked for without JavaScript (?form=).
     wanted = request.GET.get("form", "")
     context["actions"] = [
-        {**vars(action), "form": _client_form(user, client, action.name, bound)}
+        action.context(_client_form(user, client, action.name, bound))
         if action.name in bound or action.name == wanted
-        else vars(action)
+        else action.context()
         for action in _client_actions(user, client, context["can_write"], context["can_reassign"])
     ]
     context["open_form"] = next(iter(bound), "") or wanted
@@ -195,32 +183,52 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
 
 @dataclass(frozen=True)
 class ClientAction:
+    """A form on the client page: what it is called, where it posts, how its button looks."""
+
     name: str
+    form_class: type[ClientPageForm]
     summary: str
     url_name: str
     button: str
     button_class: str = "btn-primary"
     note: str = ""
 
+    def context(self, form: ClientPageForm | None = None) -> dict:
+        return {**vars(self), "form": form}
+
 
 CLIENT_ACTIONS = [
-    ClientAction("follow_up_form", "Add a follow-up", "client_follow_up_add", "Add follow-up"),
-    ClientAction("contact_form", "Add a contact", "client_contact_add", "Add contact"),
-    ClientAction("issue_form", "Open a support issue", "client_issue_open", "Open issue"),
-    ClientAction("deal_form", "Create a deal", "client_deal_create", "Create deal"),
-    ClientAction("revenue_form", "Record revenue", "client_revenue_record", "Record revenue"),
     ClientAction(
-        "churn_form", "Mark as churned", "client_churn", "Mark churned", "btn-outline-danger"
+        "follow_up_form", FollowUpForm, "Add a follow-up", "client_follow_up_add", "Add follow-up"
+    ),
+    ClientAction("contact_form", ContactForm, "Add a contact", "client_contact_add", "Add contact"),
+    ClientAction(
+        "issue_form", SupportIssueForm, "Open a support issue", "client_issue_open", "Open issue"
+    ),
+    ClientAction("deal_form", DealForm, "Create a deal", "client_deal_create", "Create deal"),
+    ClientAction(
+        "revenue_form", RevenueForm, "Record revenue", "client_revenue_record", "Record revenue"
+    ),
+    ClientAction(
+        "churn_form",
+        ChurnForm,
+        "Mark as churned",
+        "client_churn",
+        "Mark churned",
+        "btn-outline-danger",
     ),
     ClientAction(
         "reactivate_form",
+        ReactivateForm,
         "Reactivate",
         "client_reactivate",
         "Reactivate",
         "btn-outline-success",
     ),
+    # Reassigning is not writing: managers may do it to clients they otherwise only read.
     ClientAction(
         "reassign_form",
+        ReassignForm,
         "Reassign to another BRM",
         "client_reassign",
         "Reassign",
@@ -229,6 +237,7 @@ CLIENT_ACTIONS = [
         "new owner.",
     ),
 ]
+CLIENT_FORMS = {action.name: action.form_class for action in CLIENT_ACTIONS}
 
 
 def _client_actions(user, client: Client, can_write: bool, can_reassign: bool):
@@ -279,7 +288,7 @@ def client_form(request, pk: int, name: str):
         "crm/partials/client_form.html",
         {
             "client": client,
-            "action": {**vars(action), "form": _client_form(request.user, client, name, {})},
+            "action": action.context(_client_form(request.user, client, name, {})),
         },
     )
 
