@@ -36,6 +36,11 @@ from crm.models import (
 )
 
 
+def _require_partner(client: Client) -> None:
+    if client.relationship_type != RelationshipType.PARTNER:
+        raise ValidationError({"partner": f"{client} is not a partner."})
+
+
 def _save(instance):
     instance.full_clean()
     instance.save()
@@ -380,8 +385,8 @@ def deal_create(
     stage = stage or first_open_stage()
     if stage.is_terminal:
         raise ValidationError("A new deal starts in an open stage.")
-    if partner is not None and partner.relationship_type != RelationshipType.PARTNER:
-        raise ValidationError({"partner": f"{partner} is not a partner."})
+    if partner is not None:
+        _require_partner(partner)
     owner_id = owner_id_at(client, created_at)
     deal = _save(
         Deal(
@@ -551,8 +556,7 @@ def feedback_item_close(
 def partner_referral_record(
     *, partner: Client, lead_name: str, received_on: date, referred_client: Client | None = None
 ) -> PartnerReferral:
-    if partner.relationship_type != RelationshipType.PARTNER:
-        raise ValidationError({"partner": f"{partner} is not a partner."})
+    _require_partner(partner)
     return _save(
         PartnerReferral(
             partner=partner,
@@ -568,8 +572,7 @@ def partner_referral_record(
 def partner_certification_record(
     *, partner: Client, name: str, valid_from: date, valid_until: date
 ) -> PartnerCertification:
-    if partner.relationship_type != RelationshipType.PARTNER:
-        raise ValidationError({"partner": f"{partner} is not a partner."})
+    _require_partner(partner)
     return _save(
         PartnerCertification(
             partner=partner, name=name, valid_from=valid_from, valid_until=valid_until
