@@ -59,3 +59,29 @@ def may_import(user: User) -> bool:
     """Admins import anything; a BRM imports records of their own clients only (checked per
     row); managers review and export but do not import."""
     return user.is_active and user.role in (Role.ADMIN, Role.BRM)
+
+
+def records_visible_to(user: User, records: QuerySet, *, client_field: str = "client") -> QuerySet:
+    """``records`` (any queryset of rows that belong to a client through ``client_field``)
+    limited to the clients ``user`` may read. Survey records, API lists and exports use it, so
+    every layer scopes by the same rule without this module importing them."""
+    return records.filter(**{f"{client_field}__in": clients_visible_to(user)})
+
+
+def record_for_user(user: User, records: QuerySet, pk: int, *, write: bool = False):
+    """The row ``pk`` of ``records`` if ``user`` may read its client (and change it, with
+    ``write=True``): Http404 if they may not read it, PermissionDenied if read-only."""
+    record = records_visible_to(user, records).filter(pk=pk).first()
+    if record is None:
+        raise Http404("No such record.")
+    if write:
+        client_for_user(user, record.client_id, write=True)
+    return record
+
+
+def clients_captured_for(user: User) -> QuerySet[Client]:
+    """The clients whose contacts a user's captured e-mail is matched against: their own book
+    only, whatever their role, so mail never lands in someone else's book."""
+    if not user.is_authenticated or not user.is_active:
+        return Client.objects.none()
+    return Client.objects.filter(owner=user)

@@ -20,6 +20,39 @@ from django.utils import timezone
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+class TrackedQuerySet(models.QuerySet):
+    """Bulk writes stamp ``updated_at`` too, so the API's ``updated_since`` sees every change,
+    including the guarded ``UPDATE``s the services use for idempotent state changes."""
+
+    def update(self, **kwargs) -> int:
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
+        now = timezone.now()
+        for obj in objs:
+            obj.updated_at = now
+        return super().bulk_update(objs, {*fields, "updated_at"}, *args, **kwargs)
+
+
+class TracksUpdates(models.Model):
+    """A record other systems sync (REST API ``updated_since``): ``updated_at`` moves on every
+    save, including ``save(update_fields=...)``, and on queryset updates (``TrackedQuerySet``)."""
+
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    objects = TrackedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        self.updated_at = timezone.now()
+        if update_fields is not None:
+            update_fields = {*update_fields, "updated_at"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
 class RelationshipType(models.TextChoices):
     PERSONAL = "personal", "Personal"
     FUNCTIONAL = "functional", "Functional"
@@ -32,7 +65,7 @@ class LifecycleStatus(models.TextChoices):
     CHURNED = "churned", "Churned"
 
 
-class ClientQuerySet(models.QuerySet):
+class ClientQuerySet(TrackedQuerySet):
     def active(self) -> ClientQuerySet:
         return self.filter(status=LifecycleStatus.ACTIVE)
 
@@ -48,7 +81,7 @@ class ClientQuerySet(models.QuerySet):
         )
 
 
-class Client(models.Model):
+class Client(TracksUpdates):
     name = models.CharField(max_length=200)
     relationship_type = models.CharField(max_length=16, choices=RelationshipType.choices)
     relationship_started_on = models.DateField()
@@ -137,7 +170,7 @@ class ClientStatusChange(models.Model):
         return f"{self.client} {self.status} on {self.effective_on}"
 
 
-class Contact(models.Model):
+class Contact(TracksUpdates):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
@@ -155,7 +188,7 @@ class Contact(models.Model):
         return self.name
 
 
-class Interaction(models.Model):
+class Interaction(TracksUpdates):
     class Kind(models.TextChoices):
         MEETING = "meeting", "Meeting"
         CALL = "call", "Call"
@@ -210,7 +243,7 @@ class Interaction(models.Model):
         )
 
 
-class FollowUp(models.Model):
+class FollowUp(TracksUpdates):
     class Origin(models.TextChoices):
         MANUAL = "manual", "Manual"
         INTERACTION = "interaction", "Logged with an interaction"
@@ -262,7 +295,7 @@ class Priority(models.TextChoices):
     LOW = "low", "Low"
 
 
-class SupportIssue(models.Model):
+class SupportIssue(TracksUpdates):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         ANSWERED = "answered", "Answered"
@@ -351,7 +384,7 @@ class DealStage(models.Model):
         return self.kind != StageKind.OPEN
 
 
-class Deal(models.Model):
+class Deal(TracksUpdates):
     class Kind(models.TextChoices):
         NEW = "new", "New business"
         UPSELL = "upsell", "Upsell"
@@ -381,6 +414,8 @@ class Deal(models.Model):
         limit_choices_to={"relationship_type": RelationshipType.PARTNER},
     )
     partner_role = models.CharField(max_length=16, choices=PartnerRole.choices, blank=True)
+    # When the BRM expects it to close (their calendar feed shows it); not used by any KPI.
+    expected_close_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -421,7 +456,7 @@ class DealStageChange(models.Model):
         return f"{self.deal}: {self.from_stage or 'created'} → {self.to_stage}"
 
 
-class RevenueLine(models.Model):
+class RevenueLine(TracksUpdates):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="revenue_lines")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="revenue_lines"

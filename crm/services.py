@@ -380,6 +380,7 @@ def deal_create(
     created_by: User | None = None,
     partner: Client | None = None,
     partner_role: str = "",
+    expected_close_on: date | None = None,
 ) -> Deal:
     created_at = created_at or timezone.now()
     stage = stage or first_open_stage()
@@ -399,6 +400,7 @@ def deal_create(
             stage=stage,
             partner=partner,
             partner_role=partner_role or (Deal.PartnerRole.SOURCED if partner else ""),
+            expected_close_on=expected_close_on,
         )
     )
     DealStageChange.objects.create(

@@ -61,3 +61,21 @@ def drilldown(
     window = Window.of(period, now)
     owner_ids = Subjects.on(window.last_day).member_ids(subject)
     return kpi.records.queryset(window, owner_ids)
+
+
+def snapshots_visible_to(user) -> QuerySet[Snapshot]:
+    """The snapshots of every subject whose scorecard ``user`` may open: the same rules as
+    ``metrics.scorecards.subject_for_user`` (people they may read, teams they manage or belong
+    to, the organisation for an admin), as one queryset for the API."""
+    from accounts.selectors import users_visible_to
+    from metrics.scorecards import teams_readable_by
+    from metrics.subjects import ORGANISATION
+
+    if not user.is_authenticated or not user.is_active:
+        return Snapshot.objects.none()
+    visible = Q(subject_type="brm", subject_id__in=users_visible_to(user).values("id")) | Q(
+        subject_type="team", subject_id__in=teams_readable_by(user).values("id")
+    )
+    if user.is_admin:
+        visible |= Q(subject_type=ORGANISATION.type, subject_id=ORGANISATION.id)
+    return Snapshot.objects.filter(visible)

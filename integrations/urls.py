@@ -1,0 +1,10 @@
+from django.urls import path
+
+from integrations import views
+
+app_name = "integrations"
+urlpatterns = [
+    path("", views.integrations_page, name="settings"),
+    path("api-tokens/", views.api_token_create, name="api_token_create"),
+    path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+]
