@@ -85,3 +85,13 @@ def clients_captured_for(user: User) -> QuerySet[Client]:
     if not user.is_authenticated or not user.is_active:
         return Client.objects.none()
     return Client.objects.filter(owner=user)
+
+
+def own_record_for_user(user: User, records: QuerySet, pk: int):
+    """A row that belongs to ``user`` personally (``records`` has a ``user`` field: API tokens,
+    calendar feeds, captured mail): only its user may see or change it, whatever their role.
+    Http404 otherwise."""
+    record = records.filter(user=user, pk=pk).first() if user.is_authenticated else None
+    if record is None:
+        raise Http404("No such record.")
+    return record

@@ -1,8 +1,19 @@
 from django import forms
 
+from crm.access import clients_captured_for
 from integrations.models import ApiToken
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'Outlook sync'.")
     scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ)
+
+
+class ReviewAssignForm(forms.Form):
+    """The client a captured message waiting for review belongs to: one of the user's own."""
+
+    client = forms.ModelChoiceField(queryset=None, empty_label="Choose a client…")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients_captured_for(user).order_by("name")

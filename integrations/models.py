@@ -117,6 +117,7 @@ class CapturedEmail(models.Model):
     from_address = models.CharField(max_length=254)
     to_addresses = models.TextField(blank=True, help_text="To and Cc, one per line.")
     subject = models.CharField(max_length=255, blank=True)
+    direction = models.CharField(max_length=16, help_text="As the interaction's direction.")
     sent_at = models.DateTimeField()
     snippet = models.TextField(blank=True)
     source = models.CharField(max_length=8, choices=Source.choices)

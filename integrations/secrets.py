@@ -14,3 +14,8 @@ def digest(token: str) -> str:
     """What is stored instead of a token: its SHA-256, hex. The tokens are random with 256 bits
     of entropy, so a fast hash is enough (no password stretching needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_key(prefix: str = "", *, nbytes: int = 10) -> str:
+    """A lower-case hex key, for places that fold case (the local part of an e-mail address)."""
+    return prefix + secrets.token_hex(nbytes)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.integrations_page, name="settings"),
     path("api-tokens/", views.api_token_create, name="api_token_create"),
     path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("mail/<int:pk>/review/", views.captured_email_review, name="captured_email_review"),
 ]

@@ -1,17 +1,23 @@
-"""The integrations page (API tokens, capture address, calendar feed, mail waiting for review)
-and the API reference. Each action: access check, form, one service call, redirect."""
+"""The integrations page (API tokens, capture address and mail waiting for review, calendar
+feed) and the API reference. Each action: access check, form, one service call, redirect."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from crm.access import own_record_for_user
 from integrations import tokens
-from integrations.forms import ApiTokenForm
-from integrations.models import ApiToken
+from integrations.forms import ApiTokenForm, ReviewAssignForm
+from integrations.mail.capture import (
+    capture_address_for,
+    captured_email_assign,
+    captured_email_dismiss,
+)
+from integrations.models import ApiToken, CapturedEmail
 
 
 @login_required
@@ -21,13 +27,22 @@ def api_reference(request):
 
 @login_required
 def integrations_page(request):
+    user = request.user
+    review = CapturedEmail.objects.filter(user=user, status=CapturedEmail.Status.REVIEW)
     return render(
         request,
         "integrations/settings.html",
         {
             "token_form": ApiTokenForm(),
-            "api_tokens": request.user.api_tokens.all(),
+            "api_tokens": user.api_tokens.all(),
             "new_token": request.session.pop("new_api_token", None),
+            "capture_address": capture_address_for(user).address,
+            "review": review.order_by("-sent_at")[:50],
+            "review_count": review.count(),
+            "assign_form": ReviewAssignForm(user=user),
+            "recent_captures": CapturedEmail.objects.filter(
+                user=user, status=CapturedEmail.Status.LOGGED
+            ).select_related("interaction__client")[:10],
         },
     )
 
@@ -52,7 +67,27 @@ def api_token_create(request):
 @login_required
 @require_POST
 def api_token_revoke(request, pk: int):
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token = own_record_for_user(request.user, ApiToken.objects.all(), pk)
     tokens.api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("integrations:settings")
+
+
+@login_required
+@require_POST
+def captured_email_review(request, pk: int):
+    """Log a message from the review list with a client of the user's book, or dismiss it."""
+    captured = own_record_for_user(request.user, CapturedEmail.objects.all(), pk)
+    try:
+        if "dismiss" in request.POST:
+            captured_email_dismiss(captured=captured)
+            messages.success(request, "Message dismissed.")
+        else:
+            form = ReviewAssignForm(request.POST, user=request.user)
+            if not form.is_valid():
+                raise ValidationError("Choose a client of your book.")
+            captured_email_assign(captured=captured, client=form.cleaned_data["client"])
+            messages.success(request, f"Logged with {form.cleaned_data['client']}.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     return redirect("integrations:settings")

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from integrations.api import views
+from integrations.api.mail import MailCaptureView
 
 
 class Router(DefaultRouter):
@@ -26,4 +27,5 @@ app_name = "api"
 urlpatterns = [
     path("", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("mail/", MailCaptureView.as_view(), name="mail"),
 ]

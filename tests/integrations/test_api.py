@@ -165,3 +165,17 @@ def test_kpi_snapshots_filter_by_kpi_and_reject_a_bad_date(api, alice):
     caller = api(alice, "read")
     assert caller.get("/api/v1/kpi-snapshots/", {"kpi": "nps"}).status_code == 200
     assert caller.get("/api/v1/kpi-snapshots/", {"period_start": "soon"}).status_code == 400
+
+
+def test_a_browser_session_cannot_be_made_to_write_through_the_api_without_csrf(alice):
+    acme = ClientFactory(owner=alice)
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(alice)
+
+    forged = browser.post(
+        "/api/v1/follow-ups/", {"client": acme.pk, "title": "x", "due_on": "2026-12-01"}
+    )
+
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["detail"]
+    assert not acme.follow_ups.exists()
