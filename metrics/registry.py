@@ -249,6 +249,7 @@ register(
         "answer",
         ratio("answered", "delivered"),
         src.Records(src.invitations_delivered, numerator=src.ANSWERED),
+        formula_version=2,
         default_target=30,
     )
 )
@@ -506,6 +507,7 @@ register(
         "(a client handed over mid-period is in both books, once in a team)",
         ratio("revenue", "active_any", scale=1.0),
         src.Records(src.clients_held(src.held_in_period), src.held_by(src.held_in_period)),
+        formula_version=2,
     )
 )
 register(
@@ -533,6 +535,7 @@ register(
         "× expected lifetime min(1 / annual churn, 10 years)",
         clv,
         src.Records(src.clients_held(src.held_in_year), src.held_by(src.held_in_year)),
+        formula_version=2,
     )
 )
 register(
