@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from crm.formatting import export_decimal
+
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 LIST_SEPARATOR = ";"
@@ -182,7 +184,7 @@ def render_cell(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return export_decimal(value)
     if isinstance(value, list | tuple):
         return f"{LIST_SEPARATOR} ".join(sorted(value, key=str.casefold))
     return str(value)
