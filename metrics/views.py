@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import Role
 from accounts.selectors import teams_managed_by
 from crm.forms import add_service_error
-from metrics import exports, scorecards, services
+from metrics import contract, exports, scorecards, services
 from metrics.forms import (
     DrilldownForm,
     MatrixSortForm,
@@ -222,3 +222,9 @@ def targets(request):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+def kpi_contract(request):
+    """How every number is computed: the KPI contract shipped in ``docs/kpis.md``."""
+    return render(request, "metrics/kpi_contract.html", {"contract": contract.contract_html()})
