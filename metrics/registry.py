@@ -1,4 +1,4 @@
-"""The KPI catalog (shared/kpis.md) as code: one definition per KPI.
+"""The KPI catalog (docs/kpis.md) as code: one definition per KPI.
 
 A definition says what the KPI is (key, label, family, unit, direction, default target and
 tolerance, formula text and version), how its value is made from the measures its family

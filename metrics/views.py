@@ -19,7 +19,7 @@ from accounts.models import Role
 from accounts.selectors import teams_managed_by
 from crm.formatting import format_plain
 from crm.forms import add_service_error
-from metrics import exports, services
+from metrics import contract, exports, services
 from metrics.drilldowns import drilldown
 from metrics.forms import (
     DrilldownForm,
@@ -236,3 +236,9 @@ def targets(request):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+def kpi_contract(request):
+    """How every number is computed: the KPI contract shipped in ``docs/kpis.md``."""
+    return render(request, "metrics/kpi_contract.html", {"contract": contract.contract_html()})
