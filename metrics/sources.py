@@ -87,10 +87,10 @@ NOT_NOTE = ~Q(kind=Kind.NOTE)
 # replies). Survey answers count too (see ``book``).
 TWO_WAY = Q(kind__in=[Kind.MEETING, Kind.EVENT]) | Q(direction=Direction.INBOUND)
 OUTBOUND_MESSAGE = Q(direction=Direction.OUTBOUND, kind__in=[Kind.EMAIL, Kind.MESSAGE])
-# A reply at any time. One set of the messages replied to, not a lookup per message.
-GOT_REPLY = Q(
-    pk__in=crm.Interaction.objects.filter(in_reply_to__isnull=False).values("in_reply_to")
-)
+# A reply at any time. A correlated EXISTS probes the replies' index for the window's messages
+# only; ``pk IN (every reply ever)`` inside an aggregate's FILTER is a subplan whose hash must
+# fit ``work_mem``, or PostgreSQL re-scans the whole set for every message (a plan cliff).
+GOT_REPLY = Q(Exists(crm.Interaction.objects.filter(in_reply_to=OuterRef("pk"))))
 DONE_BY_DUE_DATE = Q(done_at__date__lte=F("due_on"))
 NO_TOPIC = "(no topic)"
 
@@ -503,11 +503,12 @@ def held_by(spans: Callable[[Window], QuerySet]) -> Callable[[Window, list[int]]
 
 # --- Revenue and pipeline ---------------------------------------------------------------------
 
-# Sets of ids rather than joins, so that a scan of lines over a wider window than the period
-# looks them up only for the period's lines.
+# Correlated EXISTS rather than joins, so that a scan of lines over a wider window than the
+# period probes them only for the period's lines, and rather than ``IN (subquery)``, whose
+# hashed subplan turns into a re-scan per line once the set outgrows ``work_mem``.
 PARTNER_REVENUE = Q(
-    client__in=crm.Client.objects.filter(sourced_by_partner__isnull=False).values("pk")
-) | Q(deal__in=crm.Deal.objects.filter(partner__isnull=False).values("pk"))
+    Exists(crm.Client.objects.filter(pk=OuterRef("client"), sourced_by_partner__isnull=False))
+) | Q(Exists(crm.Deal.objects.filter(pk=OuterRef("deal"), partner__isnull=False)))
 WON = Q(to_stage__kind=crm.StageKind.WON)
 LOST = Q(to_stage__kind=crm.StageKind.LOST)
 UPSELL = Q(deal__kind__in=[crm.Deal.Kind.UPSELL, crm.Deal.Kind.CROSS_SELL])
@@ -521,16 +522,20 @@ def _recognised(first_day, last_day) -> Q:
     return Q(recognised_on__gte=first_day, recognised_on__lte=last_day)
 
 
-def _existing_clients(window: Window) -> QuerySet:
-    """Clients active at the start of the previous period (the growth cohort): those whose
-    status change in force that day is an activation. "In force" is "not superseded by a later
-    change by then", an anti-join the database runs once, not a lookup per client."""
-    changes = crm.ClientStatusChange.objects.filter(effective_on__lte=window.period.previous.start)
-    superseded = changes.filter(client=OuterRef("client")).filter(
-        Q(effective_on__gt=OuterRef("effective_on"))
-        | Q(effective_on=OuterRef("effective_on"), pk__gt=OuterRef("pk"))
+def _in_growth_cohort(window: Window) -> Q:
+    """The line's client was active at the start of the previous period (the growth cohort):
+    the status change in force that day, the latest by then, is an activation. A correlated
+    probe of the client's few changes (index on client, effective_on) per line, not
+    ``client IN (cohort)``, whose hashed subplan falls back to re-running the cohort's
+    anti-join per line once the cohort outgrows ``work_mem``."""
+    in_force = (
+        crm.ClientStatusChange.objects.filter(
+            client=OuterRef("client"), effective_on__lte=window.period.previous.start
+        )
+        .order_by("-effective_on", "-id")
+        .values("status")[:1]
     )
-    return changes.filter(~Exists(superseded), status=ACTIVE).values("client")
+    return Q(Exact(Subquery(in_force), ACTIVE))
 
 
 # Which revenue lines each revenue measure sums, as conditions on one scan of the lines.
@@ -545,13 +550,13 @@ def recognised_in_year(window: Window) -> Q:
 
 def recognised_existing(window: Window) -> Q:
     """The growth cohort's lines in the period."""
-    return recognised_in_period(window) & Q(client__in=_existing_clients(window))
+    return recognised_in_period(window) & _in_growth_cohort(window)
 
 
 def recognised_existing_before(window: Window) -> Q:
     """The growth cohort's lines in the same part of the previous period."""
-    return _recognised(window.period.previous.start, window.previous_last_day) & Q(
-        client__in=_existing_clients(window)
+    return _recognised(window.period.previous.start, window.previous_last_day) & (
+        _in_growth_cohort(window)
     )
 
 
