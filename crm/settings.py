@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "crm",
     "surveys",
     "metrics",
+    "demo",
 ]
 
 MIDDLEWARE = [
