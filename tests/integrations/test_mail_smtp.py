@@ -41,8 +41,11 @@ def test_a_copied_email_lands_on_the_clients_timeline_and_its_reply_moves_reply_
     acme = ClientFactory(name="Acme Logistics", owner=alice)
     dana = ContactFactory(client=acme, name="Dana Diaz", email="Dana.Diaz@Acme.example")
     capture = capture_address_for(alice).address
-    outbound = message(sender="Alice <alice@example.com>", to=["dana.diaz@acme.example"],
-                       subject="Renewal terms for 2027")
+    outbound = message(
+        sender="Alice <alice@example.com>",
+        to=["dana.diaz@acme.example"],
+        subject="Renewal terms for 2027",
+    )
 
     send(smtp_server, outbound, ["dana.diaz@acme.example", capture])
 
@@ -51,15 +54,24 @@ def test_a_copied_email_lands_on_the_clients_timeline_and_its_reply_moves_reply_
     before = KPIValues(period)[alice, "reply_conversion_rate"]
     client.force_login(alice)
     timeline = client.get(reverse("client_detail", args=[acme.pk])).content.decode()
-    reply = message(sender="Dana Diaz <dana.diaz@acme.example>", to=["alice@example.com"],
-                    subject="Re: Renewal terms for 2027", body="Yes, let's sign.\n> quoted",
-                    in_reply_to=outbound["Message-ID"])
+    reply = message(
+        sender="Dana Diaz <dana.diaz@acme.example>",
+        to=["alice@example.com"],
+        subject="Re: Renewal terms for 2027",
+        body="Yes, let's sign.\n> quoted",
+        in_reply_to=outbound["Message-ID"],
+    )
 
     send(smtp_server, reply, [capture])
 
     answer = Interaction.objects.exclude(pk=sent.pk).get()
     after = KPIValues(period)[alice, "reply_conversion_rate"]
-    assert (sent.client, sent.direction, sent.owner, sent.kind) == (acme, "outbound", alice, "email")
+    assert (sent.client, sent.direction, sent.owner, sent.kind) == (
+        acme,
+        "outbound",
+        alice,
+        "email",
+    )
     assert list(sent.contacts.all()) == [dana]
     assert "Renewal terms for 2027" in timeline
     assert answer.in_reply_to == sent and answer.direction == "inbound"
@@ -73,8 +85,11 @@ def test_the_receiver_refuses_unknown_addresses_and_malformed_mail_without_stopp
 ):
     capture = capture_address_for(alice).address
     with pytest.raises(smtplib.SMTPRecipientsRefused):
-        send(smtp_server, message(sender="x@y.example", to=["a@b.example"]),
-             ["nobody@capture.localhost"])
+        send(
+            smtp_server,
+            message(sender="x@y.example", to=["a@b.example"]),
+            ["nobody@capture.localhost"],
+        )
     with smtplib.SMTP(smtp_server.hostname, smtp_server.port, timeout=10) as smtp:
         with pytest.raises(smtplib.SMTPDataError) as refused:
             smtp.sendmail("x@y.example", [capture], b"this is not an e-mail at all")
