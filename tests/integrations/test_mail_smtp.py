@@ -90,9 +90,11 @@ def test_the_receiver_refuses_unknown_addresses_and_malformed_mail_without_stopp
             message(sender="x@y.example", to=["a@b.example"]),
             ["nobody@capture.localhost"],
         )
-    with smtplib.SMTP(smtp_server.hostname, smtp_server.port, timeout=10) as smtp:
-        with pytest.raises(smtplib.SMTPDataError) as refused:
-            smtp.sendmail("x@y.example", [capture], b"this is not an e-mail at all")
+    with (
+        smtplib.SMTP(smtp_server.hostname, smtp_server.port, timeout=10) as smtp,
+        pytest.raises(smtplib.SMTPDataError) as refused,
+    ):
+        smtp.sendmail("x@y.example", [capture], b"this is not an e-mail at all")
     assert refused.value.smtp_code == 550
 
     send(smtp_server, message(sender="alice@example.com", to=["nobody@else.example"]), [capture])
