@@ -95,3 +95,8 @@ def own_record_for_user(user: User, records: QuerySet, pk: int):
     if record is None:
         raise Http404("No such record.")
     return record
+
+
+def may_manage_webhooks(user: User) -> bool:
+    """Webhooks send events about every book to outside addresses: admins only."""
+    return user.is_authenticated and user.is_active and user.role == Role.ADMIN

@@ -352,6 +352,10 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "integrations.webhooks.tasks.emit_overdue_follow_ups",
         "schedule": 60 * 60.0,
     },
+    "integrations-sweep-webhooks": {
+        "task": "integrations.webhooks.tasks.sweep_pending_deliveries",
+        "schedule": 15 * 60.0,
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

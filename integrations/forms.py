@@ -1,7 +1,7 @@
 from django import forms
 
 from crm.access import clients_captured_for
-from integrations.models import ApiToken
+from integrations.models import ApiToken, WebhookSubscription
 
 
 class ApiTokenForm(forms.Form):
@@ -17,3 +17,11 @@ class ReviewAssignForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients_captured_for(user).order_by("name")
+
+
+class WebhookSubscriptionForm(forms.Form):
+    url = forms.URLField(max_length=500, label="Address (https://…)")
+    events = forms.MultipleChoiceField(
+        choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+    description = forms.CharField(max_length=200, required=False)

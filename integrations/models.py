@@ -159,7 +159,7 @@ class WebhookSubscription(models.Model):
     secret = models.CharField(max_length=64, help_text="Signs every delivery (HMAC-SHA256).")
     description = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
     consecutive_failures = models.PositiveIntegerField(default=0)

@@ -8,4 +8,6 @@ urlpatterns = [
     path("api-tokens/", views.api_token_create, name="api_token_create"),
     path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("mail/<int:pk>/review/", views.captured_email_review, name="captured_email_review"),
+    path("webhooks/", views.webhook_create, name="webhook_create"),
+    path("webhooks/<int:pk>/resume/", views.webhook_resume, name="webhook_resume"),
 ]

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.access import own_record_for_user
+from crm.access import may_manage_webhooks, own_record_for_user
 from integrations import tokens
-from integrations.forms import ApiTokenForm, ReviewAssignForm
+from integrations.forms import ApiTokenForm, ReviewAssignForm, WebhookSubscriptionForm
 from integrations.mail.capture import (
     capture_address_for,
     captured_email_assign,
     captured_email_dismiss,
 )
-from integrations.models import ApiToken, CapturedEmail
+from integrations.models import ApiToken, CapturedEmail, WebhookSubscription
+from integrations.webhooks.services import (
+    webhook_subscription_create,
+    webhook_subscription_resume,
+)
 
 
 @login_required
@@ -29,10 +33,17 @@ def api_reference(request):
 def integrations_page(request):
     user = request.user
     review = CapturedEmail.objects.filter(user=user, status=CapturedEmail.Status.REVIEW)
+    webhooks = {}
+    if may_manage_webhooks(user):
+        webhooks = {
+            "webhook_form": WebhookSubscriptionForm(),
+            "subscriptions": WebhookSubscription.objects.prefetch_related("deliveries"),
+        }
     return render(
         request,
         "integrations/settings.html",
         {
+            **webhooks,
             "token_form": ApiTokenForm(),
             "api_tokens": user.api_tokens.all(),
             "new_token": request.session.pop("new_api_token", None),
@@ -90,4 +101,38 @@ def captured_email_review(request, pk: int):
             messages.success(request, f"Logged with {form.cleaned_data['client']}.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    return redirect("integrations:settings")
+
+
+def _admin_only(user) -> None:
+    if not may_manage_webhooks(user):
+        raise PermissionDenied("Only administrators manage webhooks.")
+
+
+@login_required
+@require_POST
+def webhook_create(request):
+    _admin_only(request.user)
+    form = WebhookSubscriptionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        subscription = webhook_subscription_create(created_by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Subscribed. Signing secret (shown here and in the admin): {subscription.secret}",
+        )
+    return redirect("integrations:settings")
+
+
+@login_required
+@require_POST
+def webhook_resume(request, pk: int):
+    _admin_only(request.user)
+    subscription = get_object_or_404(WebhookSubscription, pk=pk)
+    webhook_subscription_resume(subscription=subscription)
+    messages.success(request, f"{subscription.url} resumed; waiting deliveries are being sent.")
     return redirect("integrations:settings")

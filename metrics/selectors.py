@@ -65,11 +65,10 @@ def drilldown(
 
 def snapshots_visible_to(user) -> QuerySet[Snapshot]:
     """The snapshots of every subject whose scorecard ``user`` may open: the same rules as
-    ``metrics.scorecards.subject_for_user`` (people they may read, teams they manage or belong
+    ``metrics.subjects.subject_for_user`` (people they may read, teams they manage or belong
     to, the organisation for an admin), as one queryset for the API."""
     from accounts.selectors import users_visible_to
-    from metrics.scorecards import teams_readable_by
-    from metrics.subjects import ORGANISATION
+    from metrics.subjects import ORGANISATION, teams_readable_by
 
     if not user.is_authenticated or not user.is_active:
         return Snapshot.objects.none()
