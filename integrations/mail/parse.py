@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+BLOCK_END = re.compile(r"<(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
 
 
 class MalformedMail(ValueError):
@@ -91,7 +92,8 @@ def _snippet(message: EmailMessage) -> str:
     except (LookupError, ValueError, AssertionError):
         return ""
     if body.get_content_type() == "text/html":
-        text = strip_tags(text)
+        # Block ends become spaces, or paragraphs run into each other.
+        text = strip_tags(BLOCK_END.sub(" ", text))
     # Quoted history and signatures add nothing to a timeline.
     lines = []
     for line in text.splitlines():
