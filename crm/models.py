@@ -5,7 +5,7 @@ Edit history: every book record a person can create, edit or delete carries
 who, when and the values after the change, so "before" is the previous row. Rows that are
 history already (ownership, status changes, stage changes, due-date changes) do not need it.
 
-Attribution rule (shared/kpis.md): an event counts for the BRM who owned the client when it
+Attribution rule (docs/kpis.md): an event counts for the BRM who owned the client when it
 happened. Ownership is kept as dated history (``ClientOwnership``); every event row also carries
 ``owner``, the BRM credited with it, stamped from that history by ``crm.services`` whenever the
 event or the history is written. KPI queries group by that column instead of range-joining the
@@ -231,7 +231,7 @@ class FollowUpQuerySet(models.QuerySet):
 class FollowUp(models.Model):
     """Something a BRM promised to do for a client by ``due_on``.
 
-    Due-date history (shared/kpis.md ``follow_up_on_time_rate``): every change of ``due_on`` is
+    Due-date history (docs/kpis.md ``follow_up_on_time_rate``): every change of ``due_on`` is
     a ``FollowUpDueChange`` row (from, to, when, by whom), written by
     ``crm.services.follow_up_reschedule``. The due date in force at an instant ``t`` is the
     ``to_due_on`` of the latest change with ``changed_at <= t``; before the first change it is

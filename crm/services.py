@@ -340,7 +340,7 @@ def follow_up_reschedule(
 ) -> FollowUpDueChange:
     """Move an open follow-up's due date to ``due_on`` and record the move.
 
-    Rescheduling is history, not a reset (shared/kpis.md ``follow_up_on_time_rate``): when the
+    Rescheduling is history, not a reset (docs/kpis.md ``follow_up_on_time_rate``): when the
     due date in force had already passed on the local date of ``at``, the follow-up keeps being
     judged against the first date it missed (``missed_due_on``). Snoozing is this service.
 
