@@ -22,16 +22,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Role, Team, TeamMembership, User
 from accounts.selectors import team_member_ids
-from crm.models import Client
+from crm.models import (
+    Client,
+    Contact,
+    FollowUp,
+    Interaction,
+    PartnerCertification,
+    PartnerReferral,
+)
 
 
 def _signed_in(user: User) -> bool:
@@ -157,26 +166,86 @@ def client_for_user(user: User, pk: int, *, write: bool = False) -> Client:
     return client
 
 
-def records_visible_to(user: User, records: QuerySet, *, client_field: str = "client") -> QuerySet:
-    """``records`` (any queryset of rows that belong to a client through ``client_field``, e.g.
-    ``"contact__client"``) limited to the clients ``user`` may read. Book records, survey
-    records, API lists and exports all use it, so every layer scopes by the same rule without
-    this module importing them."""
-    return records.filter(**{f"{client_field}__in": clients_visible_to(user)})
+def _rows(records: QuerySet | type[models.Model]) -> QuerySet:
+    return records._default_manager.all() if isinstance(records, type) else records
+
+
+def records_visible_to(
+    user: User, records: QuerySet | type[models.Model], *, client_field: str = "client"
+) -> QuerySet:
+    """``records`` (a model, or any queryset of rows that belong to a client through
+    ``client_field``, e.g. ``"contact__client"``) limited to the clients ``user`` may read.
+    Book records, survey records, API lists and exports all use it, so every layer scopes by
+    the same rule without this module importing them."""
+    return _rows(records).filter(**{f"{client_field}__in": clients_visible_to(user)})
 
 
 def record_for_user(
-    user: User, records: QuerySet, pk: int, *, write: bool = False, client_field: str = "client"
+    user: User,
+    records: QuerySet | type[models.Model],
+    pk,
+    *,
+    write: bool = False,
+    client_field: str = "client",
 ) -> Any:
-    """The row ``pk`` of ``records`` if ``user`` may read its client (and change it, with
-    ``write=True``): Http404 if they may not read it, PermissionDenied if read-only."""
-    record = records_visible_to(user, records, client_field=client_field).filter(pk=pk).first()
+    """The row ``pk`` of ``records`` with its client loaded, if ``user`` may read it (and change
+    it, with ``write=True``). Raises Http404 when the user may not read it (or ``pk`` is not a
+    number) and PermissionDenied when they may read but not change it."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such record.") from None
+    record = (
+        records_visible_to(user, records, client_field=client_field)
+        .select_related(f"{client_field}__owner")
+        .filter(pk=pk)
+        .first()
+    )
     if record is None:
         raise Http404("No such record.")
-    if write:
-        client_id = records.filter(pk=pk).values_list(client_field, flat=True).get()
-        client_for_user(user, client_id, write=True)
+    if write and not can_write_client(user, reduce(getattr, client_field.split("__"), record)):
+        raise PermissionDenied("You can read this record but not change it.")
     return record
+
+
+# A record (follow-up, interaction, contact, goal, ...) is visible exactly when its client is;
+# changing it needs write access to the client. The named functions are the vocabulary views use.
+
+
+def follow_ups_visible_to(user: User) -> QuerySet[FollowUp]:
+    return records_visible_to(user, FollowUp)
+
+
+def follow_up_for_user(user: User, pk, *, write: bool = False) -> FollowUp:
+    return record_for_user(user, FollowUp, pk, write=write)
+
+
+def interactions_visible_to(user: User) -> QuerySet[Interaction]:
+    return records_visible_to(user, Interaction)
+
+
+def interaction_for_user(user: User, pk, *, write: bool = False) -> Interaction:
+    """An interaction ``user`` may read; changing or deleting it also needs them to have logged
+    it, unless they are an admin."""
+    interaction = record_for_user(user, Interaction, pk, write=write)
+    if write and user.role != Role.ADMIN and interaction.logged_by_id != user.pk:
+        raise PermissionDenied("Only whoever logged an interaction (or an admin) can change it.")
+    return interaction
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    return records_visible_to(user, Contact)
+
+
+def contact_for_user(user: User, pk, *, write: bool = False) -> Contact:
+    return record_for_user(user, Contact, pk, write=write)
+
+
+def book_record_for_user(user: User, model, pk, *, write: bool = False):
+    """Projects, shared goals, feedback items, support issues and deals (``client``), partner
+    referrals and certifications (``partner``)."""
+    client_field = "partner" if model in (PartnerReferral, PartnerCertification) else "client"
+    return record_for_user(user, model, pk, write=write, client_field=client_field)
 
 
 # --- Pages and actions ------------------------------------------------------------------------
