@@ -308,6 +308,9 @@ OBJECT_KINDS = (
     ObjectKind("people", users_visible_to, person_for_user),
     ObjectKind("teams", teams_visible_to, team_for_user),
     ObjectKind("managed teams", managed_teams_visible_to, managed_team_for_user),
+    ObjectKind("contacts", contacts_visible_to, contact_for_user),
+    ObjectKind("interactions", interactions_visible_to, interaction_for_user),
+    ObjectKind("follow-ups", follow_ups_visible_to, follow_up_for_user),
     ObjectKind("client records", records_visible_to, record_for_user, scoped=True),
 )
 

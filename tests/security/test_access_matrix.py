@@ -29,6 +29,9 @@ KIND_READERS = {
     "teams": {"alice", "bob", "maria", "admin_user"},
     # Side by side: only who oversees the team.
     "managed teams": {"maria", "admin_user"},
+    "contacts": READERS,
+    "interactions": READERS,
+    "follow-ups": READERS,
     "client records": READERS,
 }
 # Who each rule of ``crm.access.PERMISSIONS`` lets through.
@@ -56,7 +59,15 @@ def _alices(kind_name: str, world, team, alice) -> list[tuple[object, object, st
             (world.unhappy.invitation, Invitation.objects.all(), "client"),
             (world.exclusion, SurveyExclusion.objects.all(), "contact__client"),
         ]
-    objects = {"clients": world.client, "people": alice, "teams": team, "managed teams": team}
+    objects = {
+        "clients": world.client,
+        "people": alice,
+        "teams": team,
+        "managed teams": team,
+        "contacts": world.dana,
+        "interactions": world.message,
+        "follow-ups": world.follow_up,
+    }
     return [(objects[kind_name], None, "")]
 
 
