@@ -64,17 +64,15 @@ def drilldown(
 
 
 def snapshots_visible_to(user) -> QuerySet[Snapshot]:
-    """The snapshots of every subject whose scorecard ``user`` may open: the same rules as
-    ``metrics.subjects.subject_for_user`` (people they may read, teams they manage or belong
-    to, the organisation for an admin), as one queryset for the API."""
-    from accounts.selectors import users_visible_to
-    from metrics.subjects import ORGANISATION, teams_readable_by
+    """The snapshots of every subject whose scorecard ``user`` may open: the rules
+    ``metrics.subjects.subject_for_user`` applies (``crm.access`` for people, teams and the
+    organisation), as one queryset for the API."""
+    from crm.access import may_see_organisation, teams_visible_to, users_visible_to
+    from metrics.subjects import ORGANISATION
 
-    if not user.is_authenticated or not user.is_active:
-        return Snapshot.objects.none()
     visible = Q(subject_type="brm", subject_id__in=users_visible_to(user).values("id")) | Q(
-        subject_type="team", subject_id__in=teams_readable_by(user).values("id")
+        subject_type="team", subject_id__in=teams_visible_to(user).values("id")
     )
-    if user.is_admin:
+    if may_see_organisation(user):
         visible |= Q(subject_type=ORGANISATION.type, subject_id=ORGANISATION.id)
     return Snapshot.objects.filter(visible)

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('crm', '0003_updated_at_and_expected_close'),
+        ('crm', '0004_updated_at_and_expected_close'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -78,11 +78,14 @@ def emit_overdue(today=None) -> int:
     if not any(EVENTS.FOLLOW_UP_OVERDUE in s.events for s in WebhookSubscription.objects.all()):
         return 0
     today = today or timezone.localdate()
-    overdue = FollowUp.objects.filter(
-        done_at__isnull=True,
-        due_on__lt=today,
-        due_on__gte=today - timedelta(days=OVERDUE_LOOKBACK_DAYS),
-    ).select_related("client")
+    overdue = (
+        FollowUp.objects.open()
+        .filter(
+            due_on__lt=today,
+            due_on__gte=today - timedelta(days=OVERDUE_LOOKBACK_DAYS),
+        )
+        .select_related("client")
+    )
     emitted = 0
     for follow_up in overdue.iterator(chunk_size=500):
         created = webhook_emit(
