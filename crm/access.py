@@ -289,9 +289,9 @@ def clients_visible_to_operator(user: User | None) -> QuerySet[Client]:
     return Client.objects.all() if user is None else clients_visible_to(user)
 
 
-def clients_captured_for(user: User) -> QuerySet[Client]:
-    """The clients whose contacts a user's captured e-mail is matched against: their own book
-    only, whatever their role, so mail never lands in someone else's book."""
+def clients_owned_by(user: User) -> QuerySet[Client]:
+    """A user's own book, whatever their role: what their captured e-mail is matched against
+    (so mail never lands in someone else's book) and what their calendar feed shows."""
     if not _signed_in(user):
         return Client.objects.none()
     return Client.objects.filter(owner=user)

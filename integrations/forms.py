@@ -1,6 +1,6 @@
 from django import forms
 
-from crm.access import clients_captured_for
+from crm.access import clients_owned_by
 from integrations.models import ApiToken, WebhookSubscription
 
 
@@ -16,7 +16,7 @@ class ReviewAssignForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = clients_captured_for(user).order_by("name")
+        self.fields["client"].queryset = clients_owned_by(user).order_by("name")
 
 
 class WebhookSubscriptionForm(forms.Form):

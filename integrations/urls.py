@@ -10,4 +10,7 @@ urlpatterns = [
     path("mail/<int:pk>/review/", views.captured_email_review, name="captured_email_review"),
     path("webhooks/", views.webhook_create, name="webhook_create"),
     path("webhooks/<int:pk>/resume/", views.webhook_resume, name="webhook_resume"),
+    path("calendar/", views.calendar_feed_new, name="calendar_feed_new"),
+    path("calendar/revoke/", views.calendar_feed_stop, name="calendar_feed_revoke"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

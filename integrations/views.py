@@ -6,11 +6,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from crm.access import may_manage_webhooks, own_record_for_user
 from integrations import tokens
+from integrations.calendar import (
+    calendar_feed_create,
+    calendar_feed_for_token,
+    calendar_feed_revoke,
+    feed_url,
+    render_feed,
+)
 from integrations.forms import ApiTokenForm, ReviewAssignForm, WebhookSubscriptionForm
 from integrations.mail.capture import (
     capture_address_for,
@@ -47,6 +55,8 @@ def integrations_page(request):
             "token_form": ApiTokenForm(),
             "api_tokens": user.api_tokens.all(),
             "new_token": request.session.pop("new_api_token", None),
+            "new_feed_url": request.session.pop("new_feed_url", None),
+            "has_feed": user.calendar_feeds.filter(revoked_at__isnull=True).exists(),
             "capture_address": capture_address_for(user).address,
             "review": review.order_by("-sent_at")[:50],
             "review_count": review.count(),
@@ -136,3 +146,31 @@ def webhook_resume(request, pk: int):
     webhook_subscription_resume(subscription=subscription)
     messages.success(request, f"{subscription.url} resumed; waiting deliveries are being sent.")
     return redirect("integrations:settings")
+
+
+@login_required
+@require_POST
+def calendar_feed_new(request):
+    _, raw = calendar_feed_create(user=request.user)
+    # Shown once, like an API token: the address is the credential.
+    request.session["new_feed_url"] = feed_url(raw)
+    return redirect("integrations:settings")
+
+
+@login_required
+@require_POST
+def calendar_feed_stop(request):
+    calendar_feed_revoke(user=request.user)
+    messages.success(request, "Calendar address revoked: calendars subscribed to it stop updating.")
+    return redirect("integrations:settings")
+
+
+def calendar_feed(request, token: str):
+    """The feed itself: no session (calendar servers fetch it), the token is the credential."""
+    feed = calendar_feed_for_token(token)
+    if feed is None:
+        raise Http404("No such calendar.")
+    response = HttpResponse(render_feed(feed.user), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["Content-Disposition"] = 'inline; filename="crm.ics"'
+    return response

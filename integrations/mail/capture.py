@@ -3,7 +3,7 @@ IMAP polling, raw MIME posted to the API).
 
 A message reaches a user through their capture address. Its direction is who sent it (the
 user: outbound; anyone else: inbound); its client is the one whose contacts' addresses appear
-on the other side, searched in the user's own book only (``crm.access.clients_captured_for``).
+on the other side, searched in the user's own book only (``crm.access.clients_owned_by``).
 An inbound message that answers a captured outbound one (In-Reply-To / References) is logged as
 its reply, which is what ``reply_conversion_rate`` counts. Mail no contact matches waits in the
 user's review list; a Message-ID seen before for the user is ignored.
@@ -21,7 +21,7 @@ from django.db.models.functions import Lower
 
 from accounts.models import User
 from crm import services as crm_services
-from crm.access import clients_captured_for
+from crm.access import clients_owned_by
 from crm.models import Client, Contact, Interaction
 from integrations.mail.parse import ParsedMail, normalise_address, parse_mail
 from integrations.models import CaptureAddress, CapturedEmail
@@ -87,7 +87,7 @@ def _capture(*, parsed: ParsedMail, user: User, source: str) -> CapturedEmail:
         others = [parsed.from_address]
     contacts = list(
         Contact.objects.annotate(address=Lower("email"))
-        .filter(client__in=clients_captured_for(user), address__in=others)
+        .filter(client__in=clients_owned_by(user), address__in=others)
         .select_related("client")
     )
     answered = None if outbound else _answered_message(user=user, parsed=parsed)

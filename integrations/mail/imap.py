@@ -4,11 +4,11 @@ fails for a reason that retrying would not fix."""
 
 from __future__ import annotations
 
-import email
 import email.policy
 import imaplib
 import logging
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from urllib.parse import unquote, urlsplit
 
@@ -48,7 +48,7 @@ class Mailbox:
 
 
 def recipients_of(raw: bytes) -> list[str]:
-    headers = email.message_from_bytes(raw, policy=email.policy.compat32, headersonly=True)
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     found = []
     for header in ROUTING_HEADERS:
         for _, address in getaddresses(headers.get_all(header, [])):
