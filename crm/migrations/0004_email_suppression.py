@@ -33,7 +33,7 @@ def suppress_opted_out_addresses(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0002_default_pipeline_stages'),
+        ('crm', '0003_follow_up_due_history_and_edit_history'),
     ]
 
     operations = [
