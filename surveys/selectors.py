@@ -25,7 +25,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import User, normalise_email
-from crm.access import clients_visible_to
+from crm.access import records_visible_to
 from crm.models import (
     Client,
     Contact,
@@ -312,11 +312,11 @@ def survey_results(
 
 
 def responses_visible_to(user: User) -> QuerySet[Response]:
-    return Response.objects.filter(client__in=clients_visible_to(user))
+    return records_visible_to(user, Response.objects.all())
 
 
 def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(client__in=clients_visible_to(user))
+    return records_visible_to(user, Invitation.objects.all())
 
 
 def results_by_owner(*, responses: QuerySet[Response]) -> QuerySet:
@@ -371,8 +371,8 @@ def exclusions_per_brm(
 
 
 def exclusions_visible_to(user: User) -> QuerySet[SurveyExclusion]:
-    return SurveyExclusion.objects.filter(
-        contact__client__in=clients_visible_to(user)
+    return records_visible_to(
+        user, SurveyExclusion.objects.all(), client_field="contact__client"
     ).select_related("contact__client", "excluded_by", "lifted_by")
 
 
