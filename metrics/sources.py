@@ -93,7 +93,7 @@ OUTBOUND_MESSAGE = Q(direction=Direction.OUTBOUND, kind__in=[Kind.EMAIL, Kind.ME
 # fit ``work_mem``, or PostgreSQL re-scans the whole set for every message (a plan cliff).
 GOT_REPLY = Q(Exists(crm.Interaction.objects.filter(in_reply_to=OuterRef("pk"))))
 # Judged by the due date it is judged against (``follow_ups_due``), by local date.
-DONE_BY_DUE_DATE = Q(done_at__date__lte=F("judged_due_on"))
+DONE_BY_DUE_DATE = Q(done_at__date__lte=F("judged_on"))
 NO_TOPIC = "(no topic)"
 
 
@@ -141,7 +141,7 @@ NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def follow_ups_due(window: Window) -> QuerySet[crm.FollowUp]:
-    """Follow-ups due in the window, each judged against ``judged_due_on`` and credited to
+    """Follow-ups due in the window, each judged against ``judged_on`` and credited to
     ``held_by``, the BRM who held it on that date.
 
     Rescheduling is history: one moved after its due date had passed is judged against the
@@ -156,7 +156,7 @@ def follow_ups_due(window: Window) -> QuerySet[crm.FollowUp]:
     ownerships = crm.ClientOwnership.objects.filter(client=OuterRef("client"))
     held_then = (
         ownerships.annotate(day=TruncDate("started_at", tzinfo=tz))
-        .filter(day__lte=OuterRef("judged_due_on"))
+        .filter(day__lte=OuterRef("judged_on"))
         .order_by("-started_at", "-id")
         .values("owner")[:1]
     )
@@ -165,18 +165,18 @@ def follow_ups_due(window: Window) -> QuerySet[crm.FollowUp]:
     # cancelled (``closed_at``; never, while it is open).
     moved_while_open = Exists(
         ownerships.annotate(day=TruncDate("started_at", tzinfo=tz)).filter(
-            day__gt=OuterRef("judged_due_on"), started_at__lt=OuterRef("closed_at")
+            day__gt=OuterRef("judged_on"), started_at__lt=OuterRef("closed_at")
         )
     )
     return (
         crm.FollowUp.objects.annotate(
-            judged_due_on=Coalesce("missed_due_on", "due_on"),
+            judged_on=Coalesce("missed_due_on", "due_on"),
             closed_at=Coalesce("done_at", "cancelled_at", Value(NEVER)),
         )
-        .filter(judged_due_on__gte=window.start, judged_due_on__lte=window.last_day)
+        .filter(judged_on__gte=window.start, judged_on__lte=window.last_day)
         .exclude(
             cancelled_at__isnull=False,
-            cancelled_at__date__lte=F("judged_due_on"),
+            cancelled_at__date__lte=F("judged_on"),
         )
         .annotate(
             held_by=Case(
