@@ -134,3 +134,18 @@ def book_record_for_user(user: User, model, pk, *, write: bool = False):
     referrals and certifications (``partner``)."""
     client_field = "partner" if model in (PartnerReferral, PartnerCertification) else "client"
     return record_for_user(user, model, pk, write=write, client_field=client_field)
+
+
+def may_create_client(user: User) -> bool:
+    """A BRM adds clients to their own book; an admin to anyone's. Managers oversee books."""
+    return user.is_authenticated and user.is_active and user.role in (Role.ADMIN, Role.BRM)
+
+
+def client_owners_for_new_client(user: User) -> QuerySet[User]:
+    """Whose book ``user`` may put a new client in: any active BRM for an admin, themselves
+    for a BRM, nobody otherwise."""
+    if not may_create_client(user):
+        return User.objects.none()
+    if user.role == Role.ADMIN:
+        return User.objects.filter(role=Role.BRM, is_active=True).order_by("full_name")
+    return User.objects.filter(pk=user.pk)

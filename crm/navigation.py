@@ -22,6 +22,7 @@ QUICK_LOG_ROLES = (Role.BRM, Role.ADMIN)
 NAV_ITEMS = [
     NavItem("Today", "today", (Role.BRM, Role.ADMIN)),
     NavItem("Clients", "client_list"),
+    NavItem("Contacts", "contact_list"),
     NavItem("Pipeline", "pipeline"),
     NavItem("Support", "support_queue"),
     NavItem("Surveys", "survey_results"),

@@ -203,12 +203,14 @@ def interaction_log(
     topic: str = "",
     summary: str = "",
     contacts: list[Contact] | None = None,
+    new_contact: str = "",
     in_reply_to: Interaction | None = None,
     follow_up_title: str = "",
     follow_up_due_on: date | None = None,
 ) -> Interaction:
     """Log an interaction, credited to whoever owned the client when it happened, optionally
-    with a follow-up for the client's current owner."""
+    with a follow-up for the client's current owner. ``new_contact`` (a name) is added to the
+    client's contacts and to the people involved."""
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "An interaction cannot be logged in the future."})
@@ -235,6 +237,9 @@ def interaction_log(
             in_reply_to=in_reply_to,
         )
     )
+    contacts = list(contacts or [])
+    if new_contact.strip():
+        contacts.append(contact_create(client=client, name=new_contact.strip()))
     if contacts:
         foreign = [c for c in contacts if c.client_id != client.pk]
         if foreign:
