@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
 from crm import edits, services
-from crm.access import client_for_user, may_create_client
+from crm.access import client_for_user, may_keep_a_book
 from crm.forms import add_service_error
 from crm.pages.client_forms import ClientCreateForm, ClientEditForm
 from crm.search import similar_clients
@@ -18,7 +18,7 @@ from crm.search import similar_clients
 def client_create(request):
     """New client: into the BRM's own book (an admin picks the owner). A name close to an
     existing client's is shown first, and created only once confirmed."""
-    if not may_create_client(request.user):
+    if not may_keep_a_book(request.user):
         raise PermissionDenied("Only BRMs and admins add clients.")
     similar = []
     if request.method != "POST":
