@@ -17,7 +17,7 @@ def add_default_lost_reasons(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0003_follow_up_due_history_and_edit_history'),
+        ('crm', '0004_email_suppression'),
     ]
 
     operations = [
