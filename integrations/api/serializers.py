@@ -12,6 +12,7 @@ from crm.models import (
     DealStage,
     FollowUp,
     Interaction,
+    LostReason,
     Priority,
     RevenueLine,
     SupportIssue,
@@ -110,8 +111,11 @@ class DealSerializer(serializers.ModelSerializer):
             "stage",
             "stage_name",
             "expected_close_on",
+            "probability",
             "created_at",
             "closed_at",
+            "lost_reason",
+            "lost_note",
             "partner",
             "partner_role",
             "updated_at",
@@ -252,6 +256,12 @@ class DealInput(_ForClient):
 class DealMoveInput(serializers.Serializer):
     to_stage = serializers.PrimaryKeyRelatedField(queryset=DealStage.objects.all())
     at = serializers.DateTimeField(required=False)
+    lost_reason = serializers.PrimaryKeyRelatedField(
+        queryset=LostReason.objects.filter(active=True),
+        required=False,
+        help_text="For a move to a lost stage.",
+    )
+    lost_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
 class SupportIssueInput(_ForClient):

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('crm', '0004_updated_at_and_expected_close'),
+        ('crm', '0006_updated_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
