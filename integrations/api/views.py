@@ -94,9 +94,13 @@ class ReadViewSet(SyncListMixin, viewsets.ReadOnlyModelViewSet):
         """The record ``pk`` if the caller may change its client (404/403 otherwise)."""
         return record_for_user(self.request.user, self.model.objects.all(), pk, write=True)
 
-    def created(self, record) -> Response:
+    def shown(self, record, status_code: int = status.HTTP_200_OK) -> Response:
+        """``record`` as its list shows it, read again after the service changed it."""
         record = self.get_queryset().get(pk=record.pk)
-        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(record).data, status=status_code)
+
+    def created(self, record) -> Response:
+        return self.shown(record, status.HTTP_201_CREATED)
 
     def inputs(self, serializer_class) -> tuple[Client | None, dict]:
         """Validated input, and the client it names if the caller may change it."""
@@ -128,7 +132,7 @@ class ClientViewSet(ReadViewSet):
         client = self._writable_client(pk)
         _, data = self.inputs(s.ChurnInput)
         services.client_churn(client=client, by=request.user, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=client.pk)).data)
+        return self.shown(client)
 
     @extend_schema(request=s.ReactivateInput, responses=s.ClientSerializer)
     @action(detail=True, methods=["post"])
@@ -136,7 +140,7 @@ class ClientViewSet(ReadViewSet):
         client = self._writable_client(pk)
         _, data = self.inputs(s.ReactivateInput)
         services.client_reactivate(client=client, by=request.user, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=client.pk)).data)
+        return self.shown(client)
 
 
 @extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
@@ -195,7 +199,7 @@ class FollowUpViewSet(mixins.CreateModelMixin, ReadViewSet):
         follow_up = self.writable(pk)
         _, data = self.inputs(s.FollowUpCompleteInput)
         services.follow_up_complete(follow_up=follow_up, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=follow_up.pk)).data)
+        return self.shown(follow_up)
 
 
 @extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
@@ -215,7 +219,7 @@ class DealViewSet(mixins.CreateModelMixin, ReadViewSet):
         deal = self.writable(pk)
         _, data = self.inputs(s.DealMoveInput)
         services.deal_move(deal=deal, by=request.user, **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=deal.pk)).data)
+        return self.shown(deal)
 
 
 class DealStageViewSet(viewsets.ReadOnlyModelViewSet):
@@ -240,13 +244,13 @@ class SupportIssueViewSet(mixins.CreateModelMixin, ReadViewSet):
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         issue = services.support_issue_respond(issue=self.writable(pk))
-        return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
+        return self.shown(issue)
 
     @extend_schema(request=None, responses=s.SupportIssueSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         issue = services.support_issue_resolve(issue=self.writable(pk))
-        return Response(self.get_serializer(self.get_queryset().get(pk=issue.pk)).data)
+        return self.shown(issue)
 
 
 @extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))

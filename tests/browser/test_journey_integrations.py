@@ -13,6 +13,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_brm_creates_a_token_and_reads_the_api_reference(page, transactional_db, alice):
+    # Swagger UI's bundle is 1.7 MB: allow a slow, shared machine to load it.
+    page.set_default_timeout(30_000)
     refused = []
     page.on("console", lambda msg: refused.append(msg.text) if msg.type == "error" else None)
     log_in(page, alice.email, PASSWORD)
