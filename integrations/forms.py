@@ -20,7 +20,7 @@ class ReviewAssignForm(forms.Form):
 
 
 class WebhookSubscriptionForm(forms.Form):
-    url = forms.URLField(max_length=500, label="Address (https://…)")
+    url = forms.URLField(max_length=500, label="Address (https://…)", assume_scheme="https")
     events = forms.MultipleChoiceField(
         choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple
     )
