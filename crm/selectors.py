@@ -71,7 +71,8 @@ def with_book_columns(clients: QuerySet[Client]) -> QuerySet[Client]:
         .values("occurred_at")[:1]
     )
     open_follow_ups = (
-        FollowUp.objects.filter(client=OuterRef("pk"), done_at__isnull=True)
+        FollowUp.objects.filter(client=OuterRef("pk"))
+        .open()
         .order_by()
         .values("client")
         .annotate(n=Count("pk"))
@@ -296,7 +297,7 @@ def client_history(client: Client) -> ClientHistory:
 
 
 def open_follow_ups(client: Client) -> QuerySet[FollowUp]:
-    return client.follow_ups.filter(done_at__isnull=True).select_related("owner").order_by("due_on")
+    return client.follow_ups.open().select_related("owner").order_by("due_on")
 
 
 def client_contacts(client: Client) -> QuerySet[Contact]:
@@ -326,9 +327,7 @@ def follow_ups_due(
     seven days."""
     today = today or timezone.localdate()
     open_ = (
-        FollowUp.objects.filter(owner=user, done_at__isnull=True)
-        .select_related("client")
-        .order_by("due_on", "pk")
+        FollowUp.objects.open().filter(owner=user).select_related("client").order_by("due_on", "pk")
     )
     upcoming = list(open_.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)))
     return TodayFollowUps(

@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "simple_history",
     "accounts",
     "crm",
     "surveys",
     "metrics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Stamps who made each change in the book's edit history (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -250,11 +254,16 @@ CLOSE_LOOP_BUSINESS_DAYS = env_int("CLOSE_LOOP_BUSINESS_DAYS", 2)
 KPI_ALIGNMENT_REVIEW_DAYS = env_int("KPI_ALIGNMENT_REVIEW_DAYS", 90)
 KPI_CLV_MAX_YEARS = env_int("KPI_CLV_MAX_YEARS", 10)
 # Weight of each KPI in a scorecard's headline score ({"nps": 2}); unlisted KPIs weigh 1, 0 leaves
-# a KPI out. Checked when a scorecard is shown (metrics/scorecards.py).
+# a KPI out. Checked when a scorecard is shown (metrics/composite.py).
 KPI_SCORE_WEIGHTS: dict[str, float] = {}
 KPI_SNAPSHOT_EVERY_MINUTES = env_int("KPI_SNAPSHOT_EVERY_MINUTES", 60)
 # A closed period keeps being recomputed this long (late entries), then is frozen.
 KPI_FREEZE_AFTER_HOURS = env_int("KPI_FREEZE_AFTER_HOURS", 24)
+# Writes to KPI inputs recompute the open periods this many seconds later, once per burst
+# (metrics/refresh.py); the lock keeps two refreshes from overlapping.
+KPI_REFRESH_AFTER_WRITES = env_bool("KPI_REFRESH_AFTER_WRITES", default=True)
+KPI_REFRESH_DELAY_SECONDS = env_int("KPI_REFRESH_DELAY_SECONDS", 10)
+KPI_REFRESH_LOCK_SECONDS = env_int("KPI_REFRESH_LOCK_SECONDS", 15 * 60)
 CELERY_BEAT_SCHEDULE |= {
     "metrics-snapshot-kpis": {
         "task": "metrics.tasks.snapshot_schedule",

@@ -23,7 +23,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.access import can_reassign_client, can_write_client, client_for_user
+from crm.access import (
+    can_reassign_client,
+    can_write_client,
+    client_for_user,
+    follow_up_for_user,
+)
 from crm.forms import (
     BookFilterForm,
     ChurnForm,
@@ -41,7 +46,7 @@ from crm.forms import (
     add_service_error,
 )
 from crm.health import run_checks
-from crm.models import Client, Deal, FollowUp, Interaction, SupportIssue
+from crm.models import Client, Deal, Interaction, SupportIssue
 
 BOOK_PAGE_SIZE = 25
 
@@ -491,11 +496,14 @@ def today(request):
 @login_required
 @require_POST
 def follow_up_done(request, pk: int):
-    follow_up = get_object_or_404(FollowUp, pk=pk)
-    client_for_user(request.user, follow_up.client_id, write=True)
-    follow_up = services.follow_up_complete(
-        follow_up=follow_up, outcome=request.POST.get("outcome", "")
-    )
+    follow_up = follow_up_for_user(request.user, pk, write=True)
+    try:
+        follow_up = services.follow_up_complete(
+            follow_up=follow_up, outcome=request.POST.get("outcome", ""), by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_back(request, reverse("today")))
     if request.htmx:
         return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
     messages.success(request, f"Done: {follow_up.title}")

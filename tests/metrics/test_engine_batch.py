@@ -6,7 +6,8 @@ from datetime import date, datetime, time
 import pytest
 from django.utils import timezone
 
-from crm.demo import DemoScale, demo_seed
+from demo.scale import DemoScale
+from demo.seed import demo_seed
 from metrics.engine import compute, compute_many
 from metrics.periods import Grain, Period, periods_between
 

@@ -21,6 +21,6 @@ def reset_fillfactor(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("metrics", "0001_initial")]
+    dependencies = [("metrics", "0002_snapshot_status_low_sample")]
 
     operations = [migrations.RunPython(set_fillfactor, reset_fillfactor, elidable=False)]
