@@ -27,8 +27,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.selectors import users_visible_to
-from crm.access import clients_visible_to
+from crm.access import clients_visible_to, users_visible_to
 from crm.attribution import as_instant
 from crm.models import (
     Client,

@@ -24,7 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import User
-from crm.access import clients_visible_to
+from crm.access import records_visible_to
 from crm.models import Client, Contact, FollowUp, LifecycleStatus
 from surveys.models import (
     SCALES,
@@ -245,11 +245,11 @@ def survey_results(
 
 
 def responses_visible_to(user: User) -> QuerySet[Response]:
-    return Response.objects.filter(client__in=clients_visible_to(user))
+    return records_visible_to(user, Response.objects.all())
 
 
 def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(client__in=clients_visible_to(user))
+    return records_visible_to(user, Invitation.objects.all())
 
 
 def results_by_owner(*, responses: QuerySet[Response]) -> QuerySet:
@@ -304,8 +304,8 @@ def exclusions_per_brm(
 
 
 def exclusions_visible_to(user: User) -> QuerySet[SurveyExclusion]:
-    return SurveyExclusion.objects.filter(
-        contact__client__in=clients_visible_to(user)
+    return records_visible_to(
+        user, SurveyExclusion.objects.all(), client_field="contact__client"
     ).select_related("contact__client", "excluded_by", "lifted_by")
 
 

@@ -16,8 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role, User
-from crm.access import client_for_user
+from accounts.models import User
+from crm.access import client_for_user, may_compare_teams
 from crm.models import Client, Contact
 from crm.services import contact_opt_out, follow_up_complete
 from surveys import selectors
@@ -248,7 +248,7 @@ def _results_page(request, *, client: Client | None):
         "periods": [("30", "30 days"), ("90", "90 days"), ("365", "12 months"), ("all", "All")],
         "results": selectors.survey_results(responses=responses, invitations=invitations),
         "by_owner": (
-            selectors.results_by_owner(responses=responses) if user.role != Role.BRM else None
+            selectors.results_by_owner(responses=responses) if may_compare_teams(user) else None
         ),
         "comments": selectors.comments(responses=responses),
         "exclusion_counts": [
