@@ -289,6 +289,16 @@ def clients_visible_to_operator(user: User | None) -> QuerySet[Client]:
     return Client.objects.all() if user is None else clients_visible_to(user)
 
 
+def client_owners_for_new_client(user: User) -> QuerySet[User]:
+    """Whose book ``user`` may put a new client in: any active BRM for an admin, themselves
+    for a BRM (``may_keep_a_book``), nobody otherwise."""
+    if not may_keep_a_book(user):
+        return User.objects.none()
+    if user.role == Role.ADMIN:
+        return User.objects.filter(role=Role.BRM, is_active=True).order_by("full_name")
+    return User.objects.filter(pk=user.pk)
+
+
 # --- The list the access-matrix test is generated from ----------------------------------------
 
 

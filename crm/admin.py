@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import normalise_email
 from crm import models
 
 
@@ -54,6 +56,28 @@ class ContactAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("client",)
 
 
+class EmailSuppressionForm(forms.ModelForm):
+    class Meta:
+        model = models.EmailSuppression
+        fields = ("address", "reason", "detail")
+
+    def clean_address(self) -> str:
+        # Stored normalised, so "Bea@Example.com" cannot be listed beside "bea@example.com".
+        return normalise_email(self.cleaned_data["address"])
+
+
+@admin.register(models.EmailSuppression)
+class EmailSuppressionAdmin(admin.ModelAdmin):
+    """The addresses no survey is sent to. Add one for a complaint; delete one only when the
+    person asked to be surveyed again."""
+
+    form = EmailSuppressionForm
+    list_display = ("address", "reason", "created_at", "detail")
+    list_filter = ("reason",)
+    search_fields = ("address",)
+    date_hierarchy = "created_at"
+
+
 @admin.register(models.Interaction)
 class InteractionAdmin(SimpleHistoryAdmin):
     list_display = ("client", "kind", "direction", "occurred_at", "owner", "topic")
@@ -89,6 +113,13 @@ class SupportIssueAdmin(SimpleHistoryAdmin):
 
 @admin.register(models.Product)
 class ProductAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(models.LostReason)
+class LostReasonAdmin(admin.ModelAdmin):
+    list_display = ("name", "active")
+    list_editable = ("active",)
     search_fields = ("name",)
 
 

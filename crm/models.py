@@ -17,9 +17,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -145,6 +146,11 @@ class ClientStatusChange(models.Model):
         return f"{self.client} {self.status} on {self.effective_on}"
 
 
+def email_key(field: str = "email") -> models.Func:
+    """``accounts.models.normalise_email`` in SQL, over ``field``, for joins and filters."""
+    return Lower(Trim(field))
+
+
 class Contact(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=150)
@@ -159,10 +165,44 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["client", "name"]), models.Index(fields=["email"])]
+        indexes = [
+            models.Index(fields=["client", "name"]),
+            models.Index(fields=["email"]),
+            models.Index(email_key(), name="contact_email_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class EmailSuppression(models.Model):
+    """An address that must not be sent a survey, whichever contact (now or later) carries it.
+
+    Keyed by the normalised address, not by a contact, so deleting and re-creating a contact or
+    importing it again with different capitals never re-enables it. Only an administrator
+    removes a row (in the admin), which is the deliberate way to send to the address again.
+    """
+
+    class Reason(models.TextChoices):
+        OPTED_OUT = "opted_out", "Opted out"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Complained (marked as spam)"
+
+    address = models.CharField(max_length=254, unique=True, help_text="Trimmed, lower case.")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.get_reason_display().lower()} {self.created_at:%Y-%m-%d})"
+
+    @property
+    def explanation(self) -> str:
+        """Why nothing is sent, in words a BRM reads on a page or in an import report."""
+        return f"{self.get_reason_display().lower()} on {timezone.localdate(self.created_at)}"
 
 
 class Interaction(models.Model):
@@ -376,6 +416,7 @@ class SupportIssue(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="support_issues"
     )
     title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     # The SLA in force when the issue was opened, so a later settings change never restates
     # whether an old issue breached it.
@@ -456,6 +497,19 @@ class DealStage(models.Model):
         return self.kind != StageKind.OPEN
 
 
+class LostReason(models.Model):
+    """A configurable reason a deal was lost (admins keep the list in the admin)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Deal(models.Model):
     class Kind(models.TextChoices):
         NEW = "new", "New business"
@@ -486,6 +540,17 @@ class Deal(models.Model):
         limit_choices_to={"relationship_type": RelationshipType.PARTNER},
     )
     partner_role = models.CharField(max_length=16, choices=PartnerRole.choices, blank=True)
+    expected_close_on = models.DateField(null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Percent chance of winning; the pipeline's weighted total uses it.",
+    )
+    lost_reason = models.ForeignKey(
+        "LostReason", null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    lost_note = models.CharField(max_length=300, blank=True)
 
     history = HistoricalRecords()
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, normalise_email
 from crm.attribution import owner_id_at, restamp_client_events
 from crm.models import (
     Client,
@@ -19,12 +19,14 @@ from crm.models import (
     Deal,
     DealStage,
     DealStageChange,
+    EmailSuppression,
     FeedbackItem,
     FollowUp,
     FollowUpDueChange,
     GoalReview,
     Interaction,
     LifecycleStatus,
+    LostReason,
     PartnerCertification,
     PartnerReferral,
     Product,
@@ -181,11 +183,30 @@ def contact_create(*, client: Client, name: str, **details) -> Contact:
 
 @transaction.atomic
 def contact_opt_out(*, contact: Contact) -> Contact:
+    """The person asked for no more surveys: the contact is marked and its address suppressed,
+    so every other contact with the same address (any case, any client) is left alone too."""
     if not contact.opted_out_of_surveys:
         contact.opted_out_of_surveys = True
         contact.opted_out_at = timezone.now()
         contact.save(update_fields=["opted_out_of_surveys", "opted_out_at"])
+    email_suppress(address=contact.email, reason=EmailSuppression.Reason.OPTED_OUT)
     return contact
+
+
+def email_suppress(
+    *, address: str, reason: str, detail: str = "", at: datetime | None = None
+) -> EmailSuppression | None:
+    """Put ``address`` (any case or spacing) on the suppression list; no survey goes to it
+    again. An address already listed keeps its first reason and date. ``None`` for a blank
+    address, which has nothing to suppress."""
+    key = normalise_email(address)
+    if not key:
+        return None
+    suppression, _ = EmailSuppression.objects.get_or_create(
+        address=key,
+        defaults={"reason": reason, "detail": detail[:300], "created_at": at or timezone.now()},
+    )
+    return suppression
 
 
 # --- Interactions and follow-ups --------------------------------------------------------------
@@ -202,12 +223,14 @@ def interaction_log(
     topic: str = "",
     summary: str = "",
     contacts: list[Contact] | None = None,
+    new_contact: str = "",
     in_reply_to: Interaction | None = None,
     follow_up_title: str = "",
     follow_up_due_on: date | None = None,
 ) -> Interaction:
     """Log an interaction, credited to whoever owned the client when it happened, optionally
-    with a follow-up for the client's current owner."""
+    with a follow-up for the client's current owner. ``new_contact`` (a name) is added to the
+    client's contacts and to the people involved."""
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "An interaction cannot be logged in the future."})
@@ -234,6 +257,9 @@ def interaction_log(
             in_reply_to=in_reply_to,
         )
     )
+    contacts = list(contacts or [])
+    if new_contact.strip():
+        contacts.append(contact_create(client=client, name=new_contact.strip()))
     if contacts:
         foreign = [c for c in contacts if c.client_id != client.pk]
         if foreign:
@@ -558,11 +584,20 @@ def deal_create(
 
 @transaction.atomic
 def deal_move(
-    *, deal: Deal, to_stage: DealStage, at: datetime | None = None, by: User | None = None
+    *,
+    deal: Deal,
+    to_stage: DealStage,
+    at: datetime | None = None,
+    by: User | None = None,
+    lost_reason: LostReason | None = None,
+    lost_note: str = "",
 ) -> DealStageChange:
     """Move a deal to another stage, recording when it entered and left the stage it was in.
-    Won and lost are terminal: a closed deal does not move again."""
+    Won and lost are terminal: a closed deal does not move again. A move to a lost stage keeps
+    ``lost_reason`` and ``lost_note`` (the pages ask for one; imports may have none)."""
     at = at or timezone.now()
+    if (lost_reason or lost_note) and to_stage.kind != StageKind.LOST:
+        raise ValidationError("Only a lost deal has a lost reason.")
     deal = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
     if deal.stage.is_terminal:
         raise ValidationError(f"{deal} is already {deal.stage.name.lower()}; it cannot move.")
@@ -582,7 +617,11 @@ def deal_move(
     )
     deal.stage = to_stage
     deal.closed_at = at if to_stage.is_terminal else None
-    deal.save(update_fields=["stage", "closed_at"])
+    deal.lost_reason = lost_reason
+    deal.lost_note = lost_note.strip()
+    if by is not None:
+        deal._history_user = by
+    deal.save(update_fields=["stage", "closed_at", "lost_reason", "lost_note"])
     return change
 
 

@@ -186,13 +186,17 @@ def interaction_measures(batch: Batch) -> None:
         owner="owner_id",
     )
     batch.fold(monthly(src.follow_ups_done(every), "done_at", follow_ups_done=Count("id")))
+    # Each follow-up is judged against (and in the month of) ``judged_on``, credited to the
+    # BRM who held it then (``held_by``).
     batch.fold(
         monthly(
             src.follow_ups_due(every),
-            "due_on",
+            "judged_on",
+            "held_by",
             follow_ups_due=Count("id"),
             follow_ups_on_time=Count("id", filter=src.DONE_BY_DUE_DATE),
-        )
+        ),
+        owner="held_by",
     )
 
 

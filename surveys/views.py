@@ -18,11 +18,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from crm.access import client_for_user, may_compare_teams
+from crm.client_ip import client_ip
 from crm.models import Client, Contact
 from crm.services import contact_opt_out, follow_up_complete
 from surveys import selectors
 from surveys.forms import AnswerForm, CloseLoopForm, ExclusionForm, SendSurveyForm, parse_score
-from surveys.models import DevMail, Invitation, Response, SurveyExclusion
+from surveys.models import DevMail, Invitation, Response, SurveyExclusion, hash_token
 from surveys.services import (
     AnswerLocked,
     InvitationExpired,
@@ -49,29 +50,37 @@ def _problem(request, status: int, title: str, message: str):
     )
 
 
-def _client_ip(request) -> str:
-    # REMOTE_ADDR, not X-Forwarded-For, which any client can forge: a proxy in front must pass
-    # the caller's address through as the connection's address.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+def _too_many(key: str, limit: int) -> bool:
+    return rate_limit_hit(
+        key=key, limit=limit, window_seconds=settings.SURVEY_PAGE_RATE_WINDOW_SECONDS
+    )
 
 
 def public_survey_page(view):
-    """Rate-limit per IP and resolve the link's token to its invitation (404 if unknown)."""
+    """Rate-limit per client address (through trusted proxies, ``crm.client_ip``) and per link,
+    then resolve the link's token to its invitation (404 if unknown)."""
 
     @wraps(view)
     def wrapper(request, token: str):
-        ip = _client_ip(request)
-        if rate_limit_hit(
-            key=ip,
-            limit=settings.SURVEY_PAGE_RATE_LIMIT,
-            window_seconds=settings.SURVEY_PAGE_RATE_WINDOW_SECONDS,
-        ):
+        ip = client_ip(request) or "unknown"
+        if _too_many(f"ip:{ip}", settings.SURVEY_PAGE_RATE_LIMIT):
             logger.warning("Survey pages rate limit hit by %s", ip)
             return _problem(
                 request,
                 429,
                 "Too many requests",
                 "We received too many requests from your network. Wait a minute and try again.",
+            )
+        # Per link as well: many addresses hammering one link are limited all the same. Keyed
+        # by the token's hash so the cache never holds a working link.
+        if _too_many(f"token:{hash_token(token)}", settings.SURVEY_TOKEN_RATE_LIMIT):
+            logger.warning("Survey link rate limit hit (last request from %s)", ip)
+            return _problem(
+                request,
+                429,
+                "Too many requests",
+                "This survey link was opened too many times in a short while. "
+                "Wait a minute and try again.",
             )
         invitation = selectors.invitation_for_token(token)
         if invitation is None:
