@@ -25,6 +25,8 @@ from django.utils import timezone
 from crm.calendar import add_business_days
 from metrics import sources as src
 from metrics.batch import YEAR, Batch, month_of, monthly
+from metrics.book_scan import book_rows
+from metrics.growth_scan import growth_rows
 from metrics.periods import local_midnight
 from metrics.sql import (
     distinct_per_subject,
@@ -125,7 +127,7 @@ def book_measures(batch: Batch) -> None:
     keys = ["owner_start", "owner_end", "owner_year"]
     for w in batch.windows:
         per_owner: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for row in grouped(*src.book_rows(w), keys, aggregates):
+        for row in grouped(*book_rows(w), keys, aggregates):
             for name in aggregates:
                 owner_id = row[owner_of.get(name, "owner_end")]
                 if owner_id is not None and row[name]:
@@ -228,10 +230,10 @@ def revenue_measures(batch: Batch) -> None:
 
 def growth_measures(batch: Batch) -> None:
     """The growth cohort's revenue in each window and in the same part of the previous period,
-    in one statement (``sources.growth_rows``); every line of those spans names its owner, as
+    in one statement (``growth_scan.growth_rows``); every line of those spans names its owner, as
     a subject, even outside the cohort."""
     windows = batch.windows
-    sql, params = src.growth_rows(windows)
+    sql, params = growth_rows(windows)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for index, owner_id, existing, before in cursor.fetchall():
