@@ -59,3 +59,10 @@ def may_import(user: User) -> bool:
     """Admins import anything; a BRM imports records of their own clients only (checked per
     row); managers review and export but do not import."""
     return user.is_active and user.role in (Role.ADMIN, Role.BRM)
+
+
+def may_act_as(user: User, email: str) -> bool:
+    """Whether ``user`` may record something as done or owned by the user with ``email``: an
+    admin as anyone, everyone else only as themself (imports, like the pages, never let a BRM
+    write in someone else's name)."""
+    return user.role == Role.ADMIN or email.casefold() == user.email.casefold()

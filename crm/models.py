@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from crm.input_rules import validate_single_line
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -49,7 +51,7 @@ class ClientQuerySet(models.QuerySet):
 
 
 class Client(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     relationship_type = models.CharField(max_length=16, choices=RelationshipType.choices)
     relationship_started_on = models.DateField()
     # Current values, kept in step with the dated histories below by crm.services.
@@ -139,7 +141,7 @@ class ClientStatusChange(models.Model):
 
 class Contact(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=150)
+    name = models.CharField(max_length=150, validators=[validate_single_line])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     role = models.CharField(max_length=100, blank=True)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "crm.errors.bad_request"
 handler403 = "crm.errors.permission_denied"
 handler404 = "crm.errors.page_not_found"
 handler500 = "crm.errors.server_error"

@@ -12,13 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -31,6 +30,7 @@ from crm.forms import (
     ContactForm,
     DealForm,
     DealMoveForm,
+    FollowUpDoneForm,
     FollowUpForm,
     QuickLogForm,
     ReactivateForm,
@@ -42,6 +42,7 @@ from crm.forms import (
 )
 from crm.health import run_checks
 from crm.models import Client, Deal, FollowUp, Interaction, SupportIssue
+from crm.redirects import redirect_back
 
 BOOK_PAGE_SIZE = 25
 
@@ -53,16 +54,6 @@ def _optional_template(name: str) -> str:
     except TemplateDoesNotExist:
         return ""
     return name
-
-
-def _back(request, default: str) -> str:
-    """Where a POST came from (``next``), if it is a page of this site."""
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @login_required
@@ -491,13 +482,20 @@ def today(request):
 def follow_up_done(request, pk: int):
     follow_up = get_object_or_404(FollowUp, pk=pk)
     client_for_user(request.user, follow_up.client_id, write=True)
+    form = FollowUpDoneForm(request.POST)
+    if not form.is_valid():
+        problem = " ".join(form.errors["outcome"])
+        if request.htmx:
+            return HttpResponse(problem, status=422)
+        messages.error(request, problem)
+        return redirect_back(request, reverse("today"))
     follow_up = services.follow_up_complete(
-        follow_up=follow_up, outcome=request.POST.get("outcome", "")
+        follow_up=follow_up, outcome=form.cleaned_data["outcome"]
     )
     if request.htmx:
         return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
     messages.success(request, f"Done: {follow_up.title}")
-    return redirect(_back(request, reverse("today")))
+    return redirect_back(request, reverse("today"))
 
 
 # --- Pipeline ---------------------------------------------------------------------------------
@@ -540,7 +538,7 @@ def deal_move(request, pk: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{change.deal} moved to {change.to_stage}.")
-    return redirect(_back(request, reverse("pipeline")))
+    return redirect_back(request, reverse("pipeline"))
 
 
 # --- Support ----------------------------------------------------------------------------------
@@ -565,7 +563,7 @@ def _issue_action(request, pk: int, act: Callable[[SupportIssue], SupportIssue],
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{done}: {issue.title}")
-    return redirect(_back(request, reverse("support_queue")))
+    return redirect_back(request, reverse("support_queue"))
 
 
 @login_required

@@ -28,6 +28,7 @@ from kombu.exceptions import OperationalError
 from accounts.models import User
 from crm.attribution import owner_id_at
 from crm.calendar import add_business_days
+from crm.input_rules import header_safe
 from crm.models import Contact, FollowUp, Project, SupportIssue
 from crm.services import follow_up_create
 from surveys.models import (
@@ -96,7 +97,7 @@ def _queue_email(
             purpose=purpose,
             invitation=invitation,
             to=to,
-            subject=subject,
+            subject=header_safe(subject),
             text_body=text_body,
             html_body=html_body,
             headers=headers or {},
@@ -153,13 +154,18 @@ def outbox_message_id(email: OutboundEmail) -> str:
 
 
 def _deliver(email: OutboundEmail) -> None:
-    headers = {key: _with_token(value, email.link_token) for key, value in email.headers.items()}
+    # Headers are made safe here, where every e-mail passes: a client named with a line break
+    # must not make Django refuse the message, or the alert dies and never reaches the BRM.
+    headers = {
+        header_safe(key): header_safe(_with_token(value, email.link_token), limit=998)
+        for key, value in email.headers.items()
+    }
     headers["Message-ID"] = outbox_message_id(email)
     message = EmailMultiAlternatives(
-        subject=email.subject,
+        subject=header_safe(email.subject),
         body=_with_token(email.text_body, email.link_token),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
+        to=[header_safe(email.to)],
         headers=headers,
     )
     if email.html_body:

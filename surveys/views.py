@@ -12,13 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
 from crm.access import client_for_user
 from crm.models import Client, Contact
+from crm.redirects import redirect_back
 from crm.services import contact_opt_out, follow_up_complete
 from surveys import selectors
 from surveys.forms import AnswerForm, CloseLoopForm, ExclusionForm, SendSurveyForm, parse_score
@@ -270,15 +270,6 @@ def survey_client_results(request, pk: int):
     return _results_page(request, client=client_for_user(request.user, pk))
 
 
-def _back_to(request, fallback: str):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
-
-
 @login_required
 @require_POST
 def survey_send(request, pk: int):
@@ -339,10 +330,12 @@ def survey_close_loop(request, pk: int):
     if response.follow_up is None:
         raise Http404("This answer has no follow-up.")
     form = CloseLoopForm(request.POST)
-    outcome = form.cleaned_data["outcome"] if form.is_valid() else ""
-    follow_up_complete(follow_up=response.follow_up, outcome=outcome)
-    messages.success(request, f"Loop closed with {response.contact or client}.")
-    return _back_to(request, reverse("client_detail", args=[client.pk]))
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("outcome", ["Check the outcome."])))
+    else:
+        follow_up_complete(follow_up=response.follow_up, outcome=form.cleaned_data["outcome"])
+        messages.success(request, f"Loop closed with {response.contact or client}.")
+    return redirect_back(request, reverse("client_detail", args=[client.pk]))
 
 
 # --- The dev mailbox ------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_a_brm_imports_new_clients_only_into_their_own_book(alice, bob):
         "Theirs,functional,bob@example.com,2024-01-01\n",
         by=alice,
     )
-    assert problems(report) == [(3, "owner: you can import clients only into your own book.")]
+    assert problems(report) == [(3, "owner: you may name only yourself (alice@example.com) here.")]
 
 
 def test_only_an_administrator_imports_ownership_history(alice, alices_client):
