@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
-from crm.access import client_for_user
+from crm.access import client_for_user, mail_for_user, mail_visible_to
 from crm.models import Client, Contact
 from crm.redirects import redirect_back
 from crm.services import contact_opt_out, follow_up_complete
@@ -342,8 +342,8 @@ def survey_close_loop(request, pk: int):
 
 
 def _dev_mailbox_enabled() -> bool:
-    """Only in development: the mailbox shows every e-mail the app sent, password-reset links
-    included, to whoever is signed in."""
+    """Only in development: the mailbox shows the e-mails the app sent, each to the user it
+    was addressed to (admins see all), password-reset links included."""
     return settings.DEBUG and settings.EMAIL_BACKEND == "surveys.mailbox.DevMailboxBackend"
 
 
@@ -351,7 +351,8 @@ def _dev_mailbox_enabled() -> bool:
 def dev_mailbox(request):
     if not _dev_mailbox_enabled():
         raise Http404("The dev mailbox exists only in development (DEBUG=1, no EMAIL_HOST).")
-    page = Paginator(DevMail.objects.all(), 50).get_page(request.GET.get("page"))
+    mails = mail_visible_to(request.user, DevMail.objects.all())
+    page = Paginator(mails, 50).get_page(request.GET.get("page"))
     return render(request, "surveys/dev_mailbox.html", {"page": page})
 
 
@@ -359,5 +360,5 @@ def dev_mailbox(request):
 def dev_mail_detail(request, pk: int):
     if not _dev_mailbox_enabled():
         raise Http404("The dev mailbox exists only in development (DEBUG=1, no EMAIL_HOST).")
-    mail = get_object_or_404(DevMail, pk=pk)
+    mail = mail_for_user(request.user, DevMail.objects.all(), pk)
     return render(request, "surveys/dev_mail_detail.html", {"mail": mail})
