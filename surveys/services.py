@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from datetime import datetime, timedelta
 from smtplib import SMTPRecipientsRefused
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -549,25 +547,3 @@ def survey_exclusion_lift(*, exclusion: SurveyExclusion, by: User) -> SurveyExcl
     exclusion.refresh_from_db()
     logger.info("User %s lifted survey exclusion %s", by.pk, exclusion.pk)
     return exclusion
-
-
-# --- Rate limiting of the public pages ------------------------------------------------------------
-
-
-def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> bool:
-    """Count one request against ``key`` in the current fixed window; True once there were more
-    than ``limit``. Uses the shared cache so every web process sees the same count."""
-    bucket = f"surveys:rate:{key}:{int(time.time() // window_seconds)}"
-    try:
-        cache.add(bucket, 0, timeout=window_seconds)
-        try:
-            count = cache.incr(bucket)
-        except ValueError:  # evicted between add and incr
-            cache.set(bucket, 1, timeout=window_seconds)
-            count = 1
-    except Exception:
-        # The cache (Redis) is down: clients must still be able to answer, so the limit is
-        # not enforced until it is back.
-        logger.warning("Rate limit not enforced for %s: the cache is unreachable.", key)
-        return False
-    return count > limit

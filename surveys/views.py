@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
+from accounts.throttle import rate_limit_hit
 from crm.access import client_for_user, mail_for_user, mail_visible_to
 from crm.models import Client, Contact
 from crm.redirects import redirect_back
@@ -28,7 +29,6 @@ from surveys.services import (
     InvitationExpired,
     invitation_open,
     invitation_send,
-    rate_limit_hit,
     response_record,
     survey_exclusion_create,
     survey_exclusion_lift,
