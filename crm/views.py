@@ -41,6 +41,7 @@ from crm.forms import (
     add_service_error,
 )
 from crm.health import run_checks
+from crm.idempotency import once_per_form_token
 from crm.models import Client, Deal, FollowUp, Interaction, SupportIssue
 from crm.redirects import redirect_back
 
@@ -311,6 +312,7 @@ def _client_write(
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_contact_add(request, pk: int):
     def act(client, data):
         services.contact_create(client=client, **data)
@@ -320,6 +322,7 @@ def client_contact_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_follow_up_add(request, pk: int):
     def act(client, data):
         services.follow_up_create(client=client, owner=client.owner, **data)
@@ -329,6 +332,7 @@ def client_follow_up_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_issue_open(request, pk: int):
     def act(client, data):
         services.support_issue_open(client=client, **data)
@@ -338,6 +342,7 @@ def client_issue_open(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_deal_create(request, pk: int):
     def act(client, data):
         services.deal_create(client=client, created_by=request.user, **data)
@@ -347,6 +352,7 @@ def client_deal_create(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_revenue_record(request, pk: int):
     def act(client, data):
         services.revenue_line_record(client=client, **data)
@@ -392,6 +398,7 @@ def client_reassign(request, pk: int):
 
 
 @login_required
+@once_per_form_token
 def interaction_log(request):
     """The quick log. Under htmx it answers with the form alone: errors in place, or a fresh
     form with a confirmation and an ``interactionLogged`` event for the page to refresh on."""
@@ -436,6 +443,7 @@ def interaction_log(request):
 
 @login_required
 @require_POST
+@once_per_form_token
 def interaction_reply(request, pk: int):
     """Mark an outbound message as replied: log the client's answer linked to it."""
     message = get_object_or_404(Interaction, pk=pk)
