@@ -1,6 +1,6 @@
 """The relationship book: every record a KPI is computed from, kept with its history.
 
-Attribution rule (shared/kpis.md): an event counts for the BRM who owned the client when it
+Attribution rule (docs/kpis.md): an event counts for the BRM who owned the client when it
 happened. Ownership is kept as dated history (``ClientOwnership``); every event row also carries
 ``owner``, the BRM credited with it, stamped from that history by ``crm.services`` whenever the
 event or the history is written. KPI queries group by that column instead of range-joining the

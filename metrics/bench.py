@@ -1,23 +1,36 @@
-"""The KPI benchmark (``make bench``): snapshot one month for every subject of a large
-organisation on PostgreSQL, and compare with the floor of one plain ``GROUP BY`` scan of each
-table the snapshot reads, measured in the same run.
+"""The KPI benchmark (``make bench``): snapshot a period for every subject of a large
+organisation on PostgreSQL, backfill a range, and compare with the floor of one plain
+``GROUP BY`` scan of each table the snapshot reads, measured in the same run.
 
-Rows scanned come from PostgreSQL's own counters (``pg_stat_user_tables``: sequential plus
-index tuple reads), so they count what the plans really read.
+Each measurement reports:
+
+- rows read, from PostgreSQL's own counters (``pg_stat_user_tables``: sequential plus index
+  tuple reads), so they count what the plans really read;
+- DB CPU: the user and system CPU time of this connection's server process, read from
+  ``/proc`` (the database runs on this machine). Unlike wall-clock seconds it does not grow
+  when other programs share the cores. Parallel workers would escape it, so the benchmark's
+  session runs without them (``bench_session``);
+- the Python process's own CPU time and its peak resident memory during the measurement
+  (Linux resets the peak through ``/proc/self/clear_refs``).
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection, reset_queries, transaction
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from crm import models as crm
-from metrics.periods import Period, periods_between
-from metrics.services import snapshot_take
+from metrics import sources as src
+from metrics.periods import Period, Window
+from metrics.services import snapshot_backfill, snapshot_take
 from surveys.models import Invitation, Response
 
 # Every table the KPI engine reads, with the column its rows are credited by.
@@ -43,12 +56,73 @@ SCANNED = [
     (Response, "owner_id"),
 ]
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
 
 @dataclass
 class Measurement:
+    """One measured piece of work. ``db_cpu`` is ``None`` where ``/proc`` of the database
+    server cannot be read (a remote server)."""
+
     seconds: float
     rows_scanned: int
     queries: int = 0
+    db_cpu: float | None = None
+    python_cpu: float = 0.0
+    peak_mb: float = 0.0
+
+    @property
+    def cpu(self) -> float:
+        """DB CPU seconds, or wall-clock seconds when DB CPU is unknown."""
+        return self.db_cpu if self.db_cpu is not None else self.seconds
+
+
+def bench_session(work_mem: str | None = None) -> None:
+    """Session settings for measuring: no parallel workers (their CPU would not be counted),
+    and optionally a smaller ``work_mem``, where every hash spills and plan cliffs show."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+        if work_mem:
+            cursor.execute("SELECT set_config('work_mem', %s, false)", [work_mem])
+
+
+def vacuum_analyze() -> None:
+    """What autovacuum does on a live server (a development one may have it off): fresh
+    statistics, visibility maps set, and no dead snapshot rows left by earlier runs."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+
+
+def _server_cpu() -> float | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # Fields 14 and 15 of stat (utime, stime), counted after the command name.
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _reset_peak_memory() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        pass
+
+
+def _peak_memory_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _tuples_read() -> int:
@@ -72,13 +146,25 @@ def _flush_stats() -> None:
 
 def measure(work: Callable[[], object]) -> Measurement:
     before = _tuples_read()
+    cpu_before = _server_cpu()
     reset_queries()
+    _reset_peak_memory()
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
+        started, python_started = time.perf_counter(), time.process_time()
         work()
         seconds = time.perf_counter() - started
+        python_cpu = time.process_time() - python_started
+    cpu_after = _server_cpu()
     _flush_stats()
-    return Measurement(seconds, _tuples_read() - before, len(queries))
+    db_cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Measurement(
+        seconds,
+        _tuples_read() - before,
+        len(queries),
+        db_cpu,
+        python_cpu,
+        _peak_memory_mb(),
+    )
 
 
 def floor_scan() -> None:
@@ -102,16 +188,39 @@ def table_sizes() -> dict[str, int]:
     return {model._meta.db_table: model.objects.count() for model, _ in SCANNED}
 
 
-def snapshot_month(period: Period) -> Measurement:
-    """The full cost, writes included, also when an earlier run already froze the month."""
+def snapshot(period: Period) -> Measurement:
+    """The full cost, writes included, also when an earlier run already froze the period."""
     return measure(
         lambda: snapshot_take(period=period, freeze=period.is_closed(), overwrite_frozen=True)
     )
 
 
 def backfill(first: Period, last: Period) -> Measurement:
-    def run():
-        for period in periods_between(first, last):
-            snapshot_take(period=period, freeze=period.is_closed(), overwrite_frozen=True)
+    return measure(lambda: snapshot_backfill(first=first, last=last, overwrite_frozen=True))
 
-    return measure(run)
+
+def reply_conversion(window: Window) -> tuple[Measurement, int]:
+    """The reply-conversion measure alone over ``window``: (its cost, outbound messages)."""
+    counted: list[int] = []
+
+    def run():
+        # Grouped as the engine groups it (per owner and topic).
+        rows = (
+            src.interactions(window)
+            .filter(src.OUTBOUND_MESSAGE)
+            .order_by()
+            .values("owner", "topic")
+            .annotate(outbound=Count("id"), replied=Count("id", filter=src.GOT_REPLY))
+        )
+        counted.append(sum(row["outbound"] for row in rows))
+
+    return measure(run), counted[0]
+
+
+def span(first: Period, last: Period) -> Window:
+    """One window from the start of ``first`` to the end of ``last``."""
+    return Window(first, last.end_at)
+
+
+def first_day(period: Period) -> Window:
+    return Window(period, period.start_at + timedelta(days=1))

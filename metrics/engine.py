@@ -16,14 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, Sum, Value
 from django.utils import timezone
 
 from crm.calendar import add_business_days
 from metrics import sources as src
 from metrics.periods import Period, Window, local_midnight
 from metrics.registry import KPI, KPIS, Result
-from metrics.sql import distinct_per_subject, grouped, median_per_subject, when
+from metrics.sql import (
+    distinct_per_subject,
+    distinct_where_per_subject,
+    grouped,
+    median_per_subject,
+    when,
+)
 from metrics.subjects import SubjectKey, Subjects
 
 # (subject, breakdown dimension, breakdown value) -> measure name -> value
@@ -118,8 +124,6 @@ def book_measures(w: Window, subjects: Subjects, out: Measures) -> None:
         "retained_year": when("active_year", end),
         # owner at period end
         "active_end": when(end),
-        "active_any": when("(active_start OR activated)"),
-        "active_any_year": when("(active_year OR activated_year)"),
         "tenure_days": when(end, value="tenure_days"),
         "products": when(end, value="products"),
         "dormant": when(end, "dormant"),
@@ -141,6 +145,18 @@ def book_measures(w: Window, subjects: Subjects, out: Measures) -> None:
             if owner_id is not None and row[name]:
                 per_owner[owner_id][name] += float(row[name])
     _fold(({"owner": owner, **sums} for owner, sums in per_owner.items()), subjects, out)
+    # ``arpc`` and ``clv`` count the clients each BRM held while they were active, so that a
+    # client handed over mid-period is in both books (as its revenue is) and once in a team.
+    _direct(
+        distinct_where_per_subject(
+            src.held_in_year(w).values(
+                who=F("owner_id"), x=F("client_id"), p=F("in_period"), in_year=Value(1)
+            ),
+            subjects,
+            {"active_any": "p", "active_any_year": "in_year"},
+        ),
+        out,
+    )
 
 
 def interaction_measures(w: Window, subjects: Subjects, out: Measures) -> None:

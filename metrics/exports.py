@@ -9,7 +9,10 @@ import csv
 from django.http import HttpResponse
 from django.utils.text import slugify
 
-from metrics.scorecards import FAMILIES, Matrix, Scorecard
+from crm.formatting import export_rounded
+from metrics.figures import FAMILIES
+from metrics.matrix import Matrix
+from metrics.scorecard import Scorecard
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -93,7 +96,7 @@ def scorecard_csv(card: Scorecard) -> HttpResponse:
             "composite",
             "Share of targeted KPIs on target (weighted)",
             "",
-            "" if composite.score is None else round(composite.score, 2),
+            export_rounded(composite.score),
             "percent",
             composite.on_target_weight,
             composite.total_weight,
@@ -121,6 +124,6 @@ def matrix_csv(matrix: Matrix, title: str) -> HttpResponse:
     score = ["score", "composite", "Share of targeted KPIs on target (weighted)", "percent", ""]
     for column in matrix.columns:
         value = column.composite.score
-        score += ["" if value is None else round(value, 2), ""]
+        score += [export_rounded(value), ""]
     writer.writerow(score)
     return response

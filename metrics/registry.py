@@ -1,4 +1,4 @@
-"""The KPI catalog (shared/kpis.md) as code: one definition per KPI.
+"""The KPI catalog (docs/kpis.md) as code: one definition per KPI.
 
 A definition says what the KPI is (key, label, family, unit, direction, default target and
 tolerance, formula text and version), how its value is made from the measures its family
@@ -244,9 +244,12 @@ register(
         "surveys",
         "percent",
         HIGHER,
-        "100 × answered invitations / invitations delivered in the period",
+        "100 × answered invitations / invitations delivered (handed to the mail server, not "
+        "bounced) in the period; a score clicked in the e-mail but never confirmed is not an "
+        "answer",
         ratio("answered", "delivered"),
         src.Records(src.invitations_delivered, numerator=src.ANSWERED),
+        formula_version=2,
         default_target=30,
     )
 )
@@ -338,8 +341,8 @@ register(
         "book",
         "percent",
         LOWER,
-        "100 × active clients with no interaction (other than notes) in the 90 days before "
-        "period end / active clients at period end",
+        "100 × active clients with no interaction in the 90 days before period end / active "
+        "clients at period end; an internal note is not an interaction with the client",
         ratio("dormant", "active_end"),
         src.Records(src.book, "owner_end", src.ACTIVE_AT_END, Q(dormant=True)),
         default_target=10,
@@ -352,8 +355,8 @@ register(
         "book",
         "ratio",
         HIGHER,
-        "interactions (other than notes) logged in the period / clients active at period end, "
-        "× 30 / days in the period",
+        "interactions logged in the period / clients active at period end, scaled to a 30-day "
+        "month (× 30 / days in the period so far); internal notes are left out",
         interactions_per_client,
         src.Records(src.interactions, where=src.NOT_NOTE),
         default_target=2,
@@ -366,8 +369,9 @@ register(
         "book",
         "percent",
         HIGHER,
-        "100 × active clients with a two-way touch in the period (meeting, event, inbound call "
-        "or e-mail, reply, survey answer) / clients active at period end",
+        "100 × active clients with a two-way touch in the period / clients active at period "
+        "end; a two-way touch is a meeting, anything inbound (call, e-mail, message, a reply), "
+        "a survey answer or an event attended",
         ratio("engaged", "active_end"),
         src.Records(src.book, "owner_end", src.ACTIVE_AT_END, Q(engaged=True)),
         default_target=60,
@@ -499,9 +503,11 @@ register(
         "revenue",
         "money",
         HIGHER,
-        "revenue in the period / clients active at any time in the period",
+        "revenue in the period / clients held while active at some time in the period "
+        "(a client handed over mid-period is in both books, once in a team)",
         ratio("revenue", "active_any", scale=1.0),
-        src.Records(src.book, "owner_end", src.ACTIVE_IN_PERIOD),
+        src.Records(src.clients_held(src.held_in_period), src.held_by(src.held_in_period)),
+        formula_version=2,
     )
 )
 register(
@@ -525,10 +531,11 @@ register(
         "revenue",
         "money",
         HIGHER,
-        "(revenue − cost to serve) / clients active in the trailing 12 months × expected "
-        "lifetime (1 / annual churn, at most 10 years)",
+        "(revenue − cost to serve) / clients held while active, over the trailing 12 months, "
+        "× expected lifetime min(1 / annual churn, 10 years)",
         clv,
-        src.Records(src.book, "owner_end", src.ACTIVE_IN_YEAR),
+        src.Records(src.clients_held(src.held_in_year), src.held_by(src.held_in_year)),
+        formula_version=2,
     )
 )
 register(

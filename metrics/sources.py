@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -16,6 +17,8 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateField,
+    DateTimeField,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -29,8 +32,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import Exact, LessThanOrEqual
+from django.utils import timezone
 
 from crm import models as crm
 from metrics.periods import Window
@@ -69,9 +73,11 @@ def responses(window: Window) -> QuerySet[Response]:
 
 
 def invitations_delivered(window: Window) -> QuerySet[Invitation]:
+    """Invitations handed to the mail server in the window, less those that bounced later
+    (a bounce reported after sending keeps ``delivered_at``)."""
     return Invitation.objects.filter(
         delivered_at__gte=window.start_at, delivered_at__lt=window.until
-    )
+    ).exclude(status=Invitation.Status.BOUNCED)
 
 
 # --- Interactions and follow-ups --------------------------------------------------------------
@@ -81,10 +87,10 @@ NOT_NOTE = ~Q(kind=Kind.NOTE)
 # replies). Survey answers count too (see ``book``).
 TWO_WAY = Q(kind__in=[Kind.MEETING, Kind.EVENT]) | Q(direction=Direction.INBOUND)
 OUTBOUND_MESSAGE = Q(direction=Direction.OUTBOUND, kind__in=[Kind.EMAIL, Kind.MESSAGE])
-# A reply at any time. One set of the messages replied to, not a lookup per message.
-GOT_REPLY = Q(
-    pk__in=crm.Interaction.objects.filter(in_reply_to__isnull=False).values("in_reply_to")
-)
+# A reply at any time. A correlated EXISTS probes the replies' index for the window's messages
+# only; ``pk IN (every reply ever)`` inside an aggregate's FILTER is a subplan whose hash must
+# fit ``work_mem``, or PostgreSQL re-scans the whole set for every message (a plan cliff).
+GOT_REPLY = Q(Exists(crm.Interaction.objects.filter(in_reply_to=OuterRef("pk"))))
 DONE_BY_DUE_DATE = Q(done_at__date__lte=F("due_on"))
 NO_TOPIC = "(no topic)"
 
@@ -386,17 +392,123 @@ def book_rows(window: Window) -> tuple[str, list]:
 
 ACTIVE_AT_START = Q(active_start=True)
 ACTIVE_AT_END = Q(active_end=True)
-ACTIVE_IN_PERIOD = Q(active_start=True) | Q(activated=True)
-ACTIVE_IN_YEAR = Q(active_year=True) | Q(activated_year=True)
+
+
+# --- Clients held while active (arpc, clv) ----------------------------------------------------
+
+
+def _active_between(from_day: str, to_day: str) -> Exists:
+    """The ownership span's client (``OuterRef``) was active on some day from the span's
+    annotation ``from_day`` to its ``to_day``: an activation whose days ``[effective_on, next
+    change)`` meet those. A change superseded on its own day (or by ``from_day``) never was in
+    force on them."""
+    changes = crm.ClientStatusChange.objects.filter(client=OuterRef("client_id"))
+    superseded = crm.ClientStatusChange.objects.filter(client=OuterRef("client_id")).filter(
+        Q(effective_on__gt=OuterRef("effective_on"))
+        | Q(effective_on=OuterRef("effective_on"), pk__gt=OuterRef("pk")),
+        Q(effective_on__lte=OuterRef(OuterRef(from_day)))
+        | Q(effective_on=OuterRef("effective_on")),
+    )
+    return Exists(
+        changes.filter(status=ACTIVE, effective_on__lte=OuterRef(to_day)).filter(
+            ~Exists(superseded)
+        )
+    )
+
+
+def _days_held(first_day, first_at, window: Window, prefix: str) -> dict:
+    """The local days of ``[first_at, window.until)`` an ownership span covers, as the
+    annotations ``<prefix>from`` … ``<prefix>to``; ``to`` is before ``from`` when the span
+    does not meet that time at all. Before its first recorded ownership a client is its first
+    owner's, as for attribution."""
+    tz = timezone.get_default_timezone()
+    first_span = (
+        crm.ClientOwnership.objects.filter(client=OuterRef("client"))
+        .order_by("started_at", "id")
+        .values("pk")[:1]
+    )
+    last_instant = ExpressionWrapper(
+        F("ended_at") - timedelta(microseconds=1), output_field=DateTimeField()
+    )
+    before = first_day - timedelta(days=1)
+    return {
+        f"{prefix}from": Case(
+            When(Q(started_at__lte=first_at) | Q(pk=Subquery(first_span)), then=first_day),
+            default=TruncDate("started_at", tzinfo=tz),
+            output_field=DateField(),
+        ),
+        f"{prefix}to": Case(
+            When(Q(ended_at__isnull=False, ended_at__lte=first_at), then=before),
+            When(Q(ended_at__isnull=True) | Q(ended_at__gte=window.until), then=window.last_day),
+            default=TruncDate(last_instant, tzinfo=tz),
+            output_field=DateField(),
+        ),
+    }
+
+
+def _held(first_day, first_at, window: Window) -> QuerySet[crm.ClientOwnership]:
+    """Ownership spans meeting ``[first_at, window.until)`` during which the client was
+    active."""
+    return (
+        crm.ClientOwnership.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=first_at))
+        .filter(started_at__lt=window.until)
+        .annotate(**_days_held(first_day, first_at, window, "held_"))
+        .filter(_active_between("held_from", "held_to"))
+    )
+
+
+def held_in_period(window: Window) -> QuerySet[crm.ClientOwnership]:
+    """Who held which client while it was active at some time in the period (``arpc``): a
+    client handed over mid-period is in both books, as its revenue is."""
+    return _held(window.start, window.start_at, window)
+
+
+def held_in_year(window: Window) -> QuerySet[crm.ClientOwnership]:
+    """The same over the trailing 12 months (``clv``), each span also flagged
+    ``in_period`` when it counts for ``held_in_period`` (one scan for both)."""
+    in_period = _days_held(window.start, window.start_at, window, "period_")
+    return (
+        _held(window.year_start, window.year_start_at, window)
+        .annotate(**in_period)
+        .annotate(
+            in_period=Case(
+                When(
+                    Q(period_to__gte=F("period_from"))
+                    & Q(_active_between("period_from", "period_to")),
+                    then=1,
+                ),
+                default=0,
+            )
+        )
+    )
+
+
+def clients_held(spans: Callable[[Window], QuerySet]) -> Callable[[Window], QuerySet]:
+    """The clients of ``spans``, each once, for the drill-downs."""
+
+    def source(window: Window) -> QuerySet[crm.Client]:
+        return crm.Client.objects.filter(Exists(spans(window).filter(client=OuterRef("pk"))))
+
+    return source
+
+
+def held_by(spans: Callable[[Window], QuerySet]) -> Callable[[Window, list[int]], Q]:
+    """A client list's scope to some owners: clients they held in ``spans``."""
+
+    def scope(window: Window, owner_ids: list[int]) -> Q:
+        return Q(Exists(spans(window).filter(client=OuterRef("pk"), owner_id__in=owner_ids)))
+
+    return scope
 
 
 # --- Revenue and pipeline ---------------------------------------------------------------------
 
-# Sets of ids rather than joins, so that a scan of lines over a wider window than the period
-# looks them up only for the period's lines.
+# Correlated EXISTS rather than joins, so that a scan of lines over a wider window than the
+# period probes them only for the period's lines, and rather than ``IN (subquery)``, whose
+# hashed subplan turns into a re-scan per line once the set outgrows ``work_mem``.
 PARTNER_REVENUE = Q(
-    client__in=crm.Client.objects.filter(sourced_by_partner__isnull=False).values("pk")
-) | Q(deal__in=crm.Deal.objects.filter(partner__isnull=False).values("pk"))
+    Exists(crm.Client.objects.filter(pk=OuterRef("client"), sourced_by_partner__isnull=False))
+) | Q(Exists(crm.Deal.objects.filter(pk=OuterRef("deal"), partner__isnull=False)))
 WON = Q(to_stage__kind=crm.StageKind.WON)
 LOST = Q(to_stage__kind=crm.StageKind.LOST)
 UPSELL = Q(deal__kind__in=[crm.Deal.Kind.UPSELL, crm.Deal.Kind.CROSS_SELL])
@@ -410,16 +522,20 @@ def _recognised(first_day, last_day) -> Q:
     return Q(recognised_on__gte=first_day, recognised_on__lte=last_day)
 
 
-def _existing_clients(window: Window) -> QuerySet:
-    """Clients active at the start of the previous period (the growth cohort): those whose
-    status change in force that day is an activation. "In force" is "not superseded by a later
-    change by then", an anti-join the database runs once, not a lookup per client."""
-    changes = crm.ClientStatusChange.objects.filter(effective_on__lte=window.period.previous.start)
-    superseded = changes.filter(client=OuterRef("client")).filter(
-        Q(effective_on__gt=OuterRef("effective_on"))
-        | Q(effective_on=OuterRef("effective_on"), pk__gt=OuterRef("pk"))
+def _in_growth_cohort(window: Window) -> Q:
+    """The line's client was active at the start of the previous period (the growth cohort):
+    the status change in force that day, the latest by then, is an activation. A correlated
+    probe of the client's few changes (index on client, effective_on) per line, not
+    ``client IN (cohort)``, whose hashed subplan falls back to re-running the cohort's
+    anti-join per line once the cohort outgrows ``work_mem``."""
+    in_force = (
+        crm.ClientStatusChange.objects.filter(
+            client=OuterRef("client"), effective_on__lte=window.period.previous.start
+        )
+        .order_by("-effective_on", "-id")
+        .values("status")[:1]
     )
-    return changes.filter(~Exists(superseded), status=ACTIVE).values("client")
+    return Q(Exact(Subquery(in_force), ACTIVE))
 
 
 # Which revenue lines each revenue measure sums, as conditions on one scan of the lines.
@@ -434,13 +550,13 @@ def recognised_in_year(window: Window) -> Q:
 
 def recognised_existing(window: Window) -> Q:
     """The growth cohort's lines in the period."""
-    return recognised_in_period(window) & Q(client__in=_existing_clients(window))
+    return recognised_in_period(window) & _in_growth_cohort(window)
 
 
 def recognised_existing_before(window: Window) -> Q:
     """The growth cohort's lines in the same part of the previous period."""
-    return _recognised(window.period.previous.start, window.previous_last_day) & Q(
-        client__in=_existing_clients(window)
+    return _recognised(window.period.previous.start, window.previous_last_day) & (
+        _in_growth_cohort(window)
     )
 
 
@@ -533,13 +649,16 @@ class Records:
     above the line (annotated as ``in_numerator``)."""
 
     source: Callable[[Window], QuerySet]
-    owner: str = "owner_id"
+    # The credited owner's column, or a condition scoping the records to some owners.
+    owner: str | Callable[[Window, list[int]], Q] = "owner_id"
     where: Q = field(default_factory=Q)
     numerator: Q | None = None
 
     def queryset(self, window: Window, owner_ids: list[int] | None) -> QuerySet:
         records = self.source(window).filter(self.where)
-        if owner_ids is not None:
+        if owner_ids is not None and callable(self.owner):
+            records = records.filter(self.owner(window, owner_ids))
+        elif owner_ids is not None:
             records = records.filter(**{f"{self.owner}__in": owner_ids})
         if self.numerator is not None:
             records = records.annotate(in_numerator=_boolean(self.numerator))

@@ -142,6 +142,19 @@ def distinct_per_subject(
     return _fetch_per_subject(queryset, subjects, {name: "COUNT(DISTINCT x)"})
 
 
+def distinct_where_per_subject(
+    queryset: QuerySet, subjects: Subjects, counts: dict[str, str]
+) -> dict[SubjectKey, dict[str, float]]:
+    """For each ``name: flag`` of ``counts``, ``COUNT(DISTINCT x)`` over the rows where the
+    column ``flag`` is 1, per subject, over ``queryset.values(who=..., x=..., <flags>)``: one
+    query for several distinct counts, each record counted once in a team or the organisation."""
+    return _fetch_per_subject(
+        queryset,
+        subjects,
+        {name: f"COUNT(DISTINCT CASE WHEN {flag} = 1 THEN x END)" for name, flag in counts.items()},
+    )
+
+
 def median_per_subject(
     queryset: QuerySet, subjects: Subjects, name: str
 ) -> dict[SubjectKey, dict[str, float]]:

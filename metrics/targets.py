@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from metrics.figures import format_target
 from metrics.models import Status, Target
-from metrics.registry import HIGHER, KPI
+from metrics.registry import HIGHER, KPI, KPIS
 
 
 class TargetBook:
@@ -47,3 +52,54 @@ def status_of(kpi: KPI, value: float | None, target: float | None, tolerance: fl
     if gap <= (tolerance or 0):
         return Status.AMBER
     return Status.RED
+
+
+# --- The targets page -------------------------------------------------------------------------
+
+
+@dataclass
+class TargetLine:
+    """A KPI's target in force today: the global one and each team's override."""
+
+    kpi: KPI
+    default_text: str
+    global_row: Target | None
+    team_rows: list[Target]
+
+    @property
+    def global_text(self) -> str:
+        if self.global_row is not None:
+            return format_target(self.kpi, self.global_row.value)
+        return self.default_text or "none"
+
+
+def targets_in_force(day: date | None = None) -> list[TargetLine]:
+    """Every KPI with its default, the global target and each team's override in force on
+    ``day``: the latest row per KPI and team (one query)."""
+    latest: dict[tuple[str, int | None], Target] = {}
+    for row in (
+        Target.objects.filter(effective_from__lte=day or timezone.localdate())
+        .select_related("team")
+        .order_by("effective_from", "id")
+    ):
+        latest[(row.kpi, row.team_id)] = row
+    lines = []
+    for key, kpi in KPIS.items():
+        team_rows = sorted(
+            (row for (k, team), row in latest.items() if k == key and team is not None),
+            key=lambda row: row.team.name,
+        )
+        lines.append(
+            TargetLine(
+                kpi, format_target(kpi, kpi.default_target), latest.get((key, None)), team_rows
+            )
+        )
+    return lines
+
+
+def target_history(kpi: str = "") -> QuerySet[Target]:
+    """Every target ever set (newest effective date first), with team and author."""
+    rows = Target.objects.select_related("team", "created_by").order_by(
+        "-effective_from", "kpi", "team__name", "-created_at"
+    )
+    return rows.filter(kpi=kpi) if kpi else rows

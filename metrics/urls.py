@@ -19,4 +19,5 @@ urlpatterns = [
     path("teams/<int:team_id>/", views.team_matrix, name="team_matrix"),
     path("teams/<int:team_id>/export.csv", views.team_matrix_export, name="team_matrix_export"),
     path("targets/", views.targets, name="targets"),
+    path("kpis/how/", views.kpi_contract, name="kpi_contract"),
 ]

@@ -1,7 +1,8 @@
 """Scorecard pages, drill-downs, side-by-side matrices, CSV exports and the targets page.
 
-Every page reads stored snapshots through ``metrics.scorecards`` after one access check there
-(a subject the viewer may not see is a 404), so no view filters by owner itself.
+Every page reads stored snapshots (``metrics.scorecard``, ``metrics.matrix``,
+``metrics.drilldowns``) after one access check in ``metrics.subjects`` (a subject the viewer
+may not see is a 404), so no view filters by owner itself.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.selectors import teams_managed_by
+from crm.formatting import format_plain
 from crm.forms import add_service_error
-from metrics import exports, scorecards, services
+from metrics import contract, exports, services
+from metrics.drilldowns import drilldown
 from metrics.forms import (
     DrilldownForm,
     MatrixSortForm,
@@ -25,17 +28,30 @@ from metrics.forms import (
     TargetHistoryFilter,
     period_from,
 )
+from metrics.links import (
+    default_subject_url,
+    period_links,
+    period_query,
+    related_links,
+    subject_url,
+    team_matrix_url,
+)
+from metrics.matrix import team_matrix as build_team_matrix
+from metrics.matrix import teams_overview
 from metrics.periods import Grain, Period
 from metrics.registry import KPIS
+from metrics.scorecard import scorecard as build_scorecard
+from metrics.subjects import subject_for_user, team_for_manager
+from metrics.targets import target_history, targets_in_force
 
 
 def _period_nav(path: str, period: Period, **extra) -> dict:
     """Links to the previous, next and open period and to the other grains, keeping
     ``extra`` query parameters (a matrix's sort)."""
-    near = scorecards.period_links(period)
+    near = period_links(period)
 
     def url(p: Period | None) -> str:
-        return path + scorecards.period_query(p, **extra) if p else ""
+        return path + period_query(p, **extra) if p else ""
 
     grains = [
         {
@@ -59,7 +75,7 @@ def _period_nav(path: str, period: Period, **extra) -> dict:
 
 @login_required
 def scorecard_home(request):
-    url = scorecards.default_subject_url(request.user)
+    url = default_subject_url(request.user)
     if url is None:
         return render(request, "metrics/no_scorecard.html")
     return redirect(url + ("?" + request.GET.urlencode() if request.GET else ""))
@@ -67,9 +83,9 @@ def scorecard_home(request):
 
 @login_required
 def scorecard(request, subject_type: str, subject_id: int):
-    subject = scorecards.subject_for_user(request.user, subject_type, subject_id)
+    subject = subject_for_user(request.user, subject_type, subject_id)
     period, period_error = period_from(request.GET)
-    card = scorecards.scorecard(subject, period)
+    card = build_scorecard(subject, period)
     return render(
         request,
         "metrics/scorecard.html",
@@ -78,28 +94,28 @@ def scorecard(request, subject_type: str, subject_id: int):
             "subject": subject,
             "period_error": period_error,
             "nav": _period_nav(request.path, period),
-            "links": scorecards.related_links(request.user, subject, period),
-            "export_url": scorecards.subject_url("scorecard_export", subject.key, period=period),
+            "links": related_links(request.user, subject, period),
+            "export_url": subject_url("scorecard_export", subject.key, period=period),
         },
     )
 
 
 @login_required
 def scorecard_export(request, subject_type: str, subject_id: int):
-    subject = scorecards.subject_for_user(request.user, subject_type, subject_id)
+    subject = subject_for_user(request.user, subject_type, subject_id)
     period, _ = period_from(request.GET)
-    return exports.scorecard_csv(scorecards.scorecard(subject, period))
+    return exports.scorecard_csv(build_scorecard(subject, period))
 
 
 @login_required
 def kpi_records(request, subject_type: str, subject_id: int, kpi: str):
-    subject = scorecards.subject_for_user(request.user, subject_type, subject_id)
+    subject = subject_for_user(request.user, subject_type, subject_id)
     definition = KPIS.get(kpi)
     if definition is None:
         raise Http404("No such KPI.")
     period, period_error = period_from(request.GET)
     breakdown, show, page = DrilldownForm(request.GET).choice()
-    drill = scorecards.drilldown(
+    drill = drilldown(
         request.user, subject, definition, period, breakdown=breakdown, show=show, page=page
     )
     return render(
@@ -110,7 +126,7 @@ def kpi_records(request, subject_type: str, subject_id: int, kpi: str):
             "subject": subject,
             "period_error": period_error,
             "nav": _period_nav(request.path, period, breakdown=breakdown, show=show),
-            "scorecard_url": scorecards.subject_url("scorecard", subject.key, period=period),
+            "scorecard_url": subject_url("scorecard", subject.key, period=period),
         },
     )
 
@@ -129,9 +145,9 @@ def team_overview(request):
     if request.user.role == Role.MANAGER:
         teams = list(teams_managed_by(request.user)[:2])
         if len(teams) == 1:
-            return redirect(scorecards.team_matrix_url(teams[0].pk, period))
+            return redirect(team_matrix_url(teams[0].pk, period))
     sort, order = MatrixSortForm(request.GET).choice()
-    matrix = scorecards.teams_overview(request.user, period, sort=sort, order=order)
+    matrix = teams_overview(request.user, period, sort=sort, order=order)
     return render(
         request,
         "metrics/matrix.html",
@@ -149,10 +165,10 @@ def team_overview(request):
 
 @login_required
 def team_matrix(request, team_id: int):
-    team = scorecards.team_for_manager(request.user, team_id)
+    team = team_for_manager(request.user, team_id)
     period, period_error = period_from(request.GET)
     sort, order = MatrixSortForm(request.GET).choice()
-    matrix = scorecards.team_matrix(team, period, sort=sort, order=order)
+    matrix = build_team_matrix(team, period, sort=sort, order=order)
     return render(
         request,
         "metrics/matrix.html",
@@ -165,19 +181,17 @@ def team_matrix(request, team_id: int):
             "period_error": period_error,
             "nav": _period_nav(request.path, period, sort=sort, order=order),
             "export_url": reverse("team_matrix_export", args=[team.id])
-            + scorecards.period_query(period, sort=sort, order=order),
+            + period_query(period, sort=sort, order=order),
         },
     )
 
 
 @login_required
 def team_matrix_export(request, team_id: int):
-    team = scorecards.team_for_manager(request.user, team_id)
+    team = team_for_manager(request.user, team_id)
     period, _ = period_from(request.GET)
     sort, order = MatrixSortForm(request.GET).choice()
-    return exports.matrix_csv(
-        scorecards.team_matrix(team, period, sort=sort, order=order), team.name
-    )
+    return exports.matrix_csv(build_team_matrix(team, period, sort=sort, order=order), team.name)
 
 
 @login_required
@@ -204,7 +218,7 @@ def targets(request):
             scope = target.team.name if target.team else "everyone"
             messages.success(
                 request,
-                f"{KPIS[target.kpi].label}: target {target.value:g} for {scope} from "
+                f"{KPIS[target.kpi].label}: target {format_plain(target.value)} for {scope} from "
                 f"{target.effective_from:%d %b %Y}. Snapshots taken from now on use it.",
             )
             return redirect(reverse("targets") + f"?kpi={target.kpi}")
@@ -215,10 +229,16 @@ def targets(request):
         "metrics/targets.html",
         {
             "form": form,
-            "lines": scorecards.targets_in_force(),
-            "history": [(row, KPIS.get(row.kpi)) for row in scorecards.target_history(chosen)],
+            "lines": targets_in_force(),
+            "history": [(row, KPIS.get(row.kpi)) for row in target_history(chosen)],
             "history_filter": history_filter,
             "chosen": KPIS.get(chosen),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+def kpi_contract(request):
+    """How every number is computed: the KPI contract shipped in ``docs/kpis.md``."""
+    return render(request, "metrics/kpi_contract.html", {"contract": contract.contract_html()})

@@ -6,6 +6,7 @@ value ``render_cell`` writes, the matching ``Column.parse`` reads back to the sa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from crm.formatting import export_decimal
 from crm.input_rules import FIRST_YEAR, LAST_YEAR, text_problem, year_problem
 
 TRUE_WORDS = {"true", "yes", "y", "1"}
@@ -60,6 +62,21 @@ class Column:
     help: str = ""
     example: str = ""
     choices: tuple[str, ...] = ()
+    # Where an export reads the value on the record, as a dotted attribute path; empty: the
+    # column's own name (followed by ".email" for a user, ".name" for a client).
+    source: str = ""
+
+    @property
+    def path(self) -> str:
+        """The dotted attribute path an export reads this column's value from."""
+        if self.source:
+            return self.source
+        return self.name + {Kind.USER: ".email", Kind.CLIENT: ".name"}.get(self.kind, "")
+
+    def value_of(self, record: Any) -> Any:
+        """This column's value on ``record`` (``None`` where a relation on the path is empty),
+        which ``render_cell`` writes and ``parse`` reads back."""
+        return read_path(record, self.path)
 
     @property
     def kind_doc(self) -> str:
@@ -76,6 +93,21 @@ class Column:
                 return []
             return "" if self.kind == Kind.TEXT else None
         return _PARSERS[self.kind](self, text)
+
+
+def read_path(record: Any, path: str) -> Any:
+    """``record.a.b.c`` for ``path`` "a.b.c"; ``None`` as soon as a step is ``None``."""
+    value = record
+    for name in path.split("."):
+        value = getattr(value, name)
+        if value is None:
+            return None
+    return value
+
+
+def relations_of(paths: Iterable[str]) -> list[str]:
+    """The ``select_related`` lookups that fetch every relation the dotted ``paths`` cross."""
+    return sorted({"__".join(path.split(".")[:-1]) for path in paths if "." in path})
 
 
 def _text(column: Column, text: str) -> str:
@@ -183,7 +215,7 @@ def render_cell(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return export_decimal(value)
     if isinstance(value, list | tuple):
         return f"{LIST_SEPARATOR} ".join(sorted(value, key=str.casefold))
     return str(value)

@@ -23,13 +23,13 @@ from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.attribution import restamp_client_events
-from crm.imports.columns import Column, Kind
+from crm.imports.columns import Column, Kind, read_path, relations_of
 from crm.imports.context import ImportContext, Row, clean_instance, contact_id
 from crm.models import (
     Client,
@@ -55,7 +55,6 @@ from crm.models import (
     SupportIssue,
 )
 from crm.services import client_create, deal_create, deal_move, default_direction
-from surveys.models import SCALES, Response, SurveyKind
 
 BATCH_SIZE = 1000
 # The same allowance crm.services.interaction_log gives clocks that run slightly ahead.
@@ -64,12 +63,16 @@ FUTURE_SLACK = timedelta(minutes=5)
 ExportRow = tuple[tuple, dict[str, Any]]
 
 
-def _values(choices: type[models.TextChoices]) -> tuple[str, ...]:
+def choice_values(choices: type[models.TextChoices]) -> tuple[str, ...]:
     return tuple(choices.values)
 
 
 def _fold(name: str) -> str:
     return name.casefold()
+
+
+def _sortable(value: Any) -> Any:
+    return _fold(value) if isinstance(value, str) else value
 
 
 def _error_messages(error: ValidationError) -> list[str]:
@@ -98,9 +101,25 @@ class RecordFormat(ABC):
     @abstractmethod
     def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]: ...
 
-    @abstractmethod
-    def export(self, clients: QuerySet[Client]) -> Iterable[ExportRow]:
+    # What an export writes: every ``export_model`` record whose ``export_scope`` relation is
+    # one of the clients, one line each, its cells read at the columns' paths (``Column.path``)
+    # and sorted by the values at the ``sort_by`` paths (names in any case).
+    export_model: type[models.Model]
+    export_scope = "client"
+    sort_by: tuple[str, ...]
+
+    def export_records(self, clients: QuerySet[Client]) -> Iterable[models.Model]:
+        """The records to export, each relation the columns read fetched in the same query."""
+        paths = [column.path for column in self.columns] + list(self.sort_by)
+        return self.export_model.objects.filter(
+            **{f"{self.export_scope}__in": clients}
+        ).select_related(*relations_of(paths))
+
+    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
         """Each record as (sort key, {column: value}); the exporter sorts by key, then text."""
+        for record in self.export_records(clients):
+            key = tuple(_sortable(read_path(record, path)) for path in self.sort_by)
+            yield key, {column.name: column.value_of(record) for column in self.columns}
 
 
 class EventFormat(RecordFormat):
@@ -110,6 +129,14 @@ class EventFormat(RecordFormat):
     # The column naming the client the record belongs to, which the importer must own.
     client_column = "client"
     partner_client = False
+
+    @property
+    def export_model(self) -> type[models.Model]:
+        return self.model
+
+    @property
+    def export_scope(self) -> str:
+        return self.client_column
 
     def check(self, rows: list[Row], ctx: ImportContext) -> None:
         ctx.resolve_clients(rows, self.client_column, partner=self.partner_client)
@@ -142,7 +169,7 @@ def _name_taken(name: str, ctx: ImportContext) -> str:
     return f'name: "{name}" cannot be used for a new client; choose another name.'
 
 
-def _not_in_future(row: Row, column: str) -> None:
+def not_in_future(row: Row, column: str) -> None:
     value = row.values[column]
     if value is not None and value > timezone.now() + FUTURE_SLACK:
         row.fail(f"{column}: {value.isoformat()} is in the future.")
@@ -172,6 +199,9 @@ def _group_by_client(rows: list[Row]) -> dict[int, list[Row]]:
 class ClientsFormat(RecordFormat):
     key = "clients"
     label = "clients"
+    export_model = Client
+    export_scope = "pk"
+    sort_by = ("name", "pk")
     help = (
         "New clients, each with its first ownership (from the relationship start) and an "
         "active status. Clients are identified by name, so a name must not exist yet."
@@ -182,7 +212,7 @@ class ClientsFormat(RecordFormat):
             "relationship_type",
             Kind.CHOICE,
             required=True,
-            choices=_values(RelationshipType),
+            choices=choice_values(RelationshipType),
             example="strategic",
         ),
         Column("owner", Kind.USER, required=True, help="the owning BRM", example="bea@example.com"),
@@ -275,29 +305,12 @@ class ClientsFormat(RecordFormat):
         )
         return {"clients": len(rows), "ownership rows": len(rows), "status rows": len(rows)}
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        for client in clients.select_related("owner", "sourced_by_partner"):
-            yield (
-                (_fold(client.name), client.pk),
-                {
-                    "name": client.name,
-                    "relationship_type": client.relationship_type,
-                    "owner": client.owner.email,
-                    "relationship_started_on": client.relationship_started_on,
-                    "industry": client.industry,
-                    "website": client.website,
-                    "notes": client.notes,
-                    "sourced_by_partner": (
-                        client.sourced_by_partner.name if client.sourced_by_partner else None
-                    ),
-                    "created_at": client.created_at,
-                },
-            )
-
 
 class OwnershipHistoryFormat(RecordFormat):
     key = "ownership_history"
     label = "ownership rows"
+    export_model = ClientOwnership
+    sort_by = ("client.name", "client_id", "started_at", "pk")
     admin_only = True
     help = (
         "Replaces the whole ownership history of every client in the file, then re-credits all "
@@ -382,27 +395,12 @@ class OwnershipHistoryFormat(RecordFormat):
             restamped += restamp_client_events(client)
         return {"ownership rows": len(rows), "events re-credited": restamped}
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        spans = ClientOwnership.objects.filter(client__in=clients).select_related(
-            "client", "owner", "changed_by"
-        )
-        for span in spans:
-            yield (
-                (_fold(span.client.name), span.client_id, span.started_at, span.pk),
-                {
-                    "client": span.client.name,
-                    "owner": span.owner.email,
-                    "started_at": span.started_at,
-                    "ended_at": span.ended_at,
-                    "reason": span.reason,
-                    "changed_by": span.changed_by.email if span.changed_by else None,
-                },
-            )
-
 
 class StatusHistoryFormat(RecordFormat):
     key = "status_history"
     label = "status rows"
+    export_model = ClientStatusChange
+    sort_by = ("client.name", "client_id", "effective_on", "pk")
     help = (
         "Replaces the whole lifecycle history of every client in the file. A client's rows, in "
         "date order, start with active and alternate between active and churned; a churn needs "
@@ -411,7 +409,11 @@ class StatusHistoryFormat(RecordFormat):
     columns = (
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
         Column(
-            "status", Kind.CHOICE, required=True, choices=_values(LifecycleStatus), example="active"
+            "status",
+            Kind.CHOICE,
+            required=True,
+            choices=choice_values(LifecycleStatus),
+            example="active",
         ),
         Column("effective_on", Kind.DATE, required=True, example="2023-04-01"),
         Column("reason", help="required for churned", example="Relationship started"),
@@ -462,22 +464,6 @@ class StatusHistoryFormat(RecordFormat):
             Client.objects.filter(pk__in=client_ids).update(status=status)
         return {"status rows": len(rows)}
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        changes = ClientStatusChange.objects.filter(client__in=clients).select_related(
-            "client", "recorded_by"
-        )
-        for change in changes:
-            yield (
-                (_fold(change.client.name), change.client_id, change.effective_on, change.pk),
-                {
-                    "client": change.client.name,
-                    "status": change.status,
-                    "effective_on": change.effective_on,
-                    "reason": change.reason,
-                    "recorded_by": change.recorded_by.email if change.recorded_by else None,
-                },
-            )
-
 
 # --- Contacts and interactions ----------------------------------------------------------------
 
@@ -486,6 +472,7 @@ class ContactsFormat(EventFormat):
     key = "contacts"
     label = "contacts"
     model = Contact
+    sort_by = ("client.name", "name")
     help = (
         "People at a client. Other files name contacts by name within their client, so a "
         "client cannot have two contacts of the same name."
@@ -529,27 +516,12 @@ class ContactsFormat(EventFormat):
             contact.created_at = values["created_at"]
         return contact
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        for contact in Contact.objects.filter(client__in=clients).select_related("client"):
-            yield (
-                (_fold(contact.client.name), _fold(contact.name)),
-                {
-                    "client": contact.client.name,
-                    "name": contact.name,
-                    "email": contact.email,
-                    "phone": contact.phone,
-                    "role": contact.role,
-                    "created_at": contact.created_at,
-                    "opted_out_of_surveys": contact.opted_out_of_surveys,
-                    "opted_out_at": contact.opted_out_at,
-                },
-            )
-
 
 class InteractionsFormat(EventFormat):
     key = "interactions"
     label = "interactions"
     model = Interaction
+    sort_by = ("client.name", "occurred_at")
     help = (
         "Meetings, calls, e-mails, messages, events and notes, credited to the owner at "
         "occurred_at. A reply names the outbound message it answers by that message's "
@@ -559,23 +531,28 @@ class InteractionsFormat(EventFormat):
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
         Column("occurred_at", Kind.DATETIME, required=True, example="2025-03-04T10:30:00+00:00"),
         Column(
-            "kind", Kind.CHOICE, required=True, choices=_values(Interaction.Kind), example="call"
+            "kind",
+            Kind.CHOICE,
+            required=True,
+            choices=choice_values(Interaction.Kind),
+            example="call",
         ),
         Column(
             "direction",
             Kind.CHOICE,
-            choices=_values(Interaction.Direction),
+            choices=choice_values(Interaction.Direction),
             help="default internal for a note, outbound otherwise, inbound for a reply",
             example="inbound",
         ),
         Column("logged_by", Kind.USER, required=True, example="bea@example.com"),
         Column("topic", example="Renewal"),
         Column("summary"),
-        Column("contacts", Kind.NAMES, example="Dana Reyes; Sam Ode"),
+        Column("contacts", Kind.NAMES, example="Dana Reyes; Sam Ode", source="contact_names"),
         Column(
             "in_reply_to",
             Kind.DATETIME,
             help="occurred_at of the client's outbound message this one answers",
+            source="in_reply_to.occurred_at",
         ),
     )
 
@@ -601,7 +578,7 @@ class InteractionsFormat(EventFormat):
     def build(self, row: Row, ctx: ImportContext) -> Interaction:
         values = row.values
         logged_by = ctx.user(row, "logged_by")
-        _not_in_future(row, "occurred_at")
+        not_in_future(row, "occurred_at")
         direction = values["direction"] or default_direction(values["kind"])
         interaction = Interaction(
             client=row.client,
@@ -656,38 +633,23 @@ class InteractionsFormat(EventFormat):
         through.objects.bulk_create(links, batch_size=BATCH_SIZE)
         return {"interactions": len(rows), "contact links": len(links)}
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        interactions = Interaction.objects.filter(client__in=clients)
+    def export_records(self, clients: QuerySet[Client]) -> Iterator[Interaction]:
         # One join over the link table instead of a prefetch keyed by every interaction's id.
-        contacts: dict[int, list[str]] = defaultdict(list)
+        names: dict[int, list[str]] = defaultdict(list)
         for interaction_id, name in Interaction.contacts.through.objects.filter(
-            interaction__in=interactions
+            interaction__client__in=clients
         ).values_list("interaction_id", "contact__name"):
-            contacts[interaction_id].append(name)
-        interactions = interactions.select_related("client", "logged_by").annotate(
-            reply_to_at=models.F("in_reply_to__occurred_at")
-        )
-        for interaction in interactions:
-            yield (
-                (_fold(interaction.client.name), interaction.occurred_at),
-                {
-                    "client": interaction.client.name,
-                    "occurred_at": interaction.occurred_at,
-                    "kind": interaction.kind,
-                    "direction": interaction.direction,
-                    "logged_by": interaction.logged_by.email,
-                    "topic": interaction.topic,
-                    "summary": interaction.summary,
-                    "contacts": contacts[interaction.pk],
-                    "in_reply_to": interaction.reply_to_at,
-                },
-            )
+            names[interaction_id].append(name)
+        for interaction in super().export_records(clients):
+            interaction.contact_names = names[interaction.pk]
+            yield interaction
 
 
 class FollowUpsFormat(EventFormat):
     key = "follow_ups"
     label = "follow-ups"
     model = FollowUp
+    sort_by = ("client.name", "due_on")
     help = "Follow-ups, open or done. The owner is the BRM who has to do it."
     columns = (
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
@@ -699,7 +661,7 @@ class FollowUpsFormat(EventFormat):
         Column(
             "origin",
             Kind.CHOICE,
-            choices=_values(FollowUp.Origin),
+            choices=choice_values(FollowUp.Origin),
             help="default import",
             example="import",
         ),
@@ -721,27 +683,12 @@ class FollowUpsFormat(EventFormat):
             follow_up.created_at = values["created_at"]
         return follow_up
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        for item in FollowUp.objects.filter(client__in=clients).select_related("client", "owner"):
-            yield (
-                (_fold(item.client.name), item.due_on),
-                {
-                    "client": item.client.name,
-                    "owner": item.owner.email,
-                    "title": item.title,
-                    "due_on": item.due_on,
-                    "done_at": item.done_at,
-                    "outcome": item.outcome,
-                    "origin": item.origin,
-                    "created_at": item.created_at,
-                },
-            )
-
 
 class SupportIssuesFormat(EventFormat):
     key = "support_issues"
     label = "support issues"
     model = SupportIssue
+    sort_by = ("client.name", "opened_at")
     help = (
         "Support issues, credited to the owner at opened_at. The status follows from the "
         "dates: resolved with resolved_at, answered with first_response_at, open otherwise."
@@ -749,11 +696,13 @@ class SupportIssuesFormat(EventFormat):
     columns = (
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
         Column("title", required=True, example="Invoices do not reconcile"),
-        Column("priority", Kind.CHOICE, required=True, choices=_values(Priority), example="high"),
+        Column(
+            "priority", Kind.CHOICE, required=True, choices=choice_values(Priority), example="high"
+        ),
         Column("opened_at", Kind.DATETIME, required=True, example="2025-02-01T09:00:00+00:00"),
         Column("first_response_at", Kind.DATETIME, help="required when resolved_at is given"),
         Column("resolved_at", Kind.DATETIME),
-        Column("contact", help="a contact of the client, by name"),
+        Column("contact", help="a contact of the client, by name", source="contact.name"),
         Column(
             "sla_hours",
             Kind.INTEGER,
@@ -801,23 +750,6 @@ class SupportIssuesFormat(EventFormat):
             ),
         )
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        issues = SupportIssue.objects.filter(client__in=clients).select_related("client", "contact")
-        for issue in issues:
-            yield (
-                (_fold(issue.client.name), issue.opened_at),
-                {
-                    "client": issue.client.name,
-                    "title": issue.title,
-                    "priority": issue.priority,
-                    "opened_at": issue.opened_at,
-                    "first_response_at": issue.first_response_at,
-                    "resolved_at": issue.resolved_at,
-                    "contact": issue.contact.name if issue.contact else "",
-                    "sla_hours": issue.sla_hours,
-                },
-            )
-
 
 # --- Revenue and deals ------------------------------------------------------------------------
 
@@ -835,17 +767,23 @@ class RevenueFormat(EventFormat):
     key = "revenue"
     label = "revenue lines"
     model = RevenueLine
+    sort_by = ("client.name", "recognised_on", "product.name")
     help = (
         "Recognised revenue, credited to the owner on recognised_on. A product that does not "
         "exist yet is added to the product list (matched by name in any case)."
     )
     columns = (
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
-        Column("product", required=True, example="Freight analytics"),
+        Column("product", required=True, example="Freight analytics", source="product.name"),
         Column("recognised_on", Kind.DATE, required=True, example="2025-01-31"),
         Column("amount", Kind.DECIMAL, required=True, example="12500.00"),
         Column("cost_to_serve", Kind.DECIMAL, help="default 0", example="4000.00"),
-        Column("deal", help="title of one of the client's deals", example="Analytics upsell"),
+        Column(
+            "deal",
+            help="title of one of the client's deals",
+            example="Analytics upsell",
+            source="deal.title",
+        ),
         Column("description"),
     )
 
@@ -891,28 +829,21 @@ class RevenueFormat(EventFormat):
         counts = super().save(rows, ctx)
         return {**counts, "new products": len(new_products)}
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        lines = RevenueLine.objects.filter(client__in=clients).select_related(
-            "client", "product", "deal"
-        )
-        for line in lines:
-            yield (
-                (_fold(line.client.name), line.recognised_on, _fold(line.product.name)),
-                {
-                    "client": line.client.name,
-                    "product": line.product.name,
-                    "recognised_on": line.recognised_on,
-                    "amount": line.amount,
-                    "cost_to_serve": line.cost_to_serve,
-                    "deal": line.deal.title if line.deal else "",
-                    "description": line.description,
-                },
-            )
-
 
 class DealsFormat(RecordFormat):
     key = "deals"
     label = "deals"
+    # One line per stage change, the deal's columns repeated on each.
+    export_model = DealStageChange
+    export_scope = "deal__client"
+    sort_by = (
+        "deal.client.name",
+        "deal.created_at",
+        "deal.title",
+        "deal.pk",
+        "changed_at",
+        "pk",
+    )
     help = (
         "Deals with their whole stage history, one row per stage the deal entered. A deal is "
         "its client, title and created_at; its first row is its creation (changed_at equal to "
@@ -921,19 +852,50 @@ class DealsFormat(RecordFormat):
         "entered and left the stage before, as crm.services.deal_move does."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
-        Column("title", required=True, example="Analytics upsell"),
-        Column("kind", Kind.CHOICE, choices=_values(Deal.Kind), help="default new", example="new"),
-        Column("value", Kind.DECIMAL, required=True, example="40000.00"),
-        Column("created_at", Kind.DATETIME, required=True, example="2025-01-06T09:00:00+00:00"),
-        Column("partner", Kind.CLIENT, help="a partner client that sourced or influenced it"),
+        Column(
+            "client",
+            Kind.CLIENT,
+            required=True,
+            example="Acme Logistics",
+            source="deal.client.name",
+        ),
+        Column("title", required=True, example="Analytics upsell", source="deal.title"),
+        Column(
+            "kind",
+            Kind.CHOICE,
+            choices=choice_values(Deal.Kind),
+            help="default new",
+            example="new",
+            source="deal.kind",
+        ),
+        Column("value", Kind.DECIMAL, required=True, example="40000.00", source="deal.value"),
+        Column(
+            "created_at",
+            Kind.DATETIME,
+            required=True,
+            example="2025-01-06T09:00:00+00:00",
+            source="deal.created_at",
+        ),
+        Column(
+            "partner",
+            Kind.CLIENT,
+            help="a partner client that sourced or influenced it",
+            source="deal.partner.name",
+        ),
         Column(
             "partner_role",
             Kind.CHOICE,
-            choices=_values(Deal.PartnerRole),
+            choices=choice_values(Deal.PartnerRole),
             help="default sourced when a partner is given",
+            source="deal.partner_role",
         ),
-        Column("stage", required=True, help="a pipeline stage, by name", example="Qualified"),
+        Column(
+            "stage",
+            required=True,
+            help="a pipeline stage, by name",
+            example="Qualified",
+            source="to_stage.name",
+        ),
         Column("changed_at", Kind.DATETIME, required=True, example="2025-01-06T09:00:00+00:00"),
         Column("changed_by", Kind.USER),
     )
@@ -1032,35 +994,6 @@ class DealsFormat(RecordFormat):
                     row.fail(message)
         return {"deals": len(self._histories), "stage changes": len(rows)}
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        changes = DealStageChange.objects.filter(deal__client__in=clients).select_related(
-            "deal__client", "deal__partner", "to_stage", "changed_by"
-        )
-        for change in changes:
-            deal = change.deal
-            yield (
-                (
-                    _fold(deal.client.name),
-                    deal.created_at,
-                    _fold(deal.title),
-                    deal.pk,
-                    change.changed_at,
-                    change.pk,
-                ),
-                {
-                    "client": deal.client.name,
-                    "title": deal.title,
-                    "kind": deal.kind,
-                    "value": deal.value,
-                    "created_at": deal.created_at,
-                    "partner": deal.partner.name if deal.partner else None,
-                    "partner_role": deal.partner_role,
-                    "stage": change.to_stage.name,
-                    "changed_at": change.changed_at,
-                    "changed_by": change.changed_by.email if change.changed_by else None,
-                },
-            )
-
 
 # --- Delivery, goals, feedback ----------------------------------------------------------------
 
@@ -1069,6 +1002,7 @@ class ProjectsFormat(EventFormat):
     key = "projects"
     label = "projects"
     model = Project
+    sort_by = ("client.name", "due_on")
     help = "Projects, credited to the owner on due_on."
     columns = (
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
@@ -1089,24 +1023,12 @@ class ProjectsFormat(EventFormat):
             completed_at=values["completed_at"],
         )
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        for project in Project.objects.filter(client__in=clients).select_related("client"):
-            yield (
-                (_fold(project.client.name), project.due_on),
-                {
-                    "client": project.client.name,
-                    "name": project.name,
-                    "due_on": project.due_on,
-                    "started_on": project.started_on,
-                    "completed_at": project.completed_at,
-                },
-            )
-
 
 class SharedGoalsFormat(EventFormat):
     key = "shared_goals"
     label = "shared goals"
     model = SharedGoal
+    sort_by = ("client.name", "due_on", "title")
     help = (
         "Goals agreed with a client, credited to the owner on due_on. A goal that was assessed "
         "has both met and assessed_on. Reviews are a file of their own (goal_reviews)."
@@ -1135,32 +1057,26 @@ class SharedGoalsFormat(EventFormat):
             goal.created_at = values["created_at"]
         return goal
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        for goal in SharedGoal.objects.filter(client__in=clients).select_related("client"):
-            yield (
-                (_fold(goal.client.name), goal.due_on, _fold(goal.title)),
-                {
-                    "client": goal.client.name,
-                    "title": goal.title,
-                    "due_on": goal.due_on,
-                    "met": goal.met,
-                    "assessed_on": goal.assessed_on,
-                    "created_at": goal.created_at,
-                },
-            )
-
 
 class GoalReviewsFormat(EventFormat):
     key = "goal_reviews"
     label = "goal reviews"
     model = GoalReview
+    export_scope = "goal__client"
+    sort_by = ("goal.client.name", "goal.title", "reviewed_on")
     help = (
         "Reviews of shared goals; the goal is named by title within the client. Each goal's "
         "last review date moves forward to its latest review."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
-        Column("goal", required=True, example="Cut delivery claims by 20 %"),
+        Column(
+            "client",
+            Kind.CLIENT,
+            required=True,
+            example="Acme Logistics",
+            source="goal.client.name",
+        ),
+        Column("goal", required=True, example="Cut delivery claims by 20 %", source="goal.title"),
         Column("reviewed_on", Kind.DATE, required=True, example="2025-03-31"),
         Column("note"),
     )
@@ -1193,25 +1109,12 @@ class GoalReviewsFormat(EventFormat):
         SharedGoal.objects.bulk_update(latest.values(), ["last_reviewed_on"], batch_size=BATCH_SIZE)
         return counts
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        reviews = GoalReview.objects.filter(goal__client__in=clients).select_related("goal__client")
-        for review in reviews:
-            goal = review.goal
-            yield (
-                (_fold(goal.client.name), _fold(goal.title), review.reviewed_on),
-                {
-                    "client": goal.client.name,
-                    "goal": goal.title,
-                    "reviewed_on": review.reviewed_on,
-                    "note": review.note,
-                },
-            )
-
 
 class FeedbackFormat(EventFormat):
     key = "feedback"
     label = "feedback items"
     model = FeedbackItem
+    sort_by = ("client.name", "received_on")
     help = (
         "Client feedback, credited to the owner on received_on. A closed item has both "
         "closed_on and outcome."
@@ -1221,7 +1124,7 @@ class FeedbackFormat(EventFormat):
         Column("summary", required=True, example="Wants a weekly claims report"),
         Column("received_on", Kind.DATE, required=True, example="2025-02-14"),
         Column("closed_on", Kind.DATE),
-        Column("outcome", Kind.CHOICE, choices=_values(FeedbackItem.Outcome)),
+        Column("outcome", Kind.CHOICE, choices=choice_values(FeedbackItem.Outcome)),
     )
 
     def build(self, row: Row, ctx: ImportContext) -> FeedbackItem:
@@ -1237,19 +1140,6 @@ class FeedbackFormat(EventFormat):
             outcome=values["outcome"] or "",
         )
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        for item in FeedbackItem.objects.filter(client__in=clients).select_related("client"):
-            yield (
-                (_fold(item.client.name), item.received_on),
-                {
-                    "client": item.client.name,
-                    "summary": item.summary,
-                    "received_on": item.received_on,
-                    "closed_on": item.closed_on,
-                    "outcome": item.outcome,
-                },
-            )
-
 
 # --- Partners ---------------------------------------------------------------------------------
 
@@ -1258,6 +1148,7 @@ class PartnerReferralsFormat(EventFormat):
     key = "partner_referrals"
     label = "partner referrals"
     model = PartnerReferral
+    sort_by = ("partner.name", "received_on")
     client_column = "partner"
     partner_client = True
     help = "Leads a partner referred, credited to the partner's owner on received_on."
@@ -1279,28 +1170,12 @@ class PartnerReferralsFormat(EventFormat):
             referred_client=referred,
         )
 
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        referrals = PartnerReferral.objects.filter(partner__in=clients).select_related(
-            "partner", "referred_client"
-        )
-        for referral in referrals:
-            yield (
-                (_fold(referral.partner.name), referral.received_on),
-                {
-                    "partner": referral.partner.name,
-                    "lead_name": referral.lead_name,
-                    "received_on": referral.received_on,
-                    "referred_client": (
-                        referral.referred_client.name if referral.referred_client else None
-                    ),
-                },
-            )
-
 
 class PartnerCertificationsFormat(EventFormat):
     key = "partner_certifications"
     label = "partner certifications"
     model = PartnerCertification
+    sort_by = ("partner.name", "valid_from")
     client_column = "partner"
     partner_client = True
     help = "Trainings and certifications a partner holds, valid from one day until another."
@@ -1319,92 +1194,6 @@ class PartnerCertificationsFormat(EventFormat):
             valid_from=row.values["valid_from"],
             valid_until=row.values["valid_until"],
         )
-
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        certifications = PartnerCertification.objects.filter(partner__in=clients).select_related(
-            "partner"
-        )
-        for certification in certifications:
-            yield (
-                (_fold(certification.partner.name), certification.valid_from),
-                {
-                    "partner": certification.partner.name,
-                    "name": certification.name,
-                    "valid_from": certification.valid_from,
-                    "valid_until": certification.valid_until,
-                },
-            )
-
-
-# --- Survey answers ---------------------------------------------------------------------------
-
-
-class SurveyAnswersFormat(EventFormat):
-    key = "survey_answers"
-    label = "survey answers"
-    model = Response
-    help = (
-        "Historic survey answers. They become the same records as answers given from an "
-        "e-mail (marked as imported), credited to the owner at answered_at, and count in the "
-        "survey KPIs. Importing sends no e-mail and opens no follow-up."
-    )
-    columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
-        Column("kind", Kind.CHOICE, required=True, choices=_values(SurveyKind), example="nps"),
-        Column(
-            "score",
-            Kind.INTEGER,
-            required=True,
-            help="NPS 0–10, CSAT 1–5, client effort 1–7",
-            example="9",
-        ),
-        Column("answered_at", Kind.DATETIME, required=True, example="2024-11-20T14:05:00+00:00"),
-        Column("contact", help="a contact of the client, by name"),
-        Column("comment"),
-        Column("may_quote", Kind.BOOLEAN, help="default false"),
-    )
-
-    def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
-        self._contacts = ctx.contacts_by_name(row.client for row in rows)
-
-    def build(self, row: Row, ctx: ImportContext) -> Response:
-        values = row.values
-        low, high = SCALES[values["kind"]]
-        if not low <= values["score"] <= high:
-            row.fail(f"score: a {values['kind']} answer is from {low} to {high}.")
-        _not_in_future(row, "answered_at")
-        return Response(
-            client=row.client,
-            contact_id=(
-                contact_id(row, "contact", values["contact"], self._contacts)
-                if values["contact"]
-                else None
-            ),
-            owner_id=ctx.owner_id_at(row.client, values["answered_at"]),
-            kind=values["kind"],
-            score=values["score"],
-            comment=values["comment"],
-            may_quote=bool(values["may_quote"]),
-            answered_at=values["answered_at"],
-            updated_at=values["answered_at"],
-            source=Response.Source.IMPORT,
-        )
-
-    def export(self, clients: QuerySet[Client]) -> Iterator[ExportRow]:
-        answers = Response.objects.filter(client__in=clients).select_related("client", "contact")
-        for answer in answers:
-            yield (
-                (_fold(answer.client.name), answer.answered_at),
-                {
-                    "client": answer.client.name,
-                    "kind": answer.kind,
-                    "score": answer.score,
-                    "answered_at": answer.answered_at,
-                    "contact": answer.contact.name if answer.contact else "",
-                    "comment": answer.comment,
-                    "may_quote": answer.may_quote,
-                },
-            )
 
 
 FORMATS: dict[str, type[RecordFormat]] = {
@@ -1425,6 +1214,14 @@ FORMATS: dict[str, type[RecordFormat]] = {
         FeedbackFormat,
         PartnerReferralsFormat,
         PartnerCertificationsFormat,
-        SurveyAnswersFormat,
     )
 }
+
+
+def register_format(fmt: type[RecordFormat]) -> None:
+    """Offer ``fmt`` for import and export, after the book's own formats. A higher app
+    registers its formats from its ``AppConfig.ready`` (surveys: survey answers), so the book
+    does not import it."""
+    if fmt.key in FORMATS:
+        raise ImproperlyConfigured(f"Two import formats use the key {fmt.key!r}.")
+    FORMATS[fmt.key] = fmt

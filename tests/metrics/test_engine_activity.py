@@ -8,6 +8,7 @@ import pytest
 from crm.models import Deal, DealStage, FeedbackItem, Interaction, Priority
 from crm.services import (
     client_churn,
+    client_reassign,
     contact_create,
     deal_create,
     deal_move,
@@ -250,3 +251,61 @@ def test_reply_conversion_by_topic_and_network_reach(alice, book_client, march_v
     }
     assert values[alice, "network_reach"] == 2  # Ann and Ben, each counted once
     assert values[alice, "network_growth"] == 1  # Ben was added in March
+
+
+def test_arpc_counts_a_client_handed_over_mid_period_in_both_books(
+    alice, bob, team, book_client, march_values
+):
+    """Old owner keeps the revenue of the first half of March and the client in its
+    denominator; the new owner gets the rest and the client too; the team counts it once."""
+    kept = book_client(alice)
+    moved = book_client(alice)
+    revenue_line_record(client=kept, product_name="A", recognised_on=date(2026, 3, 2), amount=300)
+    revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 5), amount=500)
+    client_reassign(client=moved, new_owner=bob, at=local(2026, 3, 15))
+    moved.refresh_from_db()
+    revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 20), amount=200)
+    values = march_values()
+    # Alice: (300 + 500) / 2 clients (kept, and moved until the 15th) = 400, not 800 / 1.
+    arpc = values.result(alice, "arpc")
+    assert (arpc.numerator, arpc.denominator, arpc.value) == (800, 2, 400)
+    # Bob: 200 / 1 (moved from the 15th).
+    assert values[bob, "arpc"] == 200
+    # The team (both members) counts "moved" once: 1000 / 2 = 500, not 1000 / 3.
+    assert values.result(team, "arpc").denominator == 2
+    assert values[team, "arpc"] == 500
+    assert values.result("org", "arpc").denominator == 2
+
+
+def test_arpc_leaves_out_a_client_handed_over_after_it_churned(
+    alice, bob, book_client, march_values
+):
+    """Held only while churned is not held while active: the new owner does not count it."""
+    client = book_client(alice)
+    revenue_line_record(client=client, product_name="A", recognised_on=date(2026, 3, 3), amount=90)
+    client_churn(client=client, on=date(2026, 3, 10), reason="Budget")
+    client_reassign(client=client, new_owner=bob, at=local(2026, 3, 12))
+    values = march_values()
+    assert values.result(alice, "arpc").denominator == 1
+    assert values[alice, "arpc"] == 90
+    assert values[bob, "arpc"] is None  # no client held while active: no data, not 0
+
+
+def test_clv_counts_clients_held_over_the_trailing_year_in_both_books(
+    alice, bob, book_client, march_values
+):
+    moved = book_client(alice)
+    revenue_line_record(client=moved, product_name="A", recognised_on=date(2025, 6, 1), amount=400)
+    client_reassign(client=moved, new_owner=bob, at=local(2025, 9, 1))
+    moved.refresh_from_db()
+    revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 1), amount=100)
+    values = march_values()
+    # Alice held it April–August 2025: 400 gross profit over 1 client. Her cohort on
+    # 1 April 2025 (moved) is active on 31 March → no churn → lifetime capped at 10 years.
+    alice_clv = values.result(alice, "clv")
+    assert alice_clv.parts["clients_12m"] == 1
+    assert alice_clv.value == 4000
+    # Bob held it from September: 100 over 1 client. His cohort at 1 April 2025 is empty, so
+    # the churn rate (and CLV) has no data.
+    assert values.result(bob, "clv").parts["clients_12m"] == 1
+    assert values[bob, "clv"] is None

@@ -100,6 +100,8 @@ def test_response_rate_counts_confirmed_answers_of_delivered_invitations(
     InvitationFactory(
         client=client, created_at=sent, status=Invitation.Status.BOUNCED, delivered_at=None
     )
+    # Handed to the mail server, then reported bounced: delivered_at stays, but not delivered.
+    InvitationFactory(client=client, created_at=sent, status=Invitation.Status.BOUNCED)
     result = march_values().result(alice, "survey_response_rate")
     assert (result.value, result.numerator, result.denominator) == (25.0, 1, 4)
 

@@ -244,3 +244,23 @@ def test_an_unknown_kpi_or_a_breakdown_of_a_plain_kpi_is_not_found(client, alice
     client.force_login(alice)
     assert client.get(records_url("brm", alice.pk, "happiness")).status_code == 404
     assert client.get(records_url("brm", alice.pk, "nps", breakdown="x")).status_code == 404
+
+
+def test_arpc_lists_a_client_handed_over_mid_period_in_both_books_and_once_for_the_team(
+    client, alice, bob, team, maria, book_client
+):
+    from crm.services import revenue_line_record
+
+    acme = book_client(alice, name="Acme")
+    book_client(alice, name="Beta")
+    revenue_line_record(client=acme, product_name="A", recognised_on=date(2026, 3, 2), amount=100)
+    client_reassign(client=acme, new_owner=bob, at=local(2026, 3, 15))
+    snapshot_take(period=MARCH)
+    alices = drill(client, maria, "brm", alice.pk, "arpc")
+    bobs = drill(client, maria, "brm", bob.pk, "arpc")
+    teams = drill(client, maria, "team", team.pk, "arpc")
+    assert listed_clients(alices) == ["Acme", "Beta"]
+    assert listed_clients(bobs) == ["Acme"]
+    assert listed_clients(teams) == ["Acme", "Beta"]
+    assert alices.reproduced and bobs.reproduced and teams.reproduced
+    assert stored(team, "arpc").denominator == 2

@@ -1,66 +1,129 @@
+import os
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
 from metrics import bench
-from metrics.periods import Period
+from metrics.periods import MONTHS_IN, Grain, Period
+
+# The benchmark organisation at scale 1.
+BRMS, CLIENTS = 200, 20_000
 
 
 class Command(BaseCommand):
     help = (
         "Benchmark the KPI engine on PostgreSQL: load a large demo organisation if none "
-        "exists, snapshot one month for everyone, compare with a plain GROUP BY floor."
+        "exists, VACUUM (ANALYZE), then per grain snapshot the last closed period for everyone "
+        "and backfill a range, compared with a plain GROUP BY floor measured in the same run."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--brms", type=int, default=200)
-        parser.add_argument("--clients", type=int, default=20_000)
-        parser.add_argument("--months", type=int, default=24)
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help=f"multiplies the organisation: 1 is {BRMS} BRMs and {CLIENTS:,} clients",
+        )
+        parser.add_argument("--months", type=int, default=24, help="history to load")
         parser.add_argument("--interactions-per-client-month", type=float, default=5.6)
         parser.add_argument("--surveys-per-client-month", type=float, default=3.2)
         parser.add_argument(
-            "--backfill", type=int, default=24, metavar="MONTHS", help="0 to skip the backfill"
+            "--backfill", type=int, default=24, metavar="MONTHS", help="0 to skip the backfills"
+        )
+        parser.add_argument(
+            "--grains",
+            default=",".join(Grain.values),
+            help="comma-separated grains to measure (month,quarter,year)",
+        )
+        parser.add_argument(
+            "--work-mem",
+            help="PostgreSQL work_mem for the measurements, e.g. 256kB: every hash spills, "
+            "so a plan that only works while a hash fits in memory shows",
         )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark runs on PostgreSQL: set DATABASE_URL.")
+        scale = options["scale"]
+        grains = [grain.strip() for grain in options["grains"].split(",") if grain.strip()]
+        if scale <= 0 or any(grain not in Grain.values for grain in grains):
+            raise CommandError("--scale must be positive and --grains month, quarter or year.")
         call_command(
             "seed_demo",
-            brms=options["brms"],
-            clients=options["clients"],
+            brms=max(1, round(BRMS * scale)),
+            clients=max(4, round(CLIENTS * scale)),
             months=options["months"],
             interactions_per_client_month=options["interactions_per_client_month"],
             surveys_per_client_month=options["surveys_per_client_month"],
             stdout=self.stdout,
         )
+        bench.vacuum_analyze()
+        bench.bench_session(options["work_mem"])
         with connection.cursor() as cursor:
-            # What autovacuum does on a live server (a development one may have it off): fresh
-            # statistics, visibility maps set, and no dead snapshot rows left by earlier runs.
-            cursor.execute("VACUUM (ANALYZE)")
+            cursor.execute("SHOW work_mem")
+            work_mem = cursor.fetchone()[0]
         sizes = bench.table_sizes()
-        self.stdout.write(f"Data: {sum(sizes.values()):,} rows in {len(sizes)} tables")
-        month = Period.current("month").previous
-        # Warm the cache for both measurements alike, then measure the floor first.
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+        self.stdout.write(
+            f"Scale {scale:g}: {sum(sizes.values()):,} rows in {len(sizes)} tables; "
+            f"work_mem {work_mem}; load average {load} at {timezone.now():%Y-%m-%d %H:%M} UTC"
+        )
+        # Warm the cache for every measurement alike, then measure the floor first.
         bench.floor_scan()
         floor = bench.measure(bench.floor_scan)
-        snapshot = bench.snapshot_month(month)
+        self.stdout.write(f"{'':<28}{self._columns()}")
+        self.stdout.write(f"{'floor (GROUP BY per table)':<28}{self._line(floor)}")
+        for grain in grains:
+            self._grain(grain, floor, options["backfill"])
+        self._reply_conversion()
+        self.stdout.write(f"load average after: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+    def _grain(self, grain: str, floor: bench.Measurement, backfill_months: int) -> None:
+        period = Period.current(grain).previous
+        snapshot = bench.snapshot(period)
         self.stdout.write(
-            f"Floor (one GROUP BY scan per table): {floor.rows_scanned:,} rows scanned in "
-            f"{floor.seconds:.2f} s"
+            f"{f'{grain} snapshot {period}':<28}{self._line(snapshot)}"
+            f"  = {snapshot.cpu / floor.cpu:.2f}× floor"
         )
-        self.stdout.write(
-            f"Snapshot {month} (every KPI, BRM, team, organisation): {snapshot.rows_scanned:,} "
-            f"rows scanned, {snapshot.queries} queries, {snapshot.seconds:.2f} s, "
-            f"{snapshot.seconds / floor.seconds:.2f}× the floor (target ≤ 5×, < 30 s)"
-        )
-        if options["backfill"]:
-            first = month.shift(1 - options["backfill"])
-            started = timezone.now()
-            result = bench.backfill(first, month)
+        count = max(1, backfill_months // MONTHS_IN[grain]) if backfill_months else 0
+        if count:
+            first = period.shift(1 - count)
+            result = bench.backfill(first, period)
             self.stdout.write(
-                f"Backfill {first} to {month} ({options['backfill']} months, started "
-                f"{started:%H:%M}): {result.rows_scanned:,} rows scanned, {result.seconds:.1f} s "
-                "(target < 600 s)"
+                f"{f'{grain} backfill {count} ({first}…)':<28}{self._line(result)}"
+                f"  = {result.cpu / snapshot.cpu:.2f}× snapshot"
             )
+
+    def _reply_conversion(self) -> None:
+        """The measure behind the plan cliff over a day, a month and the whole history: its
+        cost per outbound message stays flat if the plan is linear."""
+        month = Period.current(Grain.MONTH).previous
+        windows = {
+            "one day": bench.first_day(month),
+            "one month": bench.span(month, month),
+            "24 months": bench.span(month.shift(-23), month),
+        }
+        self.stdout.write("reply conversion (outbound messages → replied):")
+        for name, window in windows.items():
+            result, outbound = bench.reply_conversion(window)
+            per_row = result.cpu / outbound * 1e6 if outbound else 0.0
+            self.stdout.write(
+                f"  {name:<26}{self._line(result)}  {outbound:,} messages, {per_row:.1f} µs each"
+            )
+
+    @staticmethod
+    def _columns() -> str:
+        return (
+            f"{'DB CPU':>9} {'wall':>8} {'rows read':>12} {'queries':>8} {'Python CPU':>11} "
+            f"{'peak MB':>8}"
+        )
+
+    @staticmethod
+    def _line(m: bench.Measurement) -> str:
+        db_cpu = f"{m.db_cpu:.2f} s" if m.db_cpu is not None else "n/a"
+        return (
+            f"{db_cpu:>9} {m.seconds:>6.2f} s {m.rows_scanned:>12,} {m.queries:>8,} "
+            f"{m.python_cpu:>9.2f} s {m.peak_mb:>8.0f}"
+        )

@@ -1,0 +1,65 @@
+"""The survey-answers CSV format: historic answers imported as the same records the e-mail link
+creates. It is registered with the book's importer from ``SurveysConfig.ready``, so ``crm``
+never imports ``surveys``; the conventions are those of ``crm.imports.formats``."""
+
+from __future__ import annotations
+
+from crm.imports.columns import Column, Kind
+from crm.imports.context import ImportContext, Row, contact_id
+from crm.imports.formats import EventFormat, choice_values, not_in_future
+from surveys.models import SCALES, Response, SurveyKind
+
+
+class SurveyAnswersFormat(EventFormat):
+    key = "survey_answers"
+    label = "survey answers"
+    model = Response
+    sort_by = ("client.name", "answered_at")
+    help = (
+        "Historic survey answers. They become the same records as answers given from an "
+        "e-mail (marked as imported), credited to the owner at answered_at, and count in the "
+        "survey KPIs. Importing sends no e-mail and opens no follow-up."
+    )
+    columns = (
+        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        Column(
+            "kind", Kind.CHOICE, required=True, choices=choice_values(SurveyKind), example="nps"
+        ),
+        Column(
+            "score",
+            Kind.INTEGER,
+            required=True,
+            help="NPS 0–10, CSAT 1–5, client effort 1–7",
+            example="9",
+        ),
+        Column("answered_at", Kind.DATETIME, required=True, example="2024-11-20T14:05:00+00:00"),
+        Column("contact", help="a contact of the client, by name", source="contact.name"),
+        Column("comment"),
+        Column("may_quote", Kind.BOOLEAN, help="default false"),
+    )
+
+    def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
+        self._contacts = ctx.contacts_by_name(row.client for row in rows)
+
+    def build(self, row: Row, ctx: ImportContext) -> Response:
+        values = row.values
+        low, high = SCALES[values["kind"]]
+        if not low <= values["score"] <= high:
+            row.fail(f"score: a {values['kind']} answer is from {low} to {high}.")
+        not_in_future(row, "answered_at")
+        return Response(
+            client=row.client,
+            contact_id=(
+                contact_id(row, "contact", values["contact"], self._contacts)
+                if values["contact"]
+                else None
+            ),
+            owner_id=ctx.owner_id_at(row.client, values["answered_at"]),
+            kind=values["kind"],
+            score=values["score"],
+            comment=values["comment"],
+            may_quote=bool(values["may_quote"]),
+            answered_at=values["answered_at"],
+            updated_at=values["answered_at"],
+            source=Response.Source.IMPORT,
+        )
