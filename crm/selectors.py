@@ -3,6 +3,7 @@ loaded, so a page costs a fixed number of queries however many rows it shows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,8 @@ from itertools import chain
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import (
     Count,
     Exists,
@@ -38,6 +41,8 @@ from crm.models import (
     DealStage,
     DealStageChange,
     FollowUp,
+    ImportBatch,
+    ImportedRecord,
     Interaction,
     LifecycleStatus,
     RevenueLine,
@@ -412,3 +417,15 @@ def _duration(delta: timedelta) -> str:
     if hours >= 1:
         return f"{hours} h"
     return f"{max(int(delta.total_seconds() // 60), 1)} min"
+
+
+def import_sources(model: type[models.Model], ids: Iterable[int]) -> dict[int, ImportBatch]:
+    """The import batch each of ``ids`` (records of ``model``) came from; records typed in on
+    the pages are absent. One query."""
+    content_type = ContentType.objects.get_for_model(model)
+    return {
+        record.object_id: record.batch
+        for record in ImportedRecord.objects.filter(
+            content_type=content_type, object_id__in=list(ids)
+        ).select_related("batch", "batch__imported_by")
+    }
