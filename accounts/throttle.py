@@ -11,6 +11,12 @@ from django.core.cache import cache
 logger = logging.getLogger(__name__)
 
 
+def client_ip(request) -> str:
+    """The caller's address: REMOTE_ADDR, not X-Forwarded-For, which any client can forge (a
+    proxy in front must pass the caller's address through as the connection's address)."""
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
 def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> bool:
     """Count one request against ``key`` in the current fixed window; True once there were more
     than ``limit``. Uses the shared cache so every web process sees the same count."""

@@ -12,13 +12,9 @@ from django.shortcuts import render
 from kombu.exceptions import OperationalError
 
 from accounts import tasks
-from accounts.throttle import rate_limit_hit
+from accounts.throttle import client_ip, rate_limit_hit
 
 logger = logging.getLogger(__name__)
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 class PasswordResetRequestView(auth_views.PasswordResetView):
@@ -31,7 +27,7 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
         window = settings.PASSWORD_RESET_WINDOW_SECONDS
         # Both counters are always counted, so which one refused says nothing about accounts.
         by_ip = rate_limit_hit(
-            key=f"password-reset:ip:{_client_ip(self.request)}",
+            key=f"password-reset:ip:{client_ip(self.request)}",
             limit=settings.PASSWORD_RESET_LIMIT_PER_IP,
             window_seconds=window,
         )
@@ -41,7 +37,7 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
             window_seconds=window,
         )
         if by_ip or by_address:
-            logger.warning("Password reset throttled for %s", _client_ip(self.request))
+            logger.warning("Password reset throttled for %s", client_ip(self.request))
             return render(
                 self.request,
                 "registration/password_reset_throttled.html",

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
-from accounts.throttle import rate_limit_hit
+from accounts.throttle import client_ip, rate_limit_hit
 from crm.access import client_for_user, mail_for_user, mail_visible_to
 from crm.models import Client, Contact
 from crm.redirects import redirect_back
@@ -49,18 +49,12 @@ def _problem(request, status: int, title: str, message: str):
     )
 
 
-def _client_ip(request) -> str:
-    # REMOTE_ADDR, not X-Forwarded-For, which any client can forge: a proxy in front must pass
-    # the caller's address through as the connection's address.
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def public_survey_page(view):
     """Rate-limit per IP and resolve the link's token to its invitation (404 if unknown)."""
 
     @wraps(view)
     def wrapper(request, token: str):
-        ip = _client_ip(request)
+        ip = client_ip(request)
         if rate_limit_hit(
             key=ip,
             limit=settings.SURVEY_PAGE_RATE_LIMIT,
