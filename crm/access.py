@@ -11,7 +11,14 @@ from django.http import Http404
 
 from accounts.models import Role, User
 from accounts.selectors import users_visible_to
-from crm.models import Client
+from crm.models import (
+    Client,
+    Contact,
+    FollowUp,
+    Interaction,
+    PartnerCertification,
+    PartnerReferral,
+)
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -59,6 +66,74 @@ def may_import(user: User) -> bool:
     """Admins import anything; a BRM imports records of their own clients only (checked per
     row); managers review and export but do not import."""
     return user.is_active and user.role in (Role.ADMIN, Role.BRM)
+
+
+# --- Records in a client's book -----------------------------------------------------------------
+# A record (follow-up, interaction, contact, goal, ...) is visible exactly when its client is;
+# changing it needs write access to the client. One helper serves every family so the rule is
+# written once; the named functions below are the vocabulary views use.
+
+
+def records_visible_to(user: User, model, *, client_field: str = "client") -> QuerySet:
+    """``model``'s rows whose client (``client_field``) ``user`` may read."""
+    return model._default_manager.filter(**{f"{client_field}__in": clients_visible_to(user)})
+
+
+def record_for_user(user: User, model, pk, *, write: bool = False, client_field: str = "client"):
+    """The ``model`` row ``pk`` with its client loaded, if ``user`` may read it (and change it,
+    with ``write=True``). Raises Http404 when the user may not read it (or ``pk`` is not a
+    number) and PermissionDenied when they may read but not change it."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such record.") from None
+    record = (
+        records_visible_to(user, model, client_field=client_field)
+        .select_related(f"{client_field}__owner")
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None:
+        raise Http404("No such record.")
+    if write and not can_write_client(user, getattr(record, client_field)):
+        raise PermissionDenied("You can read this record but not change it.")
+    return record
+
+
+def follow_ups_visible_to(user: User) -> QuerySet[FollowUp]:
+    return records_visible_to(user, FollowUp)
+
+
+def follow_up_for_user(user: User, pk, *, write: bool = False) -> FollowUp:
+    return record_for_user(user, FollowUp, pk, write=write)
+
+
+def interactions_visible_to(user: User) -> QuerySet[Interaction]:
+    return records_visible_to(user, Interaction)
+
+
+def interaction_for_user(user: User, pk, *, write: bool = False) -> Interaction:
+    """An interaction ``user`` may read; changing or deleting it also needs them to have logged
+    it, unless they are an admin."""
+    interaction = record_for_user(user, Interaction, pk, write=write)
+    if write and user.role != Role.ADMIN and interaction.logged_by_id != user.pk:
+        raise PermissionDenied("Only whoever logged an interaction (or an admin) can change it.")
+    return interaction
+
+
+def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    return records_visible_to(user, Contact)
+
+
+def contact_for_user(user: User, pk, *, write: bool = False) -> Contact:
+    return record_for_user(user, Contact, pk, write=write)
+
+
+def book_record_for_user(user: User, model, pk, *, write: bool = False):
+    """Projects, shared goals, feedback items, support issues and deals (``client``), partner
+    referrals and certifications (``partner``)."""
+    client_field = "partner" if model in (PartnerReferral, PartnerCertification) else "client"
+    return record_for_user(user, model, pk, write=write, client_field=client_field)
 
 
 def may_act_as(user: User, email: str) -> bool:

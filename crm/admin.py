@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from crm import models
 
@@ -22,7 +23,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(models.Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(SimpleHistoryAdmin):
     list_display = ("name", "relationship_type", "status", "owner", "relationship_started_on")
     list_filter = ("relationship_type", "status")
     search_fields = ("name",)
@@ -46,7 +47,7 @@ class ClientStatusChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(SimpleHistoryAdmin):
     list_display = ("name", "client", "email", "role", "opted_out_of_surveys")
     list_filter = ("opted_out_of_surveys",)
     search_fields = ("name", "email", "client__name")
@@ -54,7 +55,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(SimpleHistoryAdmin):
     list_display = ("client", "kind", "direction", "occurred_at", "owner", "topic")
     list_filter = ("kind", "direction")
     search_fields = ("client__name", "topic", "summary")
@@ -62,16 +63,24 @@ class InteractionAdmin(admin.ModelAdmin):
     autocomplete_fields = ("client", "owner", "logged_by", "contacts", "in_reply_to")
 
 
+class DueChangeInline(admin.TabularInline):
+    model = models.FollowUpDueChange
+    extra = 0
+    readonly_fields = ("from_due_on", "to_due_on", "changed_at", "changed_by", "was_overdue")
+    can_delete = False
+
+
 @admin.register(models.FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
-    list_display = ("title", "client", "owner", "due_on", "done_at", "origin")
+class FollowUpAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "client", "owner", "due_on", "done_at", "cancelled_at", "origin")
     list_filter = ("origin",)
     search_fields = ("title", "client__name")
-    autocomplete_fields = ("client", "owner", "interaction")
+    autocomplete_fields = ("client", "owner", "interaction", "cancelled_by")
+    inlines = [DueChangeInline]
 
 
 @admin.register(models.SupportIssue)
-class SupportIssueAdmin(admin.ModelAdmin):
+class SupportIssueAdmin(SimpleHistoryAdmin):
     list_display = ("title", "client", "priority", "status", "opened_at", "resolved_at", "owner")
     list_filter = ("priority", "status")
     search_fields = ("title", "client__name")
@@ -97,7 +106,7 @@ class StageChangeInline(admin.TabularInline):
 
 
 @admin.register(models.Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(SimpleHistoryAdmin):
     list_display = ("title", "client", "kind", "value", "stage", "owner", "created_at", "closed_at")
     list_filter = ("kind", "stage")
     search_fields = ("title", "client__name")
@@ -113,7 +122,7 @@ class DealStageChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.RevenueLine)
-class RevenueLineAdmin(admin.ModelAdmin):
+class RevenueLineAdmin(SimpleHistoryAdmin):
     list_display = ("client", "product", "recognised_on", "amount", "cost_to_serve", "owner")
     date_hierarchy = "recognised_on"
     search_fields = ("client__name", "product__name")
@@ -121,7 +130,7 @@ class RevenueLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(SimpleHistoryAdmin):
     list_display = ("name", "client", "due_on", "completed_at", "owner")
     search_fields = ("name", "client__name")
     autocomplete_fields = ("client", "owner")
@@ -133,7 +142,7 @@ class GoalReviewInline(admin.TabularInline):
 
 
 @admin.register(models.SharedGoal)
-class SharedGoalAdmin(admin.ModelAdmin):
+class SharedGoalAdmin(SimpleHistoryAdmin):
     list_display = ("title", "client", "due_on", "met", "last_reviewed_on", "owner")
     search_fields = ("title", "client__name")
     autocomplete_fields = ("client", "owner")
@@ -141,7 +150,7 @@ class SharedGoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.FeedbackItem)
-class FeedbackItemAdmin(admin.ModelAdmin):
+class FeedbackItemAdmin(SimpleHistoryAdmin):
     list_display = ("summary", "client", "received_on", "closed_on", "outcome", "owner")
     list_filter = ("outcome",)
     search_fields = ("summary", "client__name")
@@ -149,14 +158,14 @@ class FeedbackItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.PartnerReferral)
-class PartnerReferralAdmin(admin.ModelAdmin):
+class PartnerReferralAdmin(SimpleHistoryAdmin):
     list_display = ("lead_name", "partner", "received_on", "referred_client", "owner")
     search_fields = ("lead_name", "partner__name")
     autocomplete_fields = ("partner", "owner", "referred_client")
 
 
 @admin.register(models.PartnerCertification)
-class PartnerCertificationAdmin(admin.ModelAdmin):
+class PartnerCertificationAdmin(SimpleHistoryAdmin):
     list_display = ("partner", "name", "valid_from", "valid_until")
     search_fields = ("partner__name", "name")
     autocomplete_fields = ("partner",)

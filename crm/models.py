@@ -1,5 +1,10 @@
 """The relationship book: every record a KPI is computed from, kept with its history.
 
+Edit history: every book record a person can create, edit or delete carries
+``history = HistoricalRecords()`` (django-simple-history): one row per create, edit and delete with
+who, when and the values after the change, so "before" is the previous row. Rows that are
+history already (ownership, status changes, stage changes, due-date changes) do not need it.
+
 Attribution rule (docs/kpis.md): an event counts for the BRM who owned the client when it
 happened. Ownership is kept as dated history (``ClientOwnership``); every event row also carries
 ``owner``, the BRM credited with it, stamped from that history by ``crm.services`` whenever the
@@ -16,6 +21,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from crm.input_rules import validate_single_line
 
@@ -75,6 +81,8 @@ class Client(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ClientQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -149,6 +157,8 @@ class Contact(models.Model):
     opted_out_of_surveys = models.BooleanField(default=False)
     opted_out_at = models.DateTimeField(null=True, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["client", "name"]), models.Index(fields=["email"])]
@@ -194,6 +204,8 @@ class Interaction(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    history = HistoricalRecords(m2m_fields=[contacts])
+
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [
@@ -212,7 +224,32 @@ class Interaction(models.Model):
         )
 
 
+class FollowUpQuerySet(models.QuerySet):
+    def open(self) -> FollowUpQuerySet:
+        """Neither done nor cancelled: still somebody's job."""
+        return self.filter(done_at__isnull=True, cancelled_at__isnull=True)
+
+
 class FollowUp(models.Model):
+    """Something a BRM promised to do for a client by ``due_on``.
+
+    Due-date history (docs/kpis.md ``follow_up_on_time_rate``): every change of ``due_on`` is
+    a ``FollowUpDueChange`` row (from, to, when, by whom), written by
+    ``crm.services.follow_up_reschedule``. The due date in force at an instant ``t`` is the
+    ``to_due_on`` of the latest change with ``changed_at <= t``; before the first change it is
+    that change's ``from_due_on``; with no change it is ``due_on``.
+
+    Rescheduling is history, not a reset. ``missed_due_on`` is the due date the follow-up was
+    judged against when it was first moved after that date had passed (a local date later than
+    the due date in force); it never changes again. The date a follow-up is judged against is
+    therefore ``Coalesce(missed_due_on, due_on)`` (``judged_due_on``): one moved before it fell
+    due is judged against its new date, one moved late against the date it missed.
+
+    Cancelled (``cancelled_at`` set, with a reason): it counts only if it was cancelled after it
+    fell due, i.e. on a local date after ``judged_due_on``, and then as missed. A follow-up is
+    never both done and cancelled.
+    """
+
     class Origin(models.TextChoices):
         MANUAL = "manual", "Manual"
         INTERACTION = "interaction", "Logged with an interaction"
@@ -225,14 +262,28 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
     )
     title = models.CharField(max_length=200)
-    due_on = models.DateField()
+    due_on = models.DateField(help_text="The due date in force now.")
+    missed_due_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The due date it had already missed when first rescheduled late; "
+        "the on-time rate judges it against this date.",
+    )
     done_at = models.DateTimeField(null=True, blank=True)
     outcome = models.TextField(blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     origin = models.CharField(max_length=32, choices=Origin.choices, default=Origin.MANUAL)
     interaction = models.ForeignKey(
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FollowUpQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["due_on", "id"]
@@ -240,6 +291,16 @@ class FollowUp(models.Model):
             models.Index(fields=["owner", "due_on"]),
             models.Index(fields=["owner", "done_at"]),
             models.Index(fields=["client", "done_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="follow_up_not_done_and_cancelled",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True) | ~Q(cancel_reason=""),
+                name="follow_up_cancelled_with_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,12 +310,54 @@ class FollowUp(models.Model):
     def is_done(self) -> bool:
         return self.done_at is not None
 
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def is_open(self) -> bool:
+        return not self.is_done and not self.is_cancelled
+
+    @property
+    def judged_due_on(self) -> date:
+        """The due date the on-time rate judges this follow-up against (see the class)."""
+        return self.missed_due_on or self.due_on
+
     def is_overdue(self, today: date | None = None) -> bool:
-        return not self.is_done and self.due_on < (today or timezone.localdate())
+        return self.is_open and self.due_on < (today or timezone.localdate())
+
+    def days_overdue(self, today: date | None = None) -> int:
+        """Whole days since it fell due (0 when not overdue)."""
+        if not self.is_overdue(today):
+            return 0
+        return ((today or timezone.localdate()) - self.due_on).days
 
     @property
     def was_on_time(self) -> bool:
-        return self.is_done and timezone.localtime(self.done_at).date() <= self.due_on
+        return self.is_done and timezone.localtime(self.done_at).date() <= self.judged_due_on
+
+
+class FollowUpDueChange(models.Model):
+    """One reschedule of a follow-up: its due date went from ``from_due_on`` to ``to_due_on`` at
+    ``changed_at``, by ``changed_by``. ``was_overdue`` records that ``from_due_on`` had already
+    passed (in local time) when it was moved: such a move does not reset the on-time judgement."""
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="due_changes")
+    from_due_on = models.DateField()
+    to_due_on = models.DateField()
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    was_overdue = models.BooleanField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["follow_up", "changed_at", "id"]
+        indexes = [models.Index(fields=["follow_up", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.follow_up}: {self.from_due_on} → {self.to_due_on}"
 
 
 class Priority(models.TextChoices):
@@ -286,6 +389,8 @@ class SupportIssue(models.Model):
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="support_issues"
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-opened_at"]
@@ -384,6 +489,8 @@ class Deal(models.Model):
     )
     partner_role = models.CharField(max_length=16, choices=PartnerRole.choices, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "closed_at"]), models.Index(fields=["stage"])]
@@ -437,6 +544,8 @@ class RevenueLine(models.Model):
     )
     description = models.CharField(max_length=200, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-recognised_on"]
         indexes = [
@@ -457,6 +566,8 @@ class Project(models.Model):
     started_on = models.DateField(null=True, blank=True)
     due_on = models.DateField()
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["due_on"]
@@ -487,6 +598,8 @@ class SharedGoal(models.Model):
     last_reviewed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["due_on"]
         indexes = [models.Index(fields=["owner", "due_on"])]
@@ -501,6 +614,8 @@ class GoalReview(models.Model):
     goal = models.ForeignKey(SharedGoal, on_delete=models.CASCADE, related_name="reviews")
     reviewed_on = models.DateField()
     note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-reviewed_on"]
@@ -523,6 +638,8 @@ class FeedbackItem(models.Model):
     received_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-received_on"]
@@ -552,6 +669,8 @@ class PartnerReferral(models.Model):
         Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="referred_by"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-received_on"]
         indexes = [models.Index(fields=["owner", "received_on"])]
@@ -565,6 +684,8 @@ class PartnerCertification(models.Model):
     name = models.CharField(max_length=150)
     valid_from = models.DateField()
     valid_until = models.DateField()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-valid_until"]

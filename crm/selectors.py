@@ -75,7 +75,8 @@ def with_book_columns(clients: QuerySet[Client]) -> QuerySet[Client]:
         .values("occurred_at")[:1]
     )
     open_follow_ups = (
-        FollowUp.objects.filter(client=OuterRef("pk"), done_at__isnull=True)
+        FollowUp.objects.filter(client=OuterRef("pk"))
+        .open()
         .order_by()
         .values("client")
         .annotate(n=Count("pk"))
@@ -300,7 +301,7 @@ def client_history(client: Client) -> ClientHistory:
 
 
 def open_follow_ups(client: Client) -> QuerySet[FollowUp]:
-    return client.follow_ups.filter(done_at__isnull=True).select_related("owner").order_by("due_on")
+    return client.follow_ups.open().select_related("owner").order_by("due_on")
 
 
 def client_contacts(client: Client) -> QuerySet[Contact]:
@@ -321,9 +322,8 @@ def follow_ups_due(user: User, today: date | None = None) -> TodayFollowUps:
     """``user``'s open follow-ups that are overdue, due today or due in the next seven days."""
     today = today or timezone.localdate()
     rows = list(
-        FollowUp.objects.filter(
-            owner=user, done_at__isnull=True, due_on__lte=today + timedelta(days=7)
-        )
+        FollowUp.objects.open()
+        .filter(owner=user, due_on__lte=today + timedelta(days=7))
         .select_related("client")
         .order_by("due_on", "pk")
     )

@@ -21,6 +21,7 @@ from crm.models import (
     DealStageChange,
     FeedbackItem,
     FollowUp,
+    FollowUpDueChange,
     GoalReview,
     Interaction,
     LifecycleStatus,
@@ -116,7 +117,7 @@ def client_reassign(
     )
     client.owner = new_owner
     client.save(update_fields=["owner"])
-    FollowUp.objects.filter(client=client, done_at__isnull=True).update(owner=new_owner)
+    FollowUp.objects.filter(client=client).open().update(owner=new_owner)
     restamp_client_events(client)
     return ownership
 
@@ -270,6 +271,9 @@ def follow_up_create(
     origin: str = FollowUp.Origin.MANUAL,
     interaction: Interaction | None = None,
 ) -> FollowUp:
+    """A new open follow-up. Raises ValidationError when ``due_on`` is before the relationship
+    started or more than five years away."""
+    _check_due_on(client, due_on)
     return _save(
         FollowUp(
             client=client,
@@ -282,19 +286,159 @@ def follow_up_create(
     )
 
 
+# A due date further away than this is a typo, not a plan.
+FOLLOW_UP_HORIZON_DAYS = 5 * 366
+
+
+def _check_due_on(follow_up_client: Client, due_on: date, *, field: str = "due_on") -> None:
+    """Refuse a due date before the relationship started or years away."""
+    if due_on < follow_up_client.relationship_started_on:
+        raise ValidationError(
+            {
+                field: "A follow-up cannot be due before the relationship started "
+                f"({follow_up_client.relationship_started_on:%d %b %Y})."
+            }
+        )
+    if due_on > timezone.localdate() + timezone.timedelta(days=FOLLOW_UP_HORIZON_DAYS):
+        raise ValidationError({field: "A follow-up cannot be due more than five years away."})
+
+
+def _locked_follow_up(follow_up: FollowUp) -> FollowUp:
+    return FollowUp.objects.select_for_update().select_related("client").get(pk=follow_up.pk)
+
+
+def _stamp(instance, by: User | None):
+    """Credit the edit-history row this save writes to ``by`` (the request's user otherwise)."""
+    if by is not None:
+        instance._history_user = by
+    return instance
+
+
 @transaction.atomic
 def follow_up_complete(
-    *, follow_up: FollowUp, outcome: str = "", at: datetime | None = None
+    *, follow_up: FollowUp, outcome: str = "", at: datetime | None = None, by: User | None = None
 ) -> FollowUp:
-    """Mark a follow-up done. Completing it twice keeps the first completion time."""
-    updated = FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(
-        done_at=at or timezone.now(), outcome=outcome
+    """Mark a follow-up done. Completing it twice keeps the first completion time; a cancelled
+    follow-up cannot be completed (reopen it first)."""
+    locked = _locked_follow_up(follow_up)
+    if locked.is_cancelled:
+        raise ValidationError("This follow-up was cancelled; reopen it before completing it.")
+    if locked.done_at is None:
+        locked.done_at = at or timezone.now()
+        locked.outcome = outcome
+    elif outcome and not locked.outcome:
+        locked.outcome = outcome
+    else:
+        return locked
+    return _save(_stamp(locked, by))
+
+
+@transaction.atomic
+def follow_up_reschedule(
+    *,
+    follow_up: FollowUp,
+    due_on: date,
+    by: User | None = None,
+    at: datetime | None = None,
+    reason: str = "",
+) -> FollowUpDueChange:
+    """Move an open follow-up's due date to ``due_on`` and record the move.
+
+    Rescheduling is history, not a reset (docs/kpis.md ``follow_up_on_time_rate``): when the
+    due date in force had already passed on the local date of ``at``, the follow-up keeps being
+    judged against the first date it missed (``missed_due_on``). Snoozing is this service.
+
+    Raises ValidationError when the follow-up is done or cancelled, the date is unchanged,
+    before the relationship started, in the past, or more than five years away.
+    """
+    locked = _locked_follow_up(follow_up)
+    if due_on == locked.due_on:
+        raise ValidationError({"due_on": f"It is already due on {due_on:%d %b %Y}."})
+    change = _move_due_on(locked, due_on, by=by, at=at or timezone.now(), reason=reason)
+    _save(_stamp(locked, by))
+    return change
+
+
+def _move_due_on(
+    locked: FollowUp, due_on: date, *, by: User | None, at: datetime, reason: str = ""
+) -> FollowUpDueChange:
+    """Record the move of ``locked`` (a row-locked follow-up) to ``due_on`` and set its fields;
+    the caller saves it."""
+    if not locked.is_open:
+        raise ValidationError("Only an open follow-up can be rescheduled.")
+    _check_due_on(locked.client, due_on)
+    moved_on = timezone.localdate(at)
+    if due_on < moved_on:
+        raise ValidationError({"due_on": "A follow-up cannot be rescheduled into the past."})
+    was_overdue = moved_on > locked.due_on
+    change = FollowUpDueChange.objects.create(
+        follow_up=locked,
+        from_due_on=locked.due_on,
+        to_due_on=due_on,
+        changed_at=at,
+        changed_by=by,
+        was_overdue=was_overdue,
+        reason=reason,
     )
-    follow_up.refresh_from_db()
-    if not updated and outcome and not follow_up.outcome:
-        follow_up.outcome = outcome
-        follow_up.save(update_fields=["outcome"])
-    return follow_up
+    if was_overdue and locked.missed_due_on is None:
+        locked.missed_due_on = locked.due_on
+    locked.due_on = due_on
+    return change
+
+
+@transaction.atomic
+def follow_up_cancel(
+    *, follow_up: FollowUp, reason: str, by: User | None = None, at: datetime | None = None
+) -> FollowUp:
+    """Cancel an open follow-up with a reason. It then counts in the on-time rate only if it was
+    cancelled after it fell due, and then as missed.
+
+    Raises ValidationError without a reason or when the follow-up is done or cancelled."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the follow-up is cancelled."})
+    locked = _locked_follow_up(follow_up)
+    if not locked.is_open:
+        raise ValidationError("Only an open follow-up can be cancelled.")
+    locked.cancelled_at = at or timezone.now()
+    locked.cancel_reason = reason
+    locked.cancelled_by = by
+    return _save(_stamp(locked, by))
+
+
+@transaction.atomic
+def follow_up_reopen(*, follow_up: FollowUp, by: User | None = None) -> FollowUp:
+    """Undo "done" (or a cancellation): the follow-up is open again with its due date, which
+    may now be past (then it is overdue). Raises ValidationError when it is already open."""
+    locked = _locked_follow_up(follow_up)
+    if locked.is_open:
+        raise ValidationError("This follow-up is already open.")
+    locked.done_at = None
+    locked.outcome = ""
+    locked.cancelled_at = None
+    locked.cancel_reason = ""
+    locked.cancelled_by = None
+    return _save(_stamp(locked, by))
+
+
+@transaction.atomic
+def follow_up_update(
+    *,
+    follow_up: FollowUp,
+    title: str,
+    due_on: date | None = None,
+    outcome: str | None = None,
+    by: User | None = None,
+) -> FollowUp:
+    """Edit a follow-up's title (and a done one's outcome). A different ``due_on`` is a
+    reschedule and is recorded as one (see ``follow_up_reschedule``)."""
+    locked = _locked_follow_up(follow_up)
+    if due_on is not None and due_on != locked.due_on:
+        _move_due_on(locked, due_on, by=by, at=timezone.now())
+    locked.title = title
+    if outcome is not None and locked.is_done:
+        locked.outcome = outcome
+    return _save(_stamp(locked, by))
 
 
 # --- Support issues ---------------------------------------------------------------------------

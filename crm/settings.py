@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "simple_history",
     "accounts",
     "crm",
     "surveys",
     "metrics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Stamps who made each change in the book's edit history (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -255,6 +259,11 @@ KPI_SCORE_WEIGHTS: dict[str, float] = {}
 KPI_SNAPSHOT_EVERY_MINUTES = env_int("KPI_SNAPSHOT_EVERY_MINUTES", 60)
 # A closed period keeps being recomputed this long (late entries), then is frozen.
 KPI_FREEZE_AFTER_HOURS = env_int("KPI_FREEZE_AFTER_HOURS", 24)
+# Writes to KPI inputs recompute the open periods this many seconds later, once per burst
+# (metrics/refresh.py); the lock keeps two refreshes from overlapping.
+KPI_REFRESH_AFTER_WRITES = env_bool("KPI_REFRESH_AFTER_WRITES", default=True)
+KPI_REFRESH_DELAY_SECONDS = env_int("KPI_REFRESH_DELAY_SECONDS", 10)
+KPI_REFRESH_LOCK_SECONDS = env_int("KPI_REFRESH_LOCK_SECONDS", 15 * 60)
 CELERY_BEAT_SCHEDULE |= {
     "metrics-snapshot-kpis": {
         "task": "metrics.tasks.snapshot_schedule",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from crm import views
+from crm.pages import follow_ups
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +22,10 @@ urlpatterns = [
     path("interactions/new/", views.interaction_log, name="interaction_log"),
     path("interactions/<int:pk>/reply/", views.interaction_reply, name="interaction_reply"),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
+    path("follow-ups/<int:pk>/", follow_ups.follow_up_edit, name="follow_up_edit"),
+    path("follow-ups/<int:pk>/cancel/", follow_ups.follow_up_cancel, name="follow_up_cancel"),
+    path("follow-ups/<int:pk>/reopen/", follow_ups.follow_up_reopen, name="follow_up_reopen"),
+    path("follow-ups/<int:pk>/snooze/", follow_ups.follow_up_snooze, name="follow_up_snooze"),
     path("pipeline/", views.pipeline, name="pipeline"),
     path("deals/<int:pk>/move/", views.deal_move, name="deal_move"),
     path("support/", views.support_queue, name="support_queue"),

@@ -22,7 +22,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.access import can_reassign_client, can_write_client, client_for_user
+from crm.access import (
+    can_reassign_client,
+    can_write_client,
+    client_for_user,
+    follow_up_for_user,
+)
 from crm.forms import (
     BookFilterForm,
     ChurnForm,
@@ -42,7 +47,7 @@ from crm.forms import (
 )
 from crm.health import run_checks
 from crm.idempotency import once_per_form_token
-from crm.models import Client, Deal, FollowUp, Interaction, SupportIssue
+from crm.models import Client, Deal, Interaction, SupportIssue
 from crm.redirects import redirect_back
 
 BOOK_PAGE_SIZE = 25
@@ -488,8 +493,7 @@ def today(request):
 @login_required
 @require_POST
 def follow_up_done(request, pk: int):
-    follow_up = get_object_or_404(FollowUp, pk=pk)
-    client_for_user(request.user, follow_up.client_id, write=True)
+    follow_up = follow_up_for_user(request.user, pk, write=True)
     form = FollowUpDoneForm(request.POST)
     if not form.is_valid():
         problem = " ".join(form.errors["outcome"])
@@ -497,9 +501,13 @@ def follow_up_done(request, pk: int):
             return HttpResponse(problem, status=422)
         messages.error(request, problem)
         return redirect_back(request, reverse("today"))
-    follow_up = services.follow_up_complete(
-        follow_up=follow_up, outcome=form.cleaned_data["outcome"]
-    )
+    try:
+        follow_up = services.follow_up_complete(
+            follow_up=follow_up, outcome=form.cleaned_data["outcome"], by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect_back(request, reverse("today"))
     if request.htmx:
         return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
     messages.success(request, f"Done: {follow_up.title}")

@@ -75,7 +75,8 @@ def composite_of(snapshots: Iterable[Snapshot]) -> Composite:
     parts = []
     for row in snapshots:
         kpi = KPIS.get(row.kpi)
-        if kpi is None or row.breakdown or row.status not in TARGETED:
+        # Low-sample values are shown but not judged: they do not count either way.
+        if kpi is None or row.breakdown or row.low_sample or row.status not in TARGETED:
             continue
         weight = float(weights.get(row.kpi, 1))
         if weight:

@@ -10,6 +10,7 @@ from django.utils import dateformat, timezone
 
 from crm.formatting import decimals_for, format_count, format_number
 from metrics.charts import Point, trend_svg
+from metrics.intervals import Interval, nps_interval, wilson
 from metrics.models import Snapshot, Status
 from metrics.periods import Period
 from metrics.registry import HIGHER, KPI
@@ -58,6 +59,7 @@ STATUS_VIEWS = {
     Status.GREEN: StatusView("green", "✓", "On target"),
     Status.AMBER: StatusView("amber", "!", "Near target"),
     Status.RED: StatusView("red", "✗", "Off target"),
+    Status.LOW_SAMPLE: StatusView("low_sample", "~", "Low sample"),
     Status.NO_TARGET: StatusView("no_target", "", "No target"),
     Status.NO_DATA: StatusView("no_data", "–", "No data"),
 }
@@ -91,6 +93,16 @@ def change_between(kpi: KPI, now: float | None, before: float | None) -> Change 
     return Change(text, (delta > 0) == (kpi.direction == HIGHER))
 
 
+def status_shown(row: Snapshot | None) -> str:
+    """The status a page shows: "low sample" for any low-sample row (also history stored before
+    low-sample values stopped being judged), "no data" without a row."""
+    if row is None:
+        return Status.NO_DATA
+    if row.low_sample and row.value is not None:
+        return Status.LOW_SAMPLE
+    return row.status
+
+
 def local_stamp(instant: datetime | None) -> str:
     return dateformat.format(timezone.localtime(instant), "j M Y, H:i") if instant else ""
 
@@ -118,11 +130,35 @@ class Figure:
 
     @property
     def status(self) -> StatusView:
-        return STATUS_VIEWS[self.snapshot.status if self.snapshot else Status.NO_DATA]
+        return STATUS_VIEWS[status_shown(self.snapshot)]
 
     @property
     def low_sample(self) -> bool:
         return bool(self.snapshot and self.snapshot.low_sample)
+
+    @property
+    def interval(self) -> Interval | None:
+        """The 95 % interval of a survey ratio (``metrics.intervals``), from its parts."""
+        row = self.snapshot
+        if row is None or row.value is None or not self.kpi.interval:
+            return None
+        if self.kpi.interval == "nps":
+            parts = row.parts or {}
+            return nps_interval(
+                parts.get("promoters", 0), parts.get("passives", 0), parts.get("detractors", 0)
+            )
+        return wilson(row.numerator or 0, row.denominator or 0)
+
+    @property
+    def interval_text(self) -> str:
+        """ "95 % CI 34–100 %" (NPS: "95 % CI −12 to 100")."""
+        bounds = self.interval
+        if bounds is None:
+            return ""
+        low, high = (format_number(self.kpi.unit, bound) for bound in bounds)
+        if self.kpi.unit == "nps":
+            return f"95 % CI {low} to {high}"
+        return f"95 % CI {low.rstrip(' %')}–{high}"
 
     @property
     def target_text(self) -> str:
@@ -177,7 +213,7 @@ class KPIRow(Figure):
             Point(
                 period.label(),
                 row.value if row else None,
-                row.status if row else Status.NO_DATA,
+                status_shown(row),
                 bool(row and row.low_sample),
             )
             for period, row in self.history

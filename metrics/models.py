@@ -25,6 +25,8 @@ class Status(models.TextChoices):
     GREEN = "green", "On target"
     AMBER = "amber", "Within tolerance"
     RED = "red", "Off target"
+    # Fewer answers than SURVEY_MIN_SAMPLE: shown, not judged, left out of the composite.
+    LOW_SAMPLE = "low_sample", "Low sample"
     NO_TARGET = "no_target", "No target"
     NO_DATA = "no_data", "No data"
 

@@ -9,7 +9,6 @@ aggregate in its family's query in ``metrics.engine``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from metrics import sources as src
+from metrics.intervals import nps_margin
 from metrics.periods import Window
 
 HIGHER = "higher"
@@ -60,6 +60,9 @@ class KPI:
     overall: bool = True
     # Survey scores from fewer answers than settings.SURVEY_MIN_SAMPLE are flagged "low sample".
     sampled: bool = False
+    # The 95 % interval the pages show: "wilson" (a proportion: numerator of denominator) or
+    # "nps" (from the promoters, passives and detractors kept in the parts).
+    interval: str = ""
 
     def default_tolerance(self, target: float) -> float:
         if self.tolerance is not None:
@@ -134,9 +137,10 @@ def nps(m: Measures, w: Window) -> Result:
     parts = {"promoters": promoters, "passives": passives, "detractors": detractors}
     if not n:
         return Result(None, denominator=0, sample=0, parts=parts)
-    p, d = promoters / n, detractors / n
-    margin = 1.96 * 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
-    return Result(100 * (p - d), promoters - detractors, n, int(n), parts, margin)
+    margin = nps_margin(promoters, passives, detractors)
+    return Result(
+        100 * (promoters - detractors) / n, promoters - detractors, n, int(n), parts, margin
+    )
 
 
 def churn(m: Measures, w: Window) -> Result:
@@ -207,6 +211,7 @@ register(
         src.Records(src.responses, where=src.NPS, numerator=src.PROMOTER),
         default_target=50,
         sampled=True,
+        interval="nps",
     )
 )
 register(
@@ -221,6 +226,7 @@ register(
         src.Records(src.responses, where=src.CSAT, numerator=src.CSAT_SATISFIED),
         default_target=80,
         sampled=True,
+        interval="wilson",
     )
 )
 register(
@@ -251,6 +257,7 @@ register(
         src.Records(src.invitations_delivered, numerator=src.ANSWERED),
         formula_version=2,
         default_target=30,
+        interval="wilson",
     )
 )
 register(
@@ -265,6 +272,7 @@ register(
         ratio("loop_closed", "loop_n"),
         src.Records(src.responses, where=src.NEEDS_CLOSING),
         default_target=90,
+        interval="wilson",
     )
 )
 register(

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from metrics.engine import Computed, compute
-from metrics.models import Snapshot, Target
+from metrics.models import Snapshot, Status, Target
 from metrics.periods import Period, Window
 from metrics.sql import SNAPSHOT_COLUMNS, upsert_json
 from metrics.subjects import Subjects
@@ -97,7 +97,10 @@ def _row(
         low_sample=item.low_sample,
         target=target,
         tolerance=tolerance,
-        status=status_of(kpi, result.value, target, tolerance),
+        # A low-sample value keeps its target but is not judged against it.
+        status=Status.LOW_SAMPLE
+        if item.low_sample
+        else status_of(kpi, result.value, target, tolerance),
         computed_at=stamp,
         formula_version=kpi.formula_version,
     )

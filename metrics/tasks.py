@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from metrics.periods import Grain, Period
@@ -31,3 +32,22 @@ def snapshot_schedule() -> None:
         if not period_is_frozen(previous):
             freeze = now >= previous.end_at + grace
             snapshot_period.delay(grain, previous.start.isoformat(), freeze=freeze)
+
+
+@shared_task
+def refresh_open_periods() -> bool:
+    """Recompute the open month, quarter and year of every subject to date, after writes
+    (``metrics.refresh``). If another refresh is running, queue one for after it instead of
+    running side by side. Returns whether this run recomputed."""
+    from metrics import refresh
+
+    if not cache.add(refresh.RUNNING_KEY, 1, timeout=settings.KPI_REFRESH_LOCK_SECONDS):
+        refresh.schedule_refresh()
+        return False
+    try:
+        now = timezone.now()
+        for grain in Grain.values:
+            snapshot_take(period=Period.current(grain, now), now=now)
+    finally:
+        cache.delete(refresh.RUNNING_KEY)
+    return True

@@ -37,6 +37,13 @@ def _isolated_cache(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_refresh_after_writes(settings):
+    """Committed writes schedule a KPI refresh (metrics.refresh) in production; tests that are
+    about it turn it back on, the others do not queue tasks nobody runs."""
+    settings.KPI_REFRESH_AFTER_WRITES = False
+
+
 @pytest.fixture
 def reference_data(transactional_db):
     """What the data migrations create (pipeline stages, survey wording). Transactional tests

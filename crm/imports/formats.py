@@ -389,9 +389,7 @@ class OwnershipHistoryFormat(RecordFormat):
             if client.owner_id != current.owner_id:
                 # As in a reassignment: the current owner takes over the open follow-ups.
                 Client.objects.filter(pk=client.pk).update(owner_id=current.owner_id)
-                FollowUp.objects.filter(client=client, done_at__isnull=True).update(
-                    owner_id=current.owner_id
-                )
+                FollowUp.objects.filter(client=client).open().update(owner_id=current.owner_id)
             restamped += restamp_client_events(client)
         return {"ownership rows": len(rows), "events re-credited": restamped}
 

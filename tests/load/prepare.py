@@ -220,7 +220,7 @@ def main() -> int:
     except DatasetMissing as problem:
         print(f"Refusing to run the load test: {problem}", file=sys.stderr)
         return 2
-    from crm.demo import DEMO_PASSWORD
+    from demo.scale import DEMO_PASSWORD
 
     args.plan.write_text(json.dumps({**plan, "password": DEMO_PASSWORD}))
     return 0

@@ -34,7 +34,7 @@ def test_kpis_command_prints_live_values_as_json(alice, book_client, capsys):
         "numerator": 1.0,
         "denominator": 3.0,
         "sample": 3,
-        "status": "amber",
+        "status": "low_sample",  # 3 answers: shown, not judged
         "target": 50.0,
     }
     assert not Snapshot.objects.exists()  # live, nothing stored

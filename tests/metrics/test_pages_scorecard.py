@@ -85,7 +85,8 @@ def test_a_brm_sees_each_kpi_with_value_sample_target_status_and_change(client, 
     assert "✓</span> On target" in page
     # +15 percentage points on February's 70 %, and that is better for a higher-is-better KPI.
     assert "+15.0 pp" in page and "(better)" in page and "was" in page
-    assert "40" in page and "± 31" in page and "n = 15" in page
+    # 40 ± 36 from 8 promoters, 5 passives and 2 detractors: the interval, not a bare 40.
+    assert "40" in page and "95 % CI 4 to 76" in page and "n = 15" in page
     assert "!</span> Near target" in page
     assert "Promoters 8" in page and "Detractors 2" in page
     # The trend is an inline SVG described in words, no script needed.
@@ -109,7 +110,38 @@ def test_a_low_sample_is_flagged_in_words(client, alice):
     snap(alice, "nps", 100.0, sample=3, denominator=3, low_sample=True, target=50, status="green")
     client.force_login(alice)
     page = client.get(scorecard_url("brm", alice.pk)).content.decode()
-    assert "low sample" in page and "n = 3" in page
+    assert "Low sample" in page and "n = 3" in page
+
+
+def test_low_sample_survey_kpis_show_an_interval_and_stay_out_of_the_headline_score(client, alice):
+    """An NPS of 50 from 4 answers and a CSAT of 2 of 2 are shown with their 95 % intervals
+    and the status "low sample"; the score counts only the KPI judged on enough data."""
+    snap(
+        alice,
+        "nps",
+        50.0,
+        numerator=2,
+        denominator=4,
+        sample=4,
+        parts={"promoters": 3, "passives": 0, "detractors": 1},
+        low_sample=True,
+        status="low_sample",
+    )
+    snap(alice, "csat", 100.0, numerator=2, denominator=2, sample=2, low_sample=True)
+    snap(alice, "churn_rate", 20.0, status="red", target=10)
+    client.force_login(alice)
+    response = client.get(scorecard_url("brm", alice.pk))
+    card = response.context["card"]
+    # Only churn (off target) is judged: 0 % on target, not 2 of 3.
+    assert [part.kpi.key for part in card.composite.parts] == ["churn_rate"]
+    assert card.composite.text == "0 %"
+    rows = {row.kpi.key: row for row in card.rows}
+    assert rows["nps"].status.label == rows["csat"].status.label == "Low sample"
+    page = response.content.decode()
+    # NPS 50 ± 85 clipped at 100; CSAT 2 of 2 is 34–100 % by Wilson, not simply "100 %".
+    assert "95 % CI −35 to 100" in page
+    assert "95 % CI 34.2–100.0 %" in page
+    assert "Low sample" in page
 
 
 def test_kpis_with_no_data_in_twelve_periods_are_listed_not_shown_as_rows(client, alice):
@@ -209,9 +241,10 @@ def test_the_team_matrix_puts_the_recomputed_team_beside_each_brm(client, alice,
     nps = next(row for family, rows in matrix.families for row in rows if row.kpi.key == "nps")
     # The team's own value (47.4 from all 19 answers), not the mean of 14.3 and 66.7.
     assert [cell.text for cell in nps.cells] == ["47", "14", "67"]
-    assert [cell.status.label for cell in nps.cells] == ["Near target", "Off target", "On target"]
+    # Alice's 7 answers are a low sample: shown, not judged.
+    assert [cell.status.label for cell in nps.cells] == ["Near target", "Low sample", "On target"]
     page = response.content.decode()
-    assert "low sample" in page and "Off target" in page
+    assert "low sample" in page
 
 
 def test_the_matrix_sorts_brms_by_any_kpi_best_or_worst_first(client, alice, bob, maria, team):

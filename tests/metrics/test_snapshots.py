@@ -114,8 +114,9 @@ def test_status_is_green_when_met_amber_within_tolerance_red_beyond(kpi, value, 
 
 
 def test_a_team_target_overrides_the_global_one_for_the_team_and_its_brms(
-    alice, carol, team, book_client
+    alice, carol, team, book_client, settings
 ):
+    settings.SURVEY_MIN_SAMPLE = 4  # judged, not a low sample
     nps_answers(book_client(alice), [10, 10, 10, 0])  # 50
     nps_answers(book_client(carol), [10, 10, 10, 0])
     target_set(kpi="nps", value=60, effective_from=date(2026, 1, 1), team=team, tolerance=5)
@@ -127,14 +128,17 @@ def test_a_team_target_overrides_the_global_one_for_the_team_and_its_brms(
 
 
 def test_the_target_in_force_on_the_periods_last_day_is_the_one_stored(alice, book_client):
+    """(One answer is a low sample: the target is stored all the same, for when it is judged.)"""
     nps_answers(book_client(alice), [10])
     TargetFactory(kpi="nps", value=70, effective_from=date(2026, 3, 31))
     TargetFactory(kpi="nps", value=90, effective_from=date(2026, 4, 1))
     snapshot_take(period=MARCH)
     assert stored(alice, "nps").target == 70
+    assert stored(alice, "nps").status == Status.LOW_SAMPLE
 
 
-def test_changing_a_target_after_a_frozen_snapshot_never_rewrites_it(alice, book_client):
+def test_changing_a_target_after_a_frozen_snapshot_never_rewrites_it(alice, book_client, settings):
+    settings.SURVEY_MIN_SAMPLE = 3  # judged, not a low sample
     nps_answers(book_client(alice), [10, 10, 0])  # 33.3: amber against 50 (tolerance 20)
     snapshot_backfill(first=MARCH, last=MARCH)
     assert (

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0002_default_pipeline_stages'),
+        ('crm', '0003_follow_up_due_history_and_edit_history'),
     ]
 
     operations = [
@@ -18,6 +18,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name='contact',
+            name='name',
+            field=models.CharField(max_length=150, validators=[crm.input_rules.validate_single_line]),
+        ),
+        migrations.AlterField(
+            model_name='historicalclient',
+            name='name',
+            field=models.CharField(max_length=200, validators=[crm.input_rules.validate_single_line]),
+        ),
+        migrations.AlterField(
+            model_name='historicalcontact',
             name='name',
             field=models.CharField(max_length=150, validators=[crm.input_rules.validate_single_line]),
         ),

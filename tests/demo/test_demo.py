@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from accounts.models import Role, TeamMembership, User
 from crm.attribution import CREDITED_EVENTS, OwnershipTimeline
-from crm.demo import DEMO_LOGINS, DEMO_PASSWORD, SUMMARY_MODELS, DemoScale, demo_seed
 from crm.models import (
     Client,
     ClientOwnership,
@@ -35,6 +34,8 @@ from crm.models import (
     StageKind,
     SupportIssue,
 )
+from demo.scale import DEMO_LOGINS, DEMO_PASSWORD, SUMMARY_MODELS, DemoScale
+from demo.seed import demo_seed
 from surveys.models import Invitation, Response, SurveyKind
 
 TODAY = date(2026, 6, 17)
@@ -389,7 +390,7 @@ def test_an_impossible_scale_is_refused_with_a_clear_message(db, options):
 def test_the_demo_puts_real_survey_e_mails_in_the_dev_mailbox(db, settings):
     from django.core import mail
 
-    from crm.demo import demo_invite_to_surveys, demo_seed
+    from demo.seed import demo_invite_to_surveys, demo_seed
     from surveys.services import outbound_email_send
 
     demo_seed(scale=SMALL)

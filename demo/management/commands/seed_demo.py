@@ -2,7 +2,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoScale, demo_invite_to_surveys, demo_seed
+from demo.scale import DEMO_LOGINS, DEMO_PASSWORD, DemoScale
+from demo.seed import demo_invite_to_surveys, demo_seed
 
 
 class Command(BaseCommand):
