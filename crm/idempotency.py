@@ -9,12 +9,15 @@ token, so a form shown again with errors can be corrected and sent.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from functools import wraps
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect
+
+logger = logging.getLogger(__name__)
 
 FIELD = "form_token"
 FORM_TOKEN_SECONDS = 15 * 60
@@ -34,11 +37,21 @@ def once_per_form_token(view):
         if not token:
             return view(request, *args, **kwargs)
         key = f"form-token:{request.user.pk}:{token}"
-        if not cache.add(key, _PENDING, timeout=FORM_TOKEN_SECONDS):
-            return _repeat(request, cache.get(key))
+        try:
+            claimed = cache.add(key, _PENDING, timeout=FORM_TOKEN_SECONDS)
+            first_went_to = None if claimed else cache.get(key)
+        except Exception:
+            # The cache (Redis) is down: saving the form matters more than catching a repeat.
+            logger.warning("Form token not checked: the cache is unreachable.")
+            return view(request, *args, **kwargs)
+        if not claimed:
+            return _repeat(request, first_went_to)
         response = view(request, *args, **kwargs)
         if response.status_code in (301, 302, 303):
-            cache.set(key, response["Location"], timeout=FORM_TOKEN_SECONDS)
+            try:
+                cache.set(key, response["Location"], timeout=FORM_TOKEN_SECONDS)
+            except Exception:
+                logger.warning("Form token outcome not kept: the cache is unreachable.")
         return response
 
     return wrapper
