@@ -81,3 +81,14 @@ def test_a_form_shown_again_with_errors_can_be_corrected_and_sent(client, alice,
         reverse("interaction_log"), {**again, "form_token": _token(refused.content.decode())}
     )
     assert Interaction.objects.filter(client=alices_client).count() == 1
+
+
+def test_with_the_cache_down_the_form_still_saves(client, alice, alices_client, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("crm.idempotency.cache.add", down)
+    client.force_login(alice)
+    data = {"client": alices_client.pk, "kind": "call", "topic": "Renewal", "form_token": "abc"}
+    assert client.post(reverse("interaction_log"), data).status_code == 302
+    assert Interaction.objects.filter(client=alices_client).count() == 1
