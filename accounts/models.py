@@ -12,6 +12,15 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
+def normalise_email(address: str) -> str:
+    """The form of an e-mail address that identifies one person: trimmed and lower-cased.
+
+    ``Bea@Example.com `` and ``bea@example.com`` are one mailbox to every real mail provider, so
+    log-in lockouts count them as one login and surveys suppress and throttle them as one person
+    (``crm.models.email_key`` is the same rule in SQL)."""
+    return address.strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 

@@ -1,5 +1,5 @@
-"""Counting requests per key in fixed windows, in the shared cache: the survey pages' limit per
-address and the password-reset limits per address and per e-mail use it."""
+"""Counting requests per key in fixed windows, in the shared cache: the survey pages' limits
+and the password-reset limits per client address and per e-mail use it."""
 
 from __future__ import annotations
 
@@ -9,12 +9,6 @@ import time
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
-
-
-def client_ip(request) -> str:
-    """The caller's address: REMOTE_ADDR, not X-Forwarded-For, which any client can forge (a
-    proxy in front must pass the caller's address through as the connection's address)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> bool:

@@ -2,7 +2,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts.forms import EmailAuthenticationForm
-from accounts.views import PasswordResetRequestView
 
 urlpatterns = [
     path(
@@ -17,7 +16,6 @@ urlpatterns = [
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
-    path("password/reset/", PasswordResetRequestView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -1,16 +1,38 @@
-"""Who may read and write which client: the one place these rules live.
+"""Who may see and change what: the one place these rules live.
 
 A BRM reads and writes their own book. A manager reads everything of the teams they manage and
-may reassign those clients. An admin reads and writes everything. A client outside what a user
-may read does not exist for them (404), so guessing ids reveals nothing.
+may reassign those clients. An admin reads and writes everything. Something outside what a user
+may read does not exist for them (404), so guessing ids reveals nothing; something they may read
+but not change is a 403.
+
+The vocabulary: ``<things>_visible_to(user)`` is the queryset a user may read,
+``<thing>_for_user(user, pk)`` one object of it or Http404, ``may_<do>(user)`` a yes/no rule
+about a page or an action. Records of higher apps (survey answers, invitations, exclusions, API
+rows) are scoped through the client they belong to with ``records_visible_to``, so this module
+knows only people, teams and clients and imports nothing above ``crm``. Scorecard subjects are
+people, teams and the organisation: ``metrics.subjects`` builds them from the rules here.
+
+``OBJECT_KINDS`` and ``PERMISSIONS`` list every rule; the access-matrix test
+(``tests/security/test_access_matrix.py``) is generated from them, so a new rule is tested for
+every role as soon as it is listed.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import reduce
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.selectors import users_visible_to
+from accounts.models import Role, Team, TeamMembership, User
+from accounts.selectors import team_member_ids
 from crm.models import (
     Client,
     Contact,
@@ -21,8 +43,89 @@ from crm.models import (
 )
 
 
+def _signed_in(user: User) -> bool:
+    return user.is_authenticated and user.is_active
+
+
+# --- People and teams -------------------------------------------------------------------------
+
+
+def users_visible_to(user: User, day: date | None = None) -> QuerySet[User]:
+    """The people whose books (and scorecards) ``user`` may read: everyone for an admin, the
+    members of their teams on ``day`` (today) and themselves for a manager, themselves for a
+    BRM."""
+    if not _signed_in(user):
+        return User.objects.none()
+    if user.role == Role.ADMIN:
+        return User.objects.all()
+    if user.role == Role.MANAGER:
+        team_ids = managed_teams_visible_to(user, day).values("id")
+        return User.objects.filter(id__in=team_member_ids(team_ids, day)) | User.objects.filter(
+            pk=user.pk
+        )
+    return User.objects.filter(pk=user.pk)
+
+
+def person_for_user(user: User, pk: int) -> User:
+    """The person ``pk`` if ``user`` may read their book; Http404 otherwise."""
+    person = users_visible_to(user).filter(pk=pk).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+def managed_teams_visible_to(user: User, day: date | None = None) -> QuerySet[Team]:
+    """The teams ``user`` oversees on ``day`` (today): every team for an admin, the teams they
+    manage for a manager, none for a BRM. Their members' books and scorecards are the user's
+    to read, side by side."""
+    if not _signed_in(user):
+        return Team.objects.none()
+    if user.role == Role.ADMIN:
+        return Team.objects.all()
+    return Team.objects.filter(
+        id__in=TeamMembership.objects.on(day or timezone.localdate())
+        .filter(user=user, capacity=TeamMembership.Capacity.MANAGER)
+        .values("team_id")
+    )
+
+
+def managed_team_for_user(user: User, pk: int) -> Team:
+    """A team whose BRMs ``user`` may compare side by side (its manager, or an admin);
+    Http404 otherwise."""
+    team = managed_teams_visible_to(user).filter(pk=pk).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    """Teams whose totals ``user`` may see: the teams they oversee (all for an admin), or for a
+    BRM the team they are a member of today."""
+    if not _signed_in(user):
+        return Team.objects.none()
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        return managed_teams_visible_to(user)
+    return Team.objects.filter(
+        id__in=TeamMembership.objects.current()
+        .filter(user=user, capacity=TeamMembership.Capacity.MEMBER)
+        .values("team_id")
+    )
+
+
+def team_for_user(user: User, pk: int) -> Team:
+    """A team whose totals ``user`` may see; Http404 otherwise."""
+    team = teams_visible_to(user).filter(pk=pk).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+# --- Clients and everything that belongs to one ------------------------------------------------
+
+
 def clients_visible_to(user: User) -> QuerySet[Client]:
-    if not user.is_authenticated or not user.is_active:
+    """The clients ``user`` may read: those of the people whose books they read."""
+    if not _signed_in(user):
         return Client.objects.none()
     if user.role == Role.ADMIN:
         return Client.objects.all()
@@ -31,7 +134,7 @@ def clients_visible_to(user: User) -> QuerySet[Client]:
 
 def clients_writable_by(user: User) -> QuerySet[Client]:
     """The clients ``user`` may change: all for an admin, their own book otherwise."""
-    if not user.is_authenticated or not user.is_active:
+    if not _signed_in(user):
         return Client.objects.none()
     if user.role == Role.ADMIN:
         return Client.objects.all()
@@ -43,6 +146,7 @@ def can_write_client(user: User, client: Client) -> bool:
 
 
 def can_reassign_client(user: User, client: Client) -> bool:
+    """A manager may hand over the clients of the teams they manage; an admin any client."""
     return user.role in (Role.ADMIN, Role.MANAGER) and (
         user.role == Role.ADMIN or clients_visible_to(user).filter(pk=client.pk).exists()
     )
@@ -62,42 +166,50 @@ def client_for_user(user: User, pk: int, *, write: bool = False) -> Client:
     return client
 
 
-def may_import(user: User) -> bool:
-    """Admins import anything; a BRM imports records of their own clients only (checked per
-    row); managers review and export but do not import."""
-    return user.is_active and user.role in (Role.ADMIN, Role.BRM)
+def _rows(records: QuerySet | type[models.Model]) -> QuerySet:
+    return records._default_manager.all() if isinstance(records, type) else records
 
 
-# --- Records in a client's book -----------------------------------------------------------------
-# A record (follow-up, interaction, contact, goal, ...) is visible exactly when its client is;
-# changing it needs write access to the client. One helper serves every family so the rule is
-# written once; the named functions below are the vocabulary views use.
+def records_visible_to(
+    user: User, records: QuerySet | type[models.Model], *, client_field: str = "client"
+) -> QuerySet:
+    """``records`` (a model, or any queryset of rows that belong to a client through
+    ``client_field``, e.g. ``"contact__client"``) limited to the clients ``user`` may read.
+    Book records, survey records, API lists and exports all use it, so every layer scopes by
+    the same rule without this module importing them."""
+    return _rows(records).filter(**{f"{client_field}__in": clients_visible_to(user)})
 
 
-def records_visible_to(user: User, model, *, client_field: str = "client") -> QuerySet:
-    """``model``'s rows whose client (``client_field``) ``user`` may read."""
-    return model._default_manager.filter(**{f"{client_field}__in": clients_visible_to(user)})
-
-
-def record_for_user(user: User, model, pk, *, write: bool = False, client_field: str = "client"):
-    """The ``model`` row ``pk`` with its client loaded, if ``user`` may read it (and change it,
-    with ``write=True``). Raises Http404 when the user may not read it (or ``pk`` is not a
+def record_for_user(
+    user: User,
+    records: QuerySet | type[models.Model],
+    pk,
+    *,
+    write: bool = False,
+    client_field: str = "client",
+) -> Any:
+    """The row ``pk`` of ``records`` with its client loaded, if ``user`` may read it (and change
+    it, with ``write=True``). Raises Http404 when the user may not read it (or ``pk`` is not a
     number) and PermissionDenied when they may read but not change it."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404("No such record.") from None
     record = (
-        records_visible_to(user, model, client_field=client_field)
+        records_visible_to(user, records, client_field=client_field)
         .select_related(f"{client_field}__owner")
         .filter(pk=pk)
         .first()
     )
     if record is None:
         raise Http404("No such record.")
-    if write and not can_write_client(user, getattr(record, client_field)):
+    if write and not can_write_client(user, reduce(getattr, client_field.split("__"), record)):
         raise PermissionDenied("You can read this record but not change it.")
     return record
+
+
+# A record (follow-up, interaction, contact, goal, ...) is visible exactly when its client is;
+# changing it needs write access to the client. The named functions are the vocabulary views use.
 
 
 def follow_ups_visible_to(user: User) -> QuerySet[FollowUp]:
@@ -136,6 +248,50 @@ def book_record_for_user(user: User, model, pk, *, write: bool = False):
     return record_for_user(user, model, pk, write=write, client_field=client_field)
 
 
+# --- Pages and actions ------------------------------------------------------------------------
+
+
+def may_see_organisation(user: User) -> bool:
+    """The organisation's scorecard and every team side by side: admins."""
+    return _signed_in(user) and user.role == Role.ADMIN
+
+
+def may_compare_teams(user: User) -> bool:
+    """The team pages (teams and BRMs side by side, the records behind a team's totals, every
+    BRM's survey results): managers and admins."""
+    return _signed_in(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def may_set_targets(user: User) -> bool:
+    return _signed_in(user) and user.role == Role.ADMIN
+
+
+def may_keep_a_book(user: User) -> bool:
+    """People who write books (the Today page, the quick log): BRMs and admins."""
+    return _signed_in(user) and user.role in (Role.ADMIN, Role.BRM)
+
+
+def may_import(user: User) -> bool:
+    """Admins import anything; a BRM imports records of their own clients only (checked per
+    row); managers review and export but do not import."""
+    return _signed_in(user) and user.role in (Role.ADMIN, Role.BRM)
+
+
+def may_import_into_any_book(user: User | None) -> bool:
+    """Whether an import by ``user`` may name any client and any owner, and use the formats
+    marked ``admin_only``: an admin, or ``None`` (an operator at the command line)."""
+    return user is None or (_signed_in(user) and user.role == Role.ADMIN)
+
+
+def clients_visible_to_operator(user: User | None) -> QuerySet[Client]:
+    """The clients an import or export by ``user`` reaches: those they may read, or every
+    client for ``None`` (an operator at the command line)."""
+    return Client.objects.all() if user is None else clients_visible_to(user)
+
+
+# --- Acting in someone's name, and mail addressed to someone --------------------------------
+
+
 def may_act_as(user: User, email: str) -> bool:
     """Whether ``user`` may record something as done or owned by the user with ``email``: an
     admin as anyone, everyone else only as themself (imports, like the pages, never let a BRM
@@ -166,3 +322,38 @@ def mail_for_user(user: User, mails: QuerySet, pk: int):
     if mail is None:
         raise Http404("No such e-mail.")
     return mail
+
+
+# --- The list the access-matrix test is generated from ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    """One kind of object a rule decides on. ``scoped``: the rule takes the queryset of records
+    to limit (rows of any app that belong to a client) after the user."""
+
+    name: str
+    visible_to: Callable[..., QuerySet]
+    for_user: Callable[..., Any]
+    scoped: bool = False
+
+
+OBJECT_KINDS = (
+    ObjectKind("clients", clients_visible_to, client_for_user),
+    ObjectKind("people", users_visible_to, person_for_user),
+    ObjectKind("teams", teams_visible_to, team_for_user),
+    ObjectKind("managed teams", managed_teams_visible_to, managed_team_for_user),
+    ObjectKind("contacts", contacts_visible_to, contact_for_user),
+    ObjectKind("interactions", interactions_visible_to, interaction_for_user),
+    ObjectKind("follow-ups", follow_ups_visible_to, follow_up_for_user),
+    ObjectKind("client records", records_visible_to, record_for_user, scoped=True),
+)
+
+PERMISSIONS: dict[str, Callable[[User], bool]] = {
+    "see the organisation": may_see_organisation,
+    "compare teams": may_compare_teams,
+    "set targets": may_set_targets,
+    "keep a book": may_keep_a_book,
+    "import": may_import,
+    "import into any book": may_import_into_any_book,
+}

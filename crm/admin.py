@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import normalise_email
 from crm import models
 
 
@@ -52,6 +54,28 @@ class ContactAdmin(SimpleHistoryAdmin):
     list_filter = ("opted_out_of_surveys",)
     search_fields = ("name", "email", "client__name")
     autocomplete_fields = ("client",)
+
+
+class EmailSuppressionForm(forms.ModelForm):
+    class Meta:
+        model = models.EmailSuppression
+        fields = ("address", "reason", "detail")
+
+    def clean_address(self) -> str:
+        # Stored normalised, so "Bea@Example.com" cannot be listed beside "bea@example.com".
+        return normalise_email(self.cleaned_data["address"])
+
+
+@admin.register(models.EmailSuppression)
+class EmailSuppressionAdmin(admin.ModelAdmin):
+    """The addresses no survey is sent to. Add one for a complaint; delete one only when the
+    person asked to be surveyed again."""
+
+    form = EmailSuppressionForm
+    list_display = ("address", "reason", "created_at", "detail")
+    list_filter = ("reason",)
+    search_fields = ("address",)
+    date_hierarchy = "created_at"
 
 
 @admin.register(models.Interaction)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.template.defaultfilters import floatformat
+from django.template.defaultfilters import filesizeformat, floatformat
 
 # How many decimal places each KPI unit is shown with, and what follows the number.
 DECIMALS = {"percent": 1, "nps": 0, "ces": 1, "count": 0, "money": 0, "ratio": 2}
@@ -62,6 +62,11 @@ def format_places(value, places: str | int = -1) -> str:
     ("0", "1", "-2" = at most 2, "0g" = grouped thousands); "" for a value that is not a
     number. Used by the ``number`` template filter (``crm/templatetags/numbers.py``)."""
     return floatformat(value, places)
+
+
+def format_file_size(size: int) -> str:
+    """A size in bytes as people read it ("10.0 MB")."""
+    return filesizeformat(size)
 
 
 def export_rounded(value: float | None, places: int = 2) -> float | str:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -147,6 +148,11 @@ class ClientStatusChange(models.Model):
         return f"{self.client} {self.status} on {self.effective_on}"
 
 
+def email_key(field: str = "email") -> models.Func:
+    """``accounts.models.normalise_email`` in SQL, over ``field``, for joins and filters."""
+    return Lower(Trim(field))
+
+
 class Contact(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=150, validators=[validate_single_line])
@@ -161,10 +167,44 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["client", "name"]), models.Index(fields=["email"])]
+        indexes = [
+            models.Index(fields=["client", "name"]),
+            models.Index(fields=["email"]),
+            models.Index(email_key(), name="contact_email_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class EmailSuppression(models.Model):
+    """An address that must not be sent a survey, whichever contact (now or later) carries it.
+
+    Keyed by the normalised address, not by a contact, so deleting and re-creating a contact or
+    importing it again with different capitals never re-enables it. Only an administrator
+    removes a row (in the admin), which is the deliberate way to send to the address again.
+    """
+
+    class Reason(models.TextChoices):
+        OPTED_OUT = "opted_out", "Opted out"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Complained (marked as spam)"
+
+    address = models.CharField(max_length=254, unique=True, help_text="Trimmed, lower case.")
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.get_reason_display().lower()} {self.created_at:%Y-%m-%d})"
+
+    @property
+    def explanation(self) -> str:
+        """Why nothing is sent, in words a BRM reads on a page or in an import report."""
+        return f"{self.get_reason_display().lower()} on {timezone.localdate(self.created_at)}"
 
 
 class Interaction(models.Model):

@@ -1,34 +1,32 @@
-"""The main navigation, by role. A page joins the menu with one line here."""
+"""The main navigation. A page joins the menu with one line here, naming the rule of
+``crm.access`` that decides who sees it (``None``: everyone signed in)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
 
-from accounts.models import Role
-
-ALL_ROLES = (Role.BRM, Role.MANAGER, Role.ADMIN)
+from accounts.models import User
+from crm.access import may_compare_teams, may_import, may_keep_a_book, may_set_targets
 
 
 @dataclass(frozen=True)
 class NavItem:
     label: str
     url_name: str
-    roles: tuple[str, ...] = ALL_ROLES
+    shown_to: Callable[[User], bool] | None = None
 
-
-# Who logs interactions (and so gets the quick-log button): the people who write books.
-QUICK_LOG_ROLES = (Role.BRM, Role.ADMIN)
 
 NAV_ITEMS = [
-    NavItem("Today", "today", (Role.BRM, Role.ADMIN)),
+    NavItem("Today", "today", may_keep_a_book),
     NavItem("Clients", "client_list"),
     NavItem("Pipeline", "pipeline"),
     NavItem("Support", "support_queue"),
     NavItem("Surveys", "survey_results"),
     NavItem("Scorecard", "scorecard_home"),
-    NavItem("Team", "team_overview", (Role.MANAGER, Role.ADMIN)),
-    NavItem("Targets", "targets", (Role.ADMIN,)),
-    NavItem("Import", "imports:import", (Role.BRM, Role.ADMIN)),
+    NavItem("Team", "team_overview", may_compare_teams),
+    NavItem("Targets", "targets", may_set_targets),
+    NavItem("Import", "imports:import", may_import),
 ]
 
 
@@ -38,9 +36,10 @@ def nav_items(request):
         return {"nav_items": []}
     items = []
     for item in NAV_ITEMS:
-        if user.role not in item.roles:
+        if item.shown_to is not None and not item.shown_to(user):
             continue
         url = reverse(item.url_name)
         active = request.path == url or (url != "/" and request.path.startswith(url))
         items.append({"label": item.label, "url": url, "active": active})
-    return {"nav_items": items, "can_quick_log": user.role in QUICK_LOG_ROLES}
+    # Who logs interactions (and so gets the quick-log button): the people who write books.
+    return {"nav_items": items, "can_quick_log": may_keep_a_book(user)}

@@ -3,7 +3,7 @@ loaded, so a page costs a fixed number of queries however many rows it shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,8 +29,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.selectors import users_visible_to
-from crm.access import clients_visible_to
+from crm.access import clients_visible_to, users_visible_to
 from crm.attribution import as_instant
 from crm.models import (
     Client,
@@ -48,7 +47,6 @@ from crm.models import (
     RevenueLine,
     SupportIssue,
 )
-from surveys.models import Response
 
 BOOK_SORTS = {
     "name": (Lower("name").asc(), "pk"),
@@ -206,10 +204,26 @@ class TimelineEvent:
     kind: str
     item: Any
     dated: bool = False
+    # For events of apps above the book: what the event is called and the template showing
+    # ``item`` (the book's own kinds are worded in crm/partials/timeline_event.html).
+    label: str = ""
+    template: str = ""
 
 
 # The client page shows the latest events; "Show the whole history" lists them all.
 TIMELINE_LIMIT = 40
+
+TimelineSource = Callable[[Client, int | None], Iterable[TimelineEvent]]
+# Events of apps above the book (survey answers), each a function of (client, limit) giving at
+# most ``limit`` events newest first. Registered from the app's AppConfig.ready, so the book
+# imports none of them.
+TIMELINE_SOURCES: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    """Add ``source``'s events to every client's timeline."""
+    if source not in TIMELINE_SOURCES:
+        TIMELINE_SOURCES.append(source)
 
 
 def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[TimelineEvent]:
@@ -218,7 +232,8 @@ def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[
 
     Each source is read newest first and cut at ``limit`` before the merge, which keeps the
     merged head exact: no event beyond a source's first ``limit`` can be among the newest
-    ``limit`` overall. One query per source, whatever the number of events.
+    ``limit`` overall. One query per source (the book's and ``TIMELINE_SOURCES``), whatever the
+    number of events.
     """
     interactions = (
         client.interactions.select_related("logged_by", "owner", "in_reply_to")
@@ -227,11 +242,6 @@ def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[
             has_reply=Exists(Interaction.objects.filter(in_reply_to=OuterRef("pk"))),
         )
         .order_by("-occurred_at", "-pk")[:limit]
-    )
-    responses = (
-        Response.objects.filter(client=client)
-        .select_related("contact")
-        .order_by("-answered_at", "-pk")[:limit]
     )
     issues = client.support_issues.select_related("contact").order_by("-opened_at", "-pk")[:limit]
     stage_changes = (
@@ -245,7 +255,7 @@ def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[
     follow_ups = client.follow_ups.select_related("owner").order_by("-created_at", "-pk")[:limit]
     events = chain(
         (TimelineEvent(i.occurred_at, "interaction", i) for i in interactions),
-        (TimelineEvent(r.answered_at, "survey", r) for r in responses),
+        *(source(client, limit) for source in TIMELINE_SOURCES),
         (TimelineEvent(i.opened_at, "issue", i) for i in issues),
         (TimelineEvent(c.changed_at, "deal", c) for c in stage_changes),
         (TimelineEvent(as_instant(r.recognised_on), "revenue", r, dated=True) for r in revenue),

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, normalise_email
 from crm.attribution import owner_id_at, restamp_client_events
 from crm.models import (
     Client,
@@ -19,6 +19,7 @@ from crm.models import (
     Deal,
     DealStage,
     DealStageChange,
+    EmailSuppression,
     FeedbackItem,
     FollowUp,
     FollowUpDueChange,
@@ -185,11 +186,30 @@ def contact_create(*, client: Client, name: str, **details) -> Contact:
 
 @transaction.atomic
 def contact_opt_out(*, contact: Contact) -> Contact:
+    """The person asked for no more surveys: the contact is marked and its address suppressed,
+    so every other contact with the same address (any case, any client) is left alone too."""
     if not contact.opted_out_of_surveys:
         contact.opted_out_of_surveys = True
         contact.opted_out_at = timezone.now()
         contact.save(update_fields=["opted_out_of_surveys", "opted_out_at"])
+    email_suppress(address=contact.email, reason=EmailSuppression.Reason.OPTED_OUT)
     return contact
+
+
+def email_suppress(
+    *, address: str, reason: str, detail: str = "", at: datetime | None = None
+) -> EmailSuppression | None:
+    """Put ``address`` (any case or spacing) on the suppression list; no survey goes to it
+    again. An address already listed keeps its first reason and date. ``None`` for a blank
+    address, which has nothing to suppress."""
+    key = normalise_email(address)
+    if not key:
+        return None
+    suppression, _ = EmailSuppression.objects.get_or_create(
+        address=key,
+        defaults={"reason": reason, "detail": detail[:300], "created_at": at or timezone.now()},
+    )
+    return suppression
 
 
 # --- Interactions and follow-ups --------------------------------------------------------------

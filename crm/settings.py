@@ -149,6 +149,10 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Any spelling of a login counts against the same lockout (Bea@ = bea@).
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+# The caller's address through our reverse proxies (crm/client_ip.py), for the lockout too.
+AXES_CLIENT_IP_CALLABLE = "crm.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -291,6 +295,9 @@ SURVEY_PAGE_RATE_WINDOW_SECONDS = env_int("SURVEY_PAGE_RATE_WINDOW_SECONDS", 60)
 PASSWORD_RESET_LIMIT_PER_IP = env_int("PASSWORD_RESET_LIMIT_PER_IP", 10)
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 3)
 PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 3600)
+# Requests per survey link per window, whatever the address: an NPS e-mail has 11 score links,
+# which a mail scanner may follow all at once, and the person then needs a few more.
+SURVEY_TOKEN_RATE_LIMIT = env_int("SURVEY_TOKEN_RATE_LIMIT", 20)
 CELERY_BEAT_SCHEDULE |= {
     "surveys-sweep-outbox": {"task": "surveys.tasks.sweep_outbox", "schedule": 60.0},
     "surveys-relationship-nps": {
@@ -301,6 +308,11 @@ CELERY_BEAT_SCHEDULE |= {
 }
 
 # --- Security ---------------------------------------------------------------------------------
+# How many reverse proxies / load balancers we run in front of the app, each appending to
+# X-Forwarded-For (crm/client_ip.py). 0: clients connect directly and REMOTE_ADDR is theirs.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from crm import views
 from crm.pages import follow_ups
+from crm.pages.password_reset import PasswordResetRequestView
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +32,12 @@ urlpatterns = [
     path("support/", views.support_queue, name="support_queue"),
     path("support/<int:pk>/respond/", views.issue_respond, name="issue_respond"),
     path("support/<int:pk>/resolve/", views.issue_resolve, name="issue_resolve"),
+    # Django's reset page, with the throttle and the e-mail sent after the response.
+    path(
+        "accounts/password/reset/",
+        PasswordResetRequestView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("accounts.urls")),
     path("import/", include("crm.imports.urls")),
     path("", include("surveys.urls")),

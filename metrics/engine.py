@@ -212,11 +212,13 @@ def interaction_measures(w: Window, subjects: Subjects, out: Measures) -> None:
     _fold(
         _by_owner(
             src.follow_ups_due(w),
+            "held_by",
             follow_ups_due=Count("id"),
             follow_ups_on_time=Count("id", filter=src.DONE_BY_DUE_DATE),
         ),
         subjects,
         out,
+        owner="held_by",
     )
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from accounts.models import Role, TeamMembership, User
-from accounts.selectors import teams_managed_by
+from accounts.models import TeamMembership, User
+from crm.access import managed_teams_visible_to, may_compare_teams, may_see_organisation
 from metrics.figures import Link
 from metrics.periods import Period
 from metrics.subjects import ORGANISATION, Subject, SubjectKey
@@ -21,11 +21,11 @@ KPI_PLACEHOLDER = "kpi-placeholder"
 def default_subject_url(user: User) -> str | None:
     """Where "Scorecard" leads: a BRM's own, a manager's first team's, an admin's
     organisation scorecard. ``None`` for a manager of no team."""
-    if user.role == Role.BRM:
-        return subject_url("scorecard", SubjectKey("brm", user.pk))
-    if user.role == Role.ADMIN:
+    if may_see_organisation(user):
         return subject_url("scorecard", ORGANISATION)
-    team = teams_managed_by(user).first()
+    if not may_compare_teams(user):
+        return subject_url("scorecard", SubjectKey("brm", user.pk))
+    team = managed_teams_visible_to(user).first()
     return subject_url("scorecard", SubjectKey("team", team.pk)) if team else None
 
 
@@ -48,7 +48,7 @@ def related_links(user: User, subject: Subject, period: Period) -> list[Link]:
     """The scorecards one click away from ``subject``: a BRM's team totals, a team's BRMs and
     matrix, the organisation's teams. At most one query."""
     links: list[Link] = []
-    managing = user.role in (Role.ADMIN, Role.MANAGER)
+    managing = may_compare_teams(user)
     if subject.type == "brm":
         membership = (
             TeamMembership.objects.current()

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.urls import reverse
 
-from accounts.models import Role, User
-from accounts.selectors import teams_managed_by
+from accounts.models import User
+from crm.access import managed_teams_visible_to, may_see_organisation
 from metrics import selectors
 from metrics.composite import Composite, composite_of
 from metrics.figures import FAMILIES, Figure
@@ -155,11 +155,11 @@ def team_matrix(team: Subject, period: Period, *, sort: str = "", order: str = "
 def teams_overview(user: User, period: Period, *, sort: str = "", order: str = "") -> Matrix:
     """Each team the viewer manages side by side (and, for an admin, the organisation as a
     whole). Two queries."""
-    teams = list(teams_managed_by(user))
+    teams = list(managed_teams_visible_to(user))
     keys = [SubjectKey("team", team.pk) for team in teams]
     wanted = Q(subject_type="team", subject_id__in=[key.id for key in keys])
     columns = [(key, team.name, False) for key, team in zip(keys, teams, strict=True)]
-    if user.role == Role.ADMIN:
+    if may_see_organisation(user):
         wanted |= Q(subject_type=ORGANISATION.type, subject_id=ORGANISATION.id)
         columns.insert(0, (ORGANISATION, "Organisation", True))
     snapshots = Snapshot.objects.filter(

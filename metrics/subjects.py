@@ -12,11 +12,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import Role, Team, TeamMembership, User
-from accounts.selectors import teams_managed_by, users_visible_to
+from crm.access import (
+    managed_team_for_user,
+    may_compare_teams,
+    may_see_organisation,
+    person_for_user,
+    team_for_user,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -85,7 +90,7 @@ class Subjects:
         return iter(sorted(self.keys))
 
 
-# --- Who sees which scorecard ----------------------------------------------------------------
+# --- Which scorecards a viewer sees -------------------------------------------------------
 
 
 # --- Who sees what ----------------------------------------------------------------------------
@@ -113,40 +118,23 @@ class Subject:
         return {"brm": "BRM", "team": "Team", "org": "Organisation"}[self.key.type]
 
 
-def teams_readable_by(user: User) -> QuerySet[Team]:
-    """Teams whose totals ``user`` may see: the teams they manage (all for an admin), or for a
-    BRM the team they are a member of today."""
-    if user.role in (Role.ADMIN, Role.MANAGER):
-        return teams_managed_by(user)
-    return Team.objects.filter(
-        id__in=TeamMembership.objects.current()
-        .filter(user=user, capacity=TeamMembership.Capacity.MEMBER)
-        .values("team_id")
-    )
-
-
 def subject_for_user(user: User, subject_type: str, subject_id: int) -> Subject:
-    """The subject if ``user`` may see its scorecard; Http404 otherwise (guessing ids reveals
-    nothing). One query."""
+    """The subject if ``user`` may see its scorecard (the rules of ``crm.access`` for people,
+    teams and the organisation); Http404 otherwise (guessing ids reveals nothing). One query."""
     if subject_type == "brm":
-        person = users_visible_to(user).filter(pk=subject_id).first()
-        if person is not None:
-            return Subject(SubjectKey("brm", person.pk), str(person), may_drill=True)
-    elif subject_type == "team":
-        team = teams_readable_by(user).filter(pk=subject_id).first()
-        if team is not None:
-            may_drill = user.role in (Role.ADMIN, Role.MANAGER)
-            return Subject(SubjectKey("team", team.pk), team.name, may_drill=may_drill)
-    elif subject_type == "org" and subject_id == ORGANISATION.id and user.role == Role.ADMIN:
+        person = person_for_user(user, subject_id)
+        return Subject(SubjectKey("brm", person.pk), str(person), may_drill=True)
+    if subject_type == "team":
+        team = team_for_user(user, subject_id)
+        # The records behind a team's totals are every member's book: only for those who
+        # may read them all.
+        return Subject(SubjectKey("team", team.pk), team.name, may_drill=may_compare_teams(user))
+    if subject_type == "org" and subject_id == ORGANISATION.id and may_see_organisation(user):
         return Subject(ORGANISATION, "Organisation", may_drill=True)
     raise Http404("No such scorecard.")
 
 
 def team_for_manager(user: User, team_id: int) -> Subject:
     """A team whose BRMs ``user`` may compare side by side (its manager, or an admin)."""
-    if user.role not in (Role.ADMIN, Role.MANAGER):
-        raise Http404("No such team.")
-    team = teams_managed_by(user).filter(pk=team_id).first()
-    if team is None:
-        raise Http404("No such team.")
+    team = managed_team_for_user(user, team_id)
     return Subject(SubjectKey("team", team.pk), team.name, may_drill=True)

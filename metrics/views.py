@@ -15,8 +15,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Role
-from accounts.selectors import teams_managed_by
+from crm.access import (
+    managed_teams_visible_to,
+    may_compare_teams,
+    may_see_organisation,
+    may_set_targets,
+)
 from crm.formatting import format_plain
 from crm.forms import add_service_error
 from metrics import contract, exports, services
@@ -132,7 +136,7 @@ def kpi_records(request, subject_type: str, subject_id: int, kpi: str):
 
 
 def _require_managing(user) -> None:
-    if user.role not in (Role.ADMIN, Role.MANAGER):
+    if not may_compare_teams(user):
         raise Http404("No such page.")
 
 
@@ -142,8 +146,8 @@ def team_overview(request):
     nothing to compare it with, so goes straight to the team's BRMs side by side."""
     _require_managing(request.user)
     period, period_error = period_from(request.GET)
-    if request.user.role == Role.MANAGER:
-        teams = list(teams_managed_by(request.user)[:2])
+    if not may_see_organisation(request.user):
+        teams = list(managed_teams_visible_to(request.user)[:2])
         if len(teams) == 1:
             return redirect(team_matrix_url(teams[0].pk, period))
     sort, order = MatrixSortForm(request.GET).choice()
@@ -198,7 +202,7 @@ def team_matrix_export(request, team_id: int):
 @require_http_methods(["GET", "POST"])
 def targets(request):
     """Admins set a KPI's target, globally or for a team, from a date; rows are history."""
-    if request.user.role != Role.ADMIN:
+    if not may_set_targets(request.user):
         raise Http404("No such page.")
     form = TargetForm(request.POST or None, initial={"kpi": request.GET.get("kpi")})
     if request.method == "POST" and form.is_valid():

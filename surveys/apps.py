@@ -20,15 +20,18 @@ class SurveysConfig(AppConfig):
     def ready(self):
         from crm.attribution import register_credited_event
         from crm.imports.formats import register_format
+        from crm.selectors import register_timeline_source
         from crm.signals import issue_resolved, project_completed
         from surveys import checks  # noqa: F401  (registers the deploy check)
         from surveys.imports import SurveyAnswersFormat
         from surveys.models import Response
+        from surveys.timeline import answer_events
 
         # An answer counts for whoever owned the client when it was given. An invitation keeps
         # the owner at sending time and is never restamped: it records who sent it.
         register_credited_event(Response, "client", "answered_at")
         register_format(SurveyAnswersFormat)
+        register_timeline_source(answer_events)
         issue_resolved.connect(_survey_resolved_issue, dispatch_uid="surveys.issue_resolved")
         project_completed.connect(
             _survey_completed_project, dispatch_uid="surveys.project_completed"

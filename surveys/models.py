@@ -63,6 +63,9 @@ class Invitation(models.Model):
         DELIVERED = "delivered", "Delivered"
         BOUNCED = "bounced", "Bounced"
         FAILED = "failed", "Failed"
+        # Not sent: by the time its e-mail was due, the address was suppressed, the contact
+        # excluded or the client churned. Never counts as delivered.
+        SUPPRESSED = "suppressed", "Suppressed"
 
     contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="invitations")
     client = models.ForeignKey("crm.Client", on_delete=models.CASCADE, related_name="invitations")
@@ -213,6 +216,8 @@ class OutboundEmail(models.Model):
         FAILED = "failed", "Failed (will retry)"
         DEAD = "dead", "Failed (gave up)"
         BOUNCED = "bounced", "Bounced"
+        # Not sent, and never will be: ``last_error`` says why (see survey_email_block).
+        SUPPRESSED = "suppressed", "Suppressed"
 
     class Purpose(models.TextChoices):
         INVITATION = "invitation", "Survey invitation"

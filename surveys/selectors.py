@@ -18,14 +18,21 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
 from django.utils import timezone
 
-from accounts.models import User
-from crm.access import clients_visible_to
-from crm.models import Client, Contact, LifecycleStatus
+from accounts.models import User, normalise_email
+from crm.access import records_visible_to
+from crm.models import (
+    Client,
+    Contact,
+    EmailSuppression,
+    LifecycleStatus,
+    email_key,
+)
 from surveys.models import (
     SCALES,
     Invitation,
@@ -39,31 +46,66 @@ from surveys.models import (
 # --- Who may be surveyed --------------------------------------------------------------------------
 
 
-def contacts_with_survey_status(*, now: datetime | None = None) -> QuerySet[Contact]:
+_UNREACHED = (Invitation.Status.FAILED, Invitation.Status.SUPPRESSED)
+
+
+def invitations_to_address(address_key) -> QuerySet[Invitation]:
+    """Invitations sent to the person behind a normalised address (an expression or value),
+    whichever of their contacts it went to. Ones that never reached them are left out."""
+    return (
+        Invitation.objects.annotate(address=email_key("contact__email"))
+        .filter(address=address_key)
+        .exclude(status__in=_UNREACHED)
+    )
+
+
+def contacts_with_survey_status(
+    *, now: datetime | None = None, throttle: bool = True
+) -> QuerySet[Contact]:
     """Contacts annotated with ``survey_block``: why they may not be surveyed now, or "" if they
-    may. This is the one statement of the rules, whatever the trigger: no e-mail address, opted
-    out, a churned client, excluded by a BRM, or already surveyed within the throttle window.
-    An invitation whose e-mail was given up on never reached the person, so it does not count.
+    may. This is the one statement of the rules, whatever the trigger: no e-mail address, an
+    address on the suppression list (opted out, bounced, complained), a churned client, excluded
+    by a BRM, or the same address already surveyed within the throttle window. The address,
+    normalised, is the person: two contacts spelling it differently share one opt-out and one
+    throttle. ``throttle=False`` leaves the window out, for re-checking an invitation already
+    made (which itself counts in the window) at the moment its e-mail goes out.
     """
     now = now or timezone.now()
     window = settings.SURVEY_THROTTLE_DAYS
-    recent = Invitation.objects.filter(
-        contact=OuterRef("pk"), created_at__gt=now - timedelta(days=window)
-    ).exclude(status=Invitation.Status.FAILED)
+    suppressed = EmailSuppression.objects.filter(address=OuterRef("email_key"))
     excluded = SurveyExclusion.objects.filter(contact=OuterRef("pk"), lifted_at__isnull=True)
-    return Contact.objects.select_related("client").annotate(
-        survey_block=Case(
-            When(email="", then=Value("has no e-mail address")),
-            When(opted_out_of_surveys=True, then=Value("opted out of surveys")),
-            When(
-                ~Q(client__status=LifecycleStatus.ACTIVE),
-                then=Value("belongs to a churned client"),
-            ),
-            When(Exists(excluded), then=Value("is excluded from surveys")),
-            When(Exists(recent), then=Value(f"was sent a survey in the last {window} days")),
-            default=Value(""),
-            output_field=CharField(),
+    rules = [
+        When(email_key="", then=Value("has no e-mail address")),
+        When(opted_out_of_surveys=True, then=Value("opted out of surveys")),
+        When(
+            suppression=EmailSuppression.Reason.OPTED_OUT,
+            then=Value("opted out of surveys (the address is suppressed)"),
+        ),
+        When(
+            suppression=EmailSuppression.Reason.BOUNCED,
+            then=Value("has an address that bounced (suppressed)"),
+        ),
+        When(
+            suppression=EmailSuppression.Reason.COMPLAINED,
+            then=Value("marked a survey e-mail as spam (the address is suppressed)"),
+        ),
+        When(~Q(client__status=LifecycleStatus.ACTIVE), then=Value("belongs to a churned client")),
+        When(Exists(excluded), then=Value("is excluded from surveys")),
+    ]
+    if throttle:
+        recent = invitations_to_address(OuterRef("email_key")).filter(
+            created_at__gt=now - timedelta(days=window)
         )
+        rules.append(
+            When(Exists(recent), then=Value(f"was sent a survey in the last {window} days"))
+        )
+    return (
+        Contact.objects.select_related("client")
+        .annotate(
+            email_key=email_key(),
+            suppression=Subquery(suppressed.values("reason")[:1]),
+        )
+        .annotate(survey_block=Case(*rules, default=Value(""), output_field=CharField()))
     )
 
 
@@ -72,20 +114,45 @@ def contacts_eligible_for_survey(*, now: datetime | None = None) -> QuerySet[Con
 
 
 def contacts_due_for_relationship_nps(*, now: datetime | None = None) -> list[int]:
-    """Ids of contacts who may be surveyed and had no relationship NPS within the cycle."""
+    """Ids of contacts who may be surveyed and whose address had no relationship NPS within the
+    cycle: one contact per address (the oldest), so one person gets one e-mail per run."""
     now = now or timezone.now()
-    last_cycle = Invitation.objects.filter(
-        contact=OuterRef("pk"),
+    last_cycle = invitations_to_address(OuterRef("email_key")).filter(
         kind=SurveyKind.NPS,
         trigger=Invitation.Trigger.RELATIONSHIP_CYCLE,
         created_at__gt=now - timedelta(days=settings.SURVEY_NPS_CYCLE_DAYS),
-    ).exclude(status=Invitation.Status.FAILED)
-    return list(
+    )
+    due = (
         contacts_eligible_for_survey(now=now)
         .exclude(Exists(last_cycle))
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "email_key")
     )
+    first_per_address: dict[str, int] = {}
+    for pk, key in due:
+        first_per_address.setdefault(key, pk)
+    return list(first_per_address.values())
+
+
+def survey_email_block(email: OutboundEmail, *, now: datetime | None = None) -> str:
+    """Why a queued survey e-mail must not go out now, or "": the contact's standing rules
+    (suppressed, churned, excluded: not the throttle, which its own invitation is part of), and
+    the suppression of the very address the e-mail is written to."""
+    if email.invitation_id is None:
+        return ""
+    contact = (
+        contacts_with_survey_status(now=now, throttle=False)
+        .filter(invitations=email.invitation_id)
+        .first()
+    )
+    if contact is None:
+        return "the contact no longer exists"
+    if contact.survey_block:
+        return f"{contact.name} {contact.survey_block}"
+    listed = EmailSuppression.objects.filter(address=normalise_email(email.to)).first()
+    if listed is not None:
+        return f"{email.to} is suppressed: {listed.explanation}"
+    return ""
 
 
 # --- Background work that is due ------------------------------------------------------------------
@@ -245,11 +312,11 @@ def survey_results(
 
 
 def responses_visible_to(user: User) -> QuerySet[Response]:
-    return Response.objects.filter(client__in=clients_visible_to(user))
+    return records_visible_to(user, Response.objects.all())
 
 
 def invitations_visible_to(user: User) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(client__in=clients_visible_to(user))
+    return records_visible_to(user, Invitation.objects.all())
 
 
 def results_by_owner(*, responses: QuerySet[Response]) -> QuerySet:
@@ -304,8 +371,8 @@ def exclusions_per_brm(
 
 
 def exclusions_visible_to(user: User) -> QuerySet[SurveyExclusion]:
-    return SurveyExclusion.objects.filter(
-        contact__client__in=clients_visible_to(user)
+    return records_visible_to(
+        user, SurveyExclusion.objects.all(), client_field="contact__client"
     ).select_related("contact__client", "excluded_by", "lifted_by")
 
 
@@ -360,6 +427,7 @@ def client_survey_panel(*, client: Client, invitation_limit: int = 10) -> Client
                 OutboundEmail.Status.FAILED,
                 OutboundEmail.Status.DEAD,
                 OutboundEmail.Status.BOUNCED,
+                OutboundEmail.Status.SUPPRESSED,
             ],
         )
         .select_related("invitation__contact")

@@ -18,17 +18,25 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from accounts.models import User
+from accounts.models import User, normalise_email
 from crm.attribution import owner_id_at
 from crm.calendar import add_business_days
 from crm.input_rules import header_safe
-from crm.models import Contact, FollowUp, Project, SupportIssue
-from crm.services import follow_up_create
+from crm.models import (
+    Contact,
+    EmailSuppression,
+    FollowUp,
+    Project,
+    SupportIssue,
+    email_key,
+)
+from crm.services import email_suppress, follow_up_create
 from surveys.models import (
     LINK_TOKEN_PLACEHOLDER,
     SCALES,
@@ -40,7 +48,11 @@ from surveys.models import (
     SurveyQuestion,
     hash_token,
 )
-from surveys.selectors import contacts_eligible_for_survey, contacts_with_survey_status
+from surveys.selectors import (
+    contacts_eligible_for_survey,
+    contacts_with_survey_status,
+    survey_email_block,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -181,11 +193,19 @@ def outbound_email_send(*, email_id: int) -> bool:
     email = OutboundEmail.objects.filter(pk=email_id).first()
     if email is None or not _claim(email, now):
         return False
+    if email.purpose in _SURVEY_PURPOSES:
+        # Checked on every attempt, not only when queued: the person may have opted out, been
+        # excluded or lost their client to churn while the e-mail waited or was retried.
+        block = survey_email_block(email, now=now)
+        if block:
+            _finish(email, OutboundEmail.Status.SUPPRESSED, error=block)
+            return False
     try:
         _deliver(email)
     except SMTPRecipientsRefused as exc:
         # The server refused the address itself: retrying cannot help.
         _finish(email, OutboundEmail.Status.BOUNCED, error=str(exc))
+        _suppress_bounced(email, str(exc))
         return False
     except Exception as exc:  # any backend failure is one failed attempt, retried with back-off
         if email.attempts >= settings.SURVEY_EMAIL_MAX_ATTEMPTS:
@@ -210,10 +230,21 @@ def outbound_email_send(*, email_id: int) -> bool:
     return True
 
 
+_SURVEY_PURPOSES = (OutboundEmail.Purpose.INVITATION, OutboundEmail.Purpose.REMINDER)
+
 _INVITATION_STATUS_AFTER = {
     OutboundEmail.Status.DEAD: Invitation.Status.FAILED,
     OutboundEmail.Status.BOUNCED: Invitation.Status.BOUNCED,
+    OutboundEmail.Status.SUPPRESSED: Invitation.Status.SUPPRESSED,
 }
+
+
+def _suppress_bounced(email: OutboundEmail, reason: str) -> None:
+    """A survey address that bounced is not tried again by any later survey."""
+    if email.purpose in _SURVEY_PURPOSES:
+        email_suppress(
+            address=email.to, reason=EmailSuppression.Reason.BOUNCED, detail=reason or "Bounced"
+        )
 
 
 @transaction.atomic
@@ -239,7 +270,7 @@ def _finish(email: OutboundEmail, status: str, *, error: str = "") -> None:
         status == OutboundEmail.Status.BOUNCED or email.purpose == OutboundEmail.Purpose.INVITATION
     ):
         # A bounced reminder also tells the BRM the address stopped working; a reminder given
-        # up on leaves the delivered invitation as it was.
+        # up on or suppressed leaves the delivered invitation as it was.
         invitation.update(status=_INVITATION_STATUS_AFTER[status])
 
 
@@ -249,6 +280,7 @@ def outbound_email_bounce(*, email: OutboundEmail, reason: str) -> OutboundEmail
     if email.status not in (OutboundEmail.Status.SENT, OutboundEmail.Status.BOUNCED):
         raise ValidationError("Only an e-mail that was sent can bounce.")
     _finish(email, OutboundEmail.Status.BOUNCED, error=reason or "Bounced")
+    _suppress_bounced(email, reason)
     email.refresh_from_db()
     return email
 
@@ -303,8 +335,15 @@ def invitation_send(
     now = now or timezone.now()
     if kind not in SCALES:
         raise ValidationError({"kind": f"Unknown survey kind {kind!r}."})
-    # Lock the contact so two triggers firing at once cannot both pass the throttle.
-    Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    # Lock every contact with this address (one person) so two triggers firing at once, for
+    # the same contact or two spellings of one address, cannot both pass the throttle.
+    list(
+        Contact.objects.select_for_update()
+        .annotate(address=email_key())
+        .filter(Q(pk=contact.pk) | Q(address=normalise_email(contact.email)) & ~Q(address=""))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     status = contacts_with_survey_status(now=now).filter(pk=contact.pk).first()
     if status is None:
         raise ValidationError("That contact no longer exists.")

@@ -15,15 +15,16 @@ from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role, User
-from accounts.throttle import client_ip, rate_limit_hit
-from crm.access import client_for_user, mail_for_user, mail_visible_to
+from accounts.models import User
+from accounts.throttle import rate_limit_hit
+from crm.access import client_for_user, mail_for_user, mail_visible_to, may_compare_teams
+from crm.client_ip import client_ip
 from crm.models import Client, Contact
 from crm.redirects import redirect_back
 from crm.services import contact_opt_out, follow_up_complete
 from surveys import selectors
 from surveys.forms import AnswerForm, CloseLoopForm, ExclusionForm, SendSurveyForm, parse_score
-from surveys.models import DevMail, Invitation, Response, SurveyExclusion
+from surveys.models import DevMail, Invitation, Response, SurveyExclusion, hash_token
 from surveys.services import (
     AnswerLocked,
     InvitationExpired,
@@ -49,23 +50,37 @@ def _problem(request, status: int, title: str, message: str):
     )
 
 
+def _too_many(key: str, limit: int) -> bool:
+    return rate_limit_hit(
+        key=key, limit=limit, window_seconds=settings.SURVEY_PAGE_RATE_WINDOW_SECONDS
+    )
+
+
 def public_survey_page(view):
-    """Rate-limit per IP and resolve the link's token to its invitation (404 if unknown)."""
+    """Rate-limit per client address (through trusted proxies, ``crm.client_ip``) and per link,
+    then resolve the link's token to its invitation (404 if unknown)."""
 
     @wraps(view)
     def wrapper(request, token: str):
-        ip = client_ip(request)
-        if rate_limit_hit(
-            key=ip,
-            limit=settings.SURVEY_PAGE_RATE_LIMIT,
-            window_seconds=settings.SURVEY_PAGE_RATE_WINDOW_SECONDS,
-        ):
+        ip = client_ip(request) or "unknown"
+        if _too_many(f"ip:{ip}", settings.SURVEY_PAGE_RATE_LIMIT):
             logger.warning("Survey pages rate limit hit by %s", ip)
             return _problem(
                 request,
                 429,
                 "Too many requests",
                 "We received too many requests from your network. Wait a minute and try again.",
+            )
+        # Per link as well: many addresses hammering one link are limited all the same. Keyed
+        # by the token's hash so the cache never holds a working link.
+        if _too_many(f"token:{hash_token(token)}", settings.SURVEY_TOKEN_RATE_LIMIT):
+            logger.warning("Survey link rate limit hit (last request from %s)", ip)
+            return _problem(
+                request,
+                429,
+                "Too many requests",
+                "This survey link was opened too many times in a short while. "
+                "Wait a minute and try again.",
             )
         invitation = selectors.invitation_for_token(token)
         if invitation is None:
@@ -242,7 +257,7 @@ def _results_page(request, *, client: Client | None):
         "periods": [("30", "30 days"), ("90", "90 days"), ("365", "12 months"), ("all", "All")],
         "results": selectors.survey_results(responses=responses, invitations=invitations),
         "by_owner": (
-            selectors.results_by_owner(responses=responses) if user.role != Role.BRM else None
+            selectors.results_by_owner(responses=responses) if may_compare_teams(user) else None
         ),
         "comments": selectors.comments(responses=responses),
         "exclusion_counts": [

@@ -13,8 +13,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from accounts.models import Role, User
-from crm.access import can_write_client, clients_visible_to, may_act_as
+from accounts.models import User
+from crm.access import (
+    can_write_client,
+    clients_visible_to_operator,
+    may_act_as,
+    may_import_into_any_book,
+)
 from crm.attribution import OwnershipTimeline
 from crm.models import Client, ClientOwnership, Contact, RelationshipType
 
@@ -76,13 +81,13 @@ class ImportContext:
 
     @property
     def is_admin(self) -> bool:
-        return self.actor is None or self.actor.role == Role.ADMIN
+        return may_import_into_any_book(self.actor)
 
     # --- clients ------------------------------------------------------------------------------
 
     @cached_property
     def _clients(self) -> dict[str, list[Client]]:
-        scope = Client.objects.all() if self.actor is None else clients_visible_to(self.actor)
+        scope = clients_visible_to_operator(self.actor)
         index: dict[str, list[Client]] = defaultdict(list)
         for client in scope.only("id", "name", "owner_id", "relationship_type", "status"):
             index[client.name.casefold()].append(client)

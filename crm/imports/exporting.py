@@ -10,17 +10,16 @@ import csv
 from typing import TextIO
 
 from accounts.models import User
-from crm.access import clients_visible_to
+from crm.access import clients_visible_to_operator
 from crm.imports.columns import render_cell
 from crm.imports.formats import FORMATS
-from crm.models import Client
 
 
 def records_export(*, record_type: str, user: User | None, out: TextIO) -> int:
     """Write every ``record_type`` record of the clients ``user`` may see (``None``: all) to
     ``out`` as CSV with a header; returns how many rows were written."""
     fmt = FORMATS[record_type]()
-    clients = Client.objects.all() if user is None else clients_visible_to(user)
+    clients = clients_visible_to_operator(user)
     names = [column.name for column in fmt.columns]
     rows = sorted(
         (key, [render_cell(values[name]) for name in names]) for key, values in fmt.export(clients)

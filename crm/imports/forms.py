@@ -1,8 +1,9 @@
 """The upload form of the import page."""
 
 from django import forms
-from django.template.defaultfilters import filesizeformat
 
+from crm.access import may_import_into_any_book
+from crm.formatting import format_file_size
 from crm.imports.formats import FORMATS
 from crm.input_rules import CheckedForm
 
@@ -22,15 +23,15 @@ class ImportUploadForm(CheckedForm):
         self.fields["record_type"].choices = [
             (key, key.replace("_", " ").capitalize())
             for key, fmt in FORMATS.items()
-            if user.is_admin or not fmt.admin_only
+            if not fmt.admin_only or may_import_into_any_book(user)
         ]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the web takes up to "
-                f"{filesizeformat(MAX_UPLOAD_BYTES)}. Split it, or use manage.py import_csv."
+                f"The file is {format_file_size(upload.size)}; the web takes up to "
+                f"{format_file_size(MAX_UPLOAD_BYTES)}. Split it, or use manage.py import_csv."
             )
         return upload
 

@@ -16,8 +16,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 
-from accounts.models import Role, User
-from crm.access import may_import
+from accounts.models import User
+from crm.access import may_import, may_import_into_any_book
 from crm.imports.columns import CellError
 from crm.imports.context import ImportContext, Row
 from crm.imports.formats import FORMATS, RecordFormat
@@ -81,7 +81,7 @@ def records_import(
     if by is not None and not may_import(by):
         raise PermissionDenied("Only administrators and BRMs import records.")
     report = ImportReport(record_type=record_type, dry_run=dry_run)
-    if fmt.admin_only and by is not None and by.role != Role.ADMIN:
+    if fmt.admin_only and not may_import_into_any_book(by):
         report.errors = [LineError(None, f"Only an administrator may import {fmt.label}.")]
         return report
     try:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.access import may_import
+from crm.access import may_import, may_import_into_any_book
 from crm.imports.exporting import records_export
 from crm.imports.formats import FORMATS
 from crm.imports.forms import ImportConfirmForm, ImportUploadForm
@@ -32,7 +32,11 @@ def _page(request, form, report: ImportReport | None = None, pending: dict | Non
             "form": form,
             "report": report,
             "pending": pending,
-            "formats": [fmt for fmt in formats if not fmt.admin_only or request.user.is_admin],
+            "formats": [
+                fmt
+                for fmt in formats
+                if not fmt.admin_only or may_import_into_any_book(request.user)
+            ],
             "time_zone": settings.TIME_ZONE,
         },
         status=200 if report is None or report.ok else 422,

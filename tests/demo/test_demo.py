@@ -400,3 +400,28 @@ def test_the_demo_puts_real_survey_e_mails_in_the_dev_mailbox(db, settings):
         assert outbound_email_send(email_id=email.pk)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(i.contact.email for i in invitations)
     assert all("/s/" in m.body for m in mail.outbox)
+
+
+def test_most_brm_quarters_reach_the_minimum_nps_sample_while_many_months_do_not(db):
+    """The demo shows both cases a manager meets: NPS judged on a quarter of answers, and
+    months flagged "low sample"."""
+    from collections import Counter
+
+    from metrics.periods import Period
+
+    # The default density (25 clients a BRM), over the two complete quarters before TODAY.
+    seed(DemoScale(brms=4, clients=100, months=7, seed=3))
+    first, last = date(2025, 10, 1), date(2026, 3, 31)
+    answers = Response.objects.filter(
+        kind=SurveyKind.NPS, answered_at__gte=instant(first), answered_at__lt=instant(last)
+    ).values_list("owner_id", "answered_at")
+    months, quarters = Counter(), Counter()
+    for owner, answered in answers:
+        day = timezone.localdate(answered)
+        months[owner, Period.containing("month", day)] += 1
+        quarters[owner, Period.containing("quarter", day)] += 1
+    minimum = settings.SURVEY_MIN_SAMPLE
+    judged_quarters = sum(1 for n in quarters.values() if n >= minimum) / len(quarters)
+    low_months = sum(1 for n in months.values() if n < minimum) / len(months)
+    assert judged_quarters >= 0.6, quarters
+    assert low_months >= 0.5, months

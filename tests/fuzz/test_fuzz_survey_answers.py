@@ -51,6 +51,7 @@ def send(client, method: str, url: str, form: dict[str, str]):
 def _no_rate_limit(settings):
     # The fuzzer sends hundreds of requests from one address; the limit has its own tests.
     settings.SURVEY_PAGE_RATE_LIMIT = 1_000_000
+    settings.SURVEY_TOKEN_RATE_LIMIT = 1_000_000
 
 
 @pytest.fixture
@@ -127,9 +128,12 @@ def test_an_expired_invitation_answers_nothing_whatever_is_sent(
         assert response.status_code in (405, 410)
     unsubscribed = page == "unsubscribe/" and method == "post"
     changed = changed_tables(before)
-    # An opt-out is an edit of the contact: it leaves exactly one row in the contact's history.
+    # An opt-out is an edit of the contact: it leaves exactly one row in the contact's history,
+    # and puts the address on the suppression list.
     history = changed.pop("crm.HistoricalContact", (0, 0))
     assert history[1] - history[0] == (1 if unsubscribed else 0)
+    suppressed = changed.pop("crm.EmailSuppression", (0, 0))
+    assert suppressed[1] - suppressed[0] == (1 if unsubscribed else 0)
     assert changed == {}, "nothing but an opt-out may change"
     contact.refresh_from_db()
     assert contact.opted_out_of_surveys == unsubscribed

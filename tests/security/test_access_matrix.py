@@ -3,13 +3,138 @@ every endpoint that writes it. A refusal is a 404 for someone who may not even r
 (guessing ids reveals nothing) and a 403 for someone who may read but not change it, and a
 refused request saves nothing at all."""
 
+from functools import partial
+
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.urls import reverse
 
+from crm import access
+from crm.models import Contact, Deal, FollowUp, Interaction, SupportIssue
+from surveys.models import Invitation, Response, SurveyExclusion
 from tests.security.endpoints import ENDPOINTS, OWNERS, READERS, ROLES, fingerprint
 
 pytestmark = pytest.mark.django_db
+
+# --- Generated from crm.access: every kind of object and every page rule it lists -------------
+
+# Who may read Alice's object of each kind that ``crm.access.OBJECT_KINDS`` lists.
+KIND_READERS = {
+    "clients": READERS,
+    "people": READERS,
+    # A team's totals: its members and its manager; an admin sees every team.
+    "teams": {"alice", "bob", "maria", "admin_user"},
+    # Side by side: only who oversees the team.
+    "managed teams": {"maria", "admin_user"},
+    "contacts": READERS,
+    "interactions": READERS,
+    "follow-ups": READERS,
+    "client records": READERS,
+}
+# Who each rule of ``crm.access.PERMISSIONS`` lets through.
+PERMISSION_HOLDERS = {
+    "see the organisation": {"admin_user"},
+    "compare teams": {"maria", "oscar", "admin_user"},
+    "set targets": {"admin_user"},
+    "keep a book": {"alice", "bob", "carol", "admin_user"},
+    "import": {"alice", "bob", "carol", "admin_user"},
+    "import into any book": {"admin_user"},
+}
+
+
+def _alices(kind_name: str, world, team, alice) -> list[tuple[object, object, str]]:
+    """Alice's objects of a kind: (object, records queryset for a scoped rule, client field).
+    A scoped rule is checked on a record of every app that belongs to her client."""
+    if kind_name == "client records":
+        return [
+            (world.dana, Contact.objects.all(), "client"),
+            (world.message, Interaction.objects.all(), "client"),
+            (world.follow_up, FollowUp.objects.all(), "client"),
+            (world.deal, Deal.objects.all(), "client"),
+            (world.issue, SupportIssue.objects.all(), "client"),
+            (world.unhappy, Response.objects.all(), "client"),
+            (world.unhappy.invitation, Invitation.objects.all(), "client"),
+            (world.exclusion, SurveyExclusion.objects.all(), "contact__client"),
+        ]
+    objects = {
+        "clients": world.client,
+        "people": alice,
+        "teams": team,
+        "managed teams": team,
+        "contacts": world.dana,
+        "interactions": world.message,
+        "follow-ups": world.follow_up,
+    }
+    return [(objects[kind_name], None, "")]
+
+
+def test_every_rule_of_the_access_module_is_in_the_matrix():
+    assert set(KIND_READERS) == {kind.name for kind in access.OBJECT_KINDS}
+    assert set(PERMISSION_HOLDERS) == set(access.PERMISSIONS)
+
+
+@pytest.mark.parametrize("who", ROLES)
+@pytest.mark.parametrize("kind", access.OBJECT_KINDS, ids=lambda kind: kind.name)
+def test_each_role_sees_alices_objects_of_every_kind_only_as_the_access_module_says(
+    request, world, team, alice, kind, who
+):
+    user = request.getfixturevalue(who)
+    for obj, records, field in _alices(kind.name, world, team, alice):
+        if kind.scoped:
+            visible = kind.visible_to(user, records, client_field=field)
+            fetch = partial(kind.for_user, user, records, obj.pk, client_field=field)
+        else:
+            visible = kind.visible_to(user)
+            fetch = partial(kind.for_user, user, obj.pk)
+        label = type(obj).__name__
+        if who in KIND_READERS[kind.name]:
+            assert visible.filter(pk=obj.pk).exists(), label
+            assert fetch() == obj, label
+        else:
+            assert not visible.filter(pk=obj.pk).exists(), label
+            with pytest.raises(Http404):
+                fetch()
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_only_alices_owners_may_change_her_records_through_the_access_module(request, world, who):
+    user = request.getfixturevalue(who)
+    for obj, records, field in _alices("client records", world, None, None):
+        fetch = partial(
+            access.record_for_user, user, records, obj.pk, write=True, client_field=field
+        )
+        if who in OWNERS:
+            assert fetch() == obj
+        else:
+            with pytest.raises(PermissionDenied if who in READERS else Http404):
+                fetch()
+
+
+@pytest.mark.parametrize("who", ROLES)
+@pytest.mark.parametrize("rule", access.PERMISSIONS, ids=str)
+def test_each_role_passes_the_page_rules_only_as_the_access_module_says(request, rule, who):
+    user = request.getfixturevalue(who)
+    assert access.PERMISSIONS[rule](user) == (who in PERMISSION_HOLDERS[rule])
+
+
+def test_an_anonymous_visitor_sees_nothing_and_passes_no_rule(world, team, alice):
+    nobody = AnonymousUser()
+    for kind in access.OBJECT_KINDS:
+        for _obj, records, field in _alices(kind.name, world, team, alice):
+            visible = (
+                kind.visible_to(nobody, records, client_field=field)
+                if kind.scoped
+                else kind.visible_to(nobody)
+            )
+            assert not visible.exists(), kind.name
+    for rule, allows in access.PERMISSIONS.items():
+        assert not allows(nobody), rule
+
+
+# --- Through the pages --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("who", ROLES)

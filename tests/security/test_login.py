@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +93,34 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client, alice)
     unknown = log_in(client, "nobody@example.com", "not-it")
     assert wrong.status_code == unknown.status_code == 200
     assert wrong.context["form"].errors == unknown.context["form"].errors
+
+
+def test_changing_the_case_of_the_login_does_not_buy_more_guesses(attacker, db, settings):
+    bea = UserFactory(email="bea@example.com", full_name="Bea Brown")
+    limit = settings.AXES_FAILURE_LIMIT
+    assert guess(attacker, "bea@example.com", limit)[-1] == 429
+
+    spellings = ["Bea@example.com", "BEA@example.com", " bea@EXAMPLE.com ", "bEa@example.com"]
+    answers = [
+        log_in(attacker, spelling, f"guess-{n}").status_code for n, spelling in enumerate(spellings)
+    ]
+    assert answers == [429] * len(spellings)
+
+    assert log_in(attacker, "BEA@EXAMPLE.COM", PASSWORD).status_code == 429
+    assert not is_logged_in(attacker)
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [bea.email]
+
+
+def test_failures_in_different_cases_add_up_to_one_lockout(attacker, db, settings):
+    UserFactory(email="bea@example.com", full_name="Bea Brown")
+    spellings = ["bea@example.com", "Bea@example.com", "BEA@example.com", "bea@Example.com"]
+    cycle = (spellings * settings.AXES_FAILURE_LIMIT)[: settings.AXES_FAILURE_LIMIT]
+    answers = [log_in(attacker, spelling, "wrong").status_code for spelling in cycle]
+    assert answers[-1] == 429
+
+
+def test_a_successful_log_in_in_another_case_clears_the_failures(attacker, db, settings):
+    UserFactory(email="bea@example.com", full_name="Bea Brown")
+    guess(attacker, "BEA@example.com", settings.AXES_FAILURE_LIMIT - 1)
+    assert log_in(attacker, "Bea@Example.com", PASSWORD).status_code == 302
+    assert AccessAttempt.objects.count() == 0

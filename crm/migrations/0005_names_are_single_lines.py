@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0003_follow_up_due_history_and_edit_history'),
+        ('crm', '0004_email_suppression'),
     ]
 
     operations = [

@@ -1,4 +1,7 @@
-"""The password-reset request page: same answer, same time, for every address, and throttled."""
+"""The password-reset request page: same answer, same time, for every address, and throttled.
+
+It lives above ``accounts`` because the client address comes through the trusted proxies
+(``crm.client_ip``); the e-mail itself is ``accounts.tasks.send_password_reset``."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from django.shortcuts import render
 from kombu.exceptions import OperationalError
 
 from accounts import tasks
-from accounts.throttle import client_ip, rate_limit_hit
+from accounts.throttle import rate_limit_hit
+from crm.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +31,7 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
         window = settings.PASSWORD_RESET_WINDOW_SECONDS
         # Both counters are always counted, so which one refused says nothing about accounts.
         by_ip = rate_limit_hit(
-            key=f"password-reset:ip:{client_ip(self.request)}",
+            key=f"password-reset:ip:{client_ip(self.request) or 'unknown'}",
             limit=settings.PASSWORD_RESET_LIMIT_PER_IP,
             window_seconds=window,
         )
