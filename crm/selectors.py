@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import (
     Count,
@@ -31,6 +32,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from crm.access import clients_visible_to, users_visible_to
 from crm.attribution import as_instant
+from crm.edit_history import client_edit_events
 from crm.models import (
     Client,
     ClientOwnership,
@@ -47,6 +49,7 @@ from crm.models import (
     RevenueLine,
     SupportIssue,
 )
+from crm.record_selectors import client_records
 
 BOOK_SORTS = {
     "name": (Lower("name").asc(), "pk"),
@@ -253,6 +256,7 @@ def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[
         :limit
     ]
     follow_ups = client.follow_ups.select_related("owner").order_by("-created_at", "-pk")[:limit]
+    records = client_records(client)
     events = chain(
         (TimelineEvent(i.occurred_at, "interaction", i) for i in interactions),
         *(source(client, limit) for source in TIMELINE_SOURCES),
@@ -261,6 +265,8 @@ def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[
         (TimelineEvent(as_instant(r.recognised_on), "revenue", r, dated=True) for r in revenue),
         _follow_up_events(follow_ups),
         _history_events(client),
+        _record_events(records),
+        (TimelineEvent(e.at, "edit", e) for e in client_edit_events(client, limit)),
     )
     return sorted(events, key=lambda event: event.at, reverse=True)[:limit]
 
@@ -271,6 +277,30 @@ def _follow_up_events(follow_ups) -> list[TimelineEvent]:
         events.append(TimelineEvent(follow_up.created_at, "follow_up", follow_up))
         if follow_up.done_at:
             events.append(TimelineEvent(follow_up.done_at, "follow_up_done", follow_up))
+    return events
+
+
+def _record_events(records) -> list[TimelineEvent]:
+    """Projects, shared goals with their reviews, and feedback, from the page's sections."""
+    events = []
+    for project in records.projects:
+        events.append(
+            TimelineEvent(
+                as_instant(project.started_on or project.due_on), "project", project, dated=True
+            )
+        )
+        if project.completed_at:
+            events.append(TimelineEvent(project.completed_at, "project_done", project))
+    for goal in records.goals:
+        events.append(TimelineEvent(goal.created_at, "goal", goal))
+        events += [
+            TimelineEvent(as_instant(r.reviewed_on), "goal_review", r, dated=True)
+            for r in goal.reviews.all()
+        ]
+    events += [
+        TimelineEvent(as_instant(item.received_on), "feedback", item, dated=True)
+        for item in records.feedback
+    ]
     return events
 
 
@@ -321,26 +351,33 @@ def client_contacts(client: Client) -> QuerySet[Contact]:
 # --- Today ------------------------------------------------------------------------------------
 
 
+# Overdue follow-ups shown per page on Today: a BRM can have hundreds, and all of them at once
+# made a 200 KB page.
+OVERDUE_PER_PAGE = 20
+
+
 @dataclass(frozen=True)
 class TodayFollowUps:
-    overdue: list[FollowUp]
+    overdue: Page
     due_today: list[FollowUp]
     this_week: list[FollowUp]
 
 
-def follow_ups_due(user: User, today: date | None = None) -> TodayFollowUps:
-    """``user``'s open follow-ups that are overdue, due today or due in the next seven days."""
+def follow_ups_due(
+    user: User, today: date | None = None, *, overdue_page: object = 1
+) -> TodayFollowUps:
+    """``user``'s open follow-ups that are overdue (one page of them, oldest first; a page
+    number out of range or not a number gives the nearest page), due today or due in the next
+    seven days."""
     today = today or timezone.localdate()
-    rows = list(
-        FollowUp.objects.open()
-        .filter(owner=user, due_on__lte=today + timedelta(days=7))
-        .select_related("client")
-        .order_by("due_on", "pk")
+    open_ = (
+        FollowUp.objects.open().filter(owner=user).select_related("client").order_by("due_on", "pk")
     )
+    upcoming = list(open_.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)))
     return TodayFollowUps(
-        overdue=[f for f in rows if f.due_on < today],
-        due_today=[f for f in rows if f.due_on == today],
-        this_week=[f for f in rows if f.due_on > today],
+        overdue=Paginator(open_.filter(due_on__lt=today), OVERDUE_PER_PAGE).get_page(overdue_page),
+        due_today=[f for f in upcoming if f.due_on == today],
+        this_week=[f for f in upcoming if f.due_on > today],
     )
 
 
