@@ -276,3 +276,8 @@ def test_a_quick_log_date_time_in_year_one_is_refused(web, alices_client):
     )
     assert response.status_code == 422
     assert not alices_client.interactions.exists()
+
+
+def test_a_nul_byte_in_the_contact_search_searches_for_nothing(web, alices_client):
+    response = web.get(reverse("contact_list"), {"q": "Dana\x00"})
+    assert response.status_code == 200
