@@ -39,6 +39,7 @@ from crm.models import (
     Deal,
     DealStage,
     DealStageChange,
+    EmailSuppression,
     FeedbackItem,
     FollowUp,
     GoalReview,
@@ -54,7 +55,13 @@ from crm.models import (
     SharedGoal,
     SupportIssue,
 )
-from crm.services import client_create, deal_create, deal_move, default_direction
+from crm.services import (
+    client_create,
+    deal_create,
+    deal_move,
+    default_direction,
+    email_suppress,
+)
 
 BATCH_SIZE = 1000
 # The same allowance crm.services.interaction_log gives clocks that run slightly ahead.
@@ -483,6 +490,19 @@ class ContactsFormat(EventFormat):
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         self._existing = ctx.contacts_by_name(row.client for row in rows)
         self._seen: dict[tuple[int, str], int] = {}
+        ctx.warn_if_suppressed(rows, "email")
+
+    def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]:
+        counts = super().save(rows, ctx)
+        # An opt-out imported from another system is the person's wish about their address.
+        for row in rows:
+            if row.instance.opted_out_of_surveys:
+                email_suppress(
+                    address=row.instance.email,
+                    reason=EmailSuppression.Reason.OPTED_OUT,
+                    at=row.instance.opted_out_at,
+                )
+        return counts
 
     def build(self, row: Row, ctx: ImportContext) -> Contact:
         values = row.values
