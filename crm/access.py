@@ -27,7 +27,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -52,23 +52,29 @@ def _signed_in(user: User) -> bool:
 
 def users_visible_to(user: User, day: date | None = None) -> QuerySet[User]:
     """The people whose books (and scorecards) ``user`` may read: everyone for an admin, the
-    members of their teams on ``day`` (today) and themselves for a manager, themselves for a
-    BRM."""
+    members of the teams they manage and themselves for a manager, themselves for a BRM.
+
+    With ``day`` (a past period's last day), a manager also reads the people who were members
+    of their teams on that day: a past scorecard follows the team as it was, so a BRM who has
+    left still appears in it for the periods they were in it. Their book today is another
+    matter (``clients_visible_to`` takes no day)."""
     if not _signed_in(user):
         return User.objects.none()
     if user.role == Role.ADMIN:
         return User.objects.all()
     if user.role == Role.MANAGER:
-        team_ids = managed_teams_visible_to(user, day).values("id")
-        return User.objects.filter(id__in=team_member_ids(team_ids, day)) | User.objects.filter(
-            pk=user.pk
-        )
+        team_ids = managed_teams_visible_to(user).values("id")
+        members = Q(id__in=team_member_ids(team_ids)) | Q(pk=user.pk)
+        if day is not None:
+            members |= Q(id__in=team_member_ids(team_ids, day))
+        return User.objects.filter(members)
     return User.objects.filter(pk=user.pk)
 
 
-def person_for_user(user: User, pk: int) -> User:
-    """The person ``pk`` if ``user`` may read their book; Http404 otherwise."""
-    person = users_visible_to(user).filter(pk=pk).first()
+def person_for_user(user: User, pk: int, *, on: date | None = None) -> User:
+    """The person ``pk`` if ``user`` may read their book (or, ``on`` a past day, their
+    scorecard of a period ending then); Http404 otherwise."""
+    person = users_visible_to(user, on).filter(pk=pk).first()
     if person is None:
         raise Http404("No such person.")
     return person
@@ -287,6 +293,16 @@ def clients_visible_to_operator(user: User | None) -> QuerySet[Client]:
     """The clients an import or export by ``user`` reaches: those they may read, or every
     client for ``None`` (an operator at the command line)."""
     return Client.objects.all() if user is None else clients_visible_to(user)
+
+
+def client_owners_for_new_client(user: User) -> QuerySet[User]:
+    """Whose book ``user`` may put a new client in: any active BRM for an admin, themselves
+    for a BRM (``may_keep_a_book``), nobody otherwise."""
+    if not may_keep_a_book(user):
+        return User.objects.none()
+    if user.role == Role.ADMIN:
+        return User.objects.filter(role=Role.BRM, is_active=True).order_by("full_name")
+    return User.objects.filter(pk=user.pk)
 
 
 # --- The list the access-matrix test is generated from ----------------------------------------

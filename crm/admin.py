@@ -116,6 +116,13 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+@admin.register(models.LostReason)
+class LostReasonAdmin(admin.ModelAdmin):
+    list_display = ("name", "active")
+    list_editable = ("active",)
+    search_fields = ("name",)
+
+
 @admin.register(models.DealStage)
 class DealStageAdmin(admin.ModelAdmin):
     list_display = ("name", "position", "kind")

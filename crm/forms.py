@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -105,12 +106,44 @@ class QuickLogForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Leave empty for now.",
     )
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.none(),
+        required=False,
+        label="Contacts involved",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    new_contact = forms.CharField(
+        max_length=150,
+        required=False,
+        label="Someone new was there",
+        help_text="Their name; they are added to the client's contacts.",
+    )
     follow_up_title = forms.CharField(max_length=200, required=False, label="Follow-up")
     follow_up_due_on = forms.DateField(required=False, label="Follow-up due", widget=DATE)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = clients_writable_by(user).order_by("name")
+        clients = clients_writable_by(user)
+        self.fields["client"].queryset = clients.order_by("name")
+        # The picker offers the chosen client's contacts; the service refuses any other.
+        chosen = self.data.get(self.add_prefix("client")) or self.initial.get("client")
+        try:
+            chosen = int(chosen)
+        except (TypeError, ValueError):
+            chosen = None
+        self.fields["client"].widget.attrs.update(
+            {
+                # Choosing the client reloads the form with that client's contacts.
+                "hx-get": reverse("interaction_log"),
+                "hx-trigger": "change",
+                "hx-target": "#quick-log-form",
+                "hx-swap": "outerHTML",
+                "hx-include": "[name=kind]",
+            }
+        )
+        self.fields["contacts"].queryset = Contact.objects.filter(
+            client__in=clients, client_id=chosen
+        ).order_by("name")
 
     def clean(self):
         data = super().clean()

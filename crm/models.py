@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim
@@ -416,6 +416,7 @@ class SupportIssue(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="support_issues"
     )
     title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     # The SLA in force when the issue was opened, so a later settings change never restates
     # whether an old issue breached it.
@@ -496,6 +497,19 @@ class DealStage(models.Model):
         return self.kind != StageKind.OPEN
 
 
+class LostReason(models.Model):
+    """A configurable reason a deal was lost (admins keep the list in the admin)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Deal(models.Model):
     class Kind(models.TextChoices):
         NEW = "new", "New business"
@@ -526,6 +540,17 @@ class Deal(models.Model):
         limit_choices_to={"relationship_type": RelationshipType.PARTNER},
     )
     partner_role = models.CharField(max_length=16, choices=PartnerRole.choices, blank=True)
+    expected_close_on = models.DateField(null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Percent chance of winning; the pipeline's weighted total uses it.",
+    )
+    lost_reason = models.ForeignKey(
+        "LostReason", null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    lost_note = models.CharField(max_length=300, blank=True)
 
     history = HistoricalRecords()
 

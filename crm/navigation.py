@@ -20,6 +20,7 @@ class NavItem:
 NAV_ITEMS = [
     NavItem("Today", "today", may_keep_a_book),
     NavItem("Clients", "client_list"),
+    NavItem("Contacts", "contact_list"),
     NavItem("Pipeline", "pipeline"),
     NavItem("Support", "support_queue"),
     NavItem("Surveys", "survey_results"),

@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from crm.access import clients_visible_to, users_visible_to
 from crm.attribution import as_instant
+from crm.edit_history import client_edit_events
 from crm.models import (
     Client,
     ClientOwnership,
@@ -43,6 +44,7 @@ from crm.models import (
     RevenueLine,
     SupportIssue,
 )
+from crm.record_selectors import client_records
 
 BOOK_SORTS = {
     "name": (Lower("name").asc(), "pk"),
@@ -249,6 +251,7 @@ def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[
         :limit
     ]
     follow_ups = client.follow_ups.select_related("owner").order_by("-created_at", "-pk")[:limit]
+    records = client_records(client)
     events = chain(
         (TimelineEvent(i.occurred_at, "interaction", i) for i in interactions),
         *(source(client, limit) for source in TIMELINE_SOURCES),
@@ -257,6 +260,8 @@ def client_timeline(client: Client, limit: int | None = TIMELINE_LIMIT) -> list[
         (TimelineEvent(as_instant(r.recognised_on), "revenue", r, dated=True) for r in revenue),
         _follow_up_events(follow_ups),
         _history_events(client),
+        _record_events(records),
+        (TimelineEvent(e.at, "edit", e) for e in client_edit_events(client, limit)),
     )
     return sorted(events, key=lambda event: event.at, reverse=True)[:limit]
 
@@ -267,6 +272,30 @@ def _follow_up_events(follow_ups) -> list[TimelineEvent]:
         events.append(TimelineEvent(follow_up.created_at, "follow_up", follow_up))
         if follow_up.done_at:
             events.append(TimelineEvent(follow_up.done_at, "follow_up_done", follow_up))
+    return events
+
+
+def _record_events(records) -> list[TimelineEvent]:
+    """Projects, shared goals with their reviews, and feedback, from the page's sections."""
+    events = []
+    for project in records.projects:
+        events.append(
+            TimelineEvent(
+                as_instant(project.started_on or project.due_on), "project", project, dated=True
+            )
+        )
+        if project.completed_at:
+            events.append(TimelineEvent(project.completed_at, "project_done", project))
+    for goal in records.goals:
+        events.append(TimelineEvent(goal.created_at, "goal", goal))
+        events += [
+            TimelineEvent(as_instant(r.reviewed_on), "goal_review", r, dated=True)
+            for r in goal.reviews.all()
+        ]
+    events += [
+        TimelineEvent(as_instant(item.received_on), "feedback", item, dated=True)
+        for item in records.feedback
+    ]
     return events
 
 

@@ -26,6 +26,7 @@ from crm.models import (
     GoalReview,
     Interaction,
     LifecycleStatus,
+    LostReason,
     PartnerCertification,
     PartnerReferral,
     Product,
@@ -222,12 +223,14 @@ def interaction_log(
     topic: str = "",
     summary: str = "",
     contacts: list[Contact] | None = None,
+    new_contact: str = "",
     in_reply_to: Interaction | None = None,
     follow_up_title: str = "",
     follow_up_due_on: date | None = None,
 ) -> Interaction:
     """Log an interaction, credited to whoever owned the client when it happened, optionally
-    with a follow-up for the client's current owner."""
+    with a follow-up for the client's current owner. ``new_contact`` (a name) is added to the
+    client's contacts and to the people involved."""
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "An interaction cannot be logged in the future."})
@@ -254,6 +257,9 @@ def interaction_log(
             in_reply_to=in_reply_to,
         )
     )
+    contacts = list(contacts or [])
+    if new_contact.strip():
+        contacts.append(contact_create(client=client, name=new_contact.strip()))
     if contacts:
         foreign = [c for c in contacts if c.client_id != client.pk]
         if foreign:
@@ -578,11 +584,20 @@ def deal_create(
 
 @transaction.atomic
 def deal_move(
-    *, deal: Deal, to_stage: DealStage, at: datetime | None = None, by: User | None = None
+    *,
+    deal: Deal,
+    to_stage: DealStage,
+    at: datetime | None = None,
+    by: User | None = None,
+    lost_reason: LostReason | None = None,
+    lost_note: str = "",
 ) -> DealStageChange:
     """Move a deal to another stage, recording when it entered and left the stage it was in.
-    Won and lost are terminal: a closed deal does not move again."""
+    Won and lost are terminal: a closed deal does not move again. A move to a lost stage keeps
+    ``lost_reason`` and ``lost_note`` (the pages ask for one; imports may have none)."""
     at = at or timezone.now()
+    if (lost_reason or lost_note) and to_stage.kind != StageKind.LOST:
+        raise ValidationError("Only a lost deal has a lost reason.")
     deal = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
     if deal.stage.is_terminal:
         raise ValidationError(f"{deal} is already {deal.stage.name.lower()}; it cannot move.")
@@ -602,7 +617,11 @@ def deal_move(
     )
     deal.stage = to_stage
     deal.closed_at = at if to_stage.is_terminal else None
-    deal.save(update_fields=["stage", "closed_at"])
+    deal.lost_reason = lost_reason
+    deal.lost_note = lost_note.strip()
+    if by is not None:
+        deal._history_user = by
+    deal.save(update_fields=["stage", "closed_at", "lost_reason", "lost_note"])
     return change
 
 

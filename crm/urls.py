@@ -2,14 +2,27 @@ from django.contrib import admin
 from django.urls import include, path
 
 from crm import views
-from crm.pages import follow_ups
+from crm.pages import clients, contacts, follow_ups, interactions, records
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("today/", views.today, name="today"),
     path("clients/", views.client_list, name="client_list"),
+    path("clients/new/", clients.client_create, name="client_create"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
+    path("clients/<int:pk>/edit/", clients.client_edit, name="client_edit"),
+    path("clients/<int:pk>/projects/", records.client_project_add, name="client_project_add"),
+    path("clients/<int:pk>/goals/", records.client_goal_add, name="client_goal_add"),
+    path("clients/<int:pk>/feedback/", records.client_feedback_add, name="client_feedback_add"),
+    path("clients/<int:pk>/referrals/", records.client_referral_add, name="client_referral_add"),
+    path(
+        "clients/<int:pk>/certifications/",
+        records.client_certification_add,
+        name="client_certification_add",
+    ),
+    path("records/<slug:family>/<int:pk>/", records.record_edit, name="record_edit"),
+    path("records/<slug:family>/<int:pk>/close/", records.record_close, name="record_close"),
     path("clients/<int:pk>/forms/<slug:name>/", views.client_form, name="client_form"),
     path("clients/<int:pk>/contacts/", views.client_contact_add, name="client_contact_add"),
     path("clients/<int:pk>/follow-ups/", views.client_follow_up_add, name="client_follow_up_add"),
@@ -19,8 +32,14 @@ urlpatterns = [
     path("clients/<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
     path("clients/<int:pk>/churn/", views.client_churn, name="client_churn"),
     path("clients/<int:pk>/reactivate/", views.client_reactivate, name="client_reactivate"),
+    path("contacts/", contacts.contact_list, name="contact_list"),
+    path("contacts/<int:pk>/", contacts.contact_edit, name="contact_edit"),
     path("interactions/new/", views.interaction_log, name="interaction_log"),
     path("interactions/<int:pk>/reply/", views.interaction_reply, name="interaction_reply"),
+    path("interactions/<int:pk>/edit/", interactions.interaction_edit, name="interaction_edit"),
+    path(
+        "interactions/<int:pk>/delete/", interactions.interaction_delete, name="interaction_delete"
+    ),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
     path("follow-ups/<int:pk>/", follow_ups.follow_up_edit, name="follow_up_edit"),
     path("follow-ups/<int:pk>/cancel/", follow_ups.follow_up_cancel, name="follow_up_cancel"),

@@ -46,7 +46,15 @@ from crm.forms import (
     add_service_error,
 )
 from crm.health import run_checks
-from crm.models import Client, Deal, Interaction, SupportIssue
+from crm.models import Client, Deal, Interaction, RelationshipType, SupportIssue
+from crm.pages.record_forms import (
+    CertificationForm,
+    FeedbackForm,
+    ProjectForm,
+    ReferralForm,
+    SharedGoalForm,
+)
+from crm.record_selectors import client_records
 
 BOOK_PAGE_SIZE = 25
 
@@ -166,6 +174,7 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
         "history": selectors.client_history(client),
         "contacts": selectors.client_contacts(client),
         "open_follow_ups": selectors.open_follow_ups(client),
+        "records": client_records(client),
         "can_write": can_write_client(user, client),
         "can_reassign": can_reassign_client(user, client),
         "survey_panel": _optional_template("surveys/partials/client_panel.html"),
@@ -214,6 +223,27 @@ CLIENT_ACTIONS = [
     ClientAction(
         "revenue_form", RevenueForm, "Record revenue", "client_revenue_record", "Record revenue"
     ),
+    ClientAction("project_form", ProjectForm, "Add a project", "client_project_add", "Add project"),
+    ClientAction(
+        "goal_form", SharedGoalForm, "Agree a shared goal", "client_goal_add", "Add shared goal"
+    ),
+    ClientAction(
+        "feedback_form", FeedbackForm, "Record feedback", "client_feedback_add", "Record feedback"
+    ),
+    ClientAction(
+        "referral_form",
+        ReferralForm,
+        "Record a referral from this partner",
+        "client_referral_add",
+        "Record referral",
+    ),
+    ClientAction(
+        "certification_form",
+        CertificationForm,
+        "Record a certification",
+        "client_certification_add",
+        "Record certification",
+    ),
     ClientAction(
         "churn_form",
         ChurnForm,
@@ -243,6 +273,7 @@ CLIENT_ACTIONS = [
     ),
 ]
 CLIENT_FORMS = {action.name: action.form_class for action in CLIENT_ACTIONS}
+PARTNER_ONLY_ACTIONS = {"referral_form", "certification_form"}
 
 
 def _client_actions(user, client: Client, can_write: bool, can_reassign: bool):
@@ -254,6 +285,8 @@ def _client_actions(user, client: Client, can_write: bool, can_reassign: bool):
             allowed = can_write and client.is_active
         elif action.name == "reactivate_form":
             allowed = can_write and not client.is_active
+        elif action.name in PARTNER_ONLY_ACTIONS:
+            allowed = can_write and client.relationship_type == RelationshipType.PARTNER
         else:
             allowed = can_write
         if allowed:
@@ -412,7 +445,11 @@ def interaction_log(request):
     template = "crm/partials/quick_log_form.html" if request.htmx else "crm/interaction_log.html"
     if request.method != "POST":
         form = QuickLogForm(
-            user=request.user, initial={"client": request.GET.get("client"), "kind": "call"}
+            user=request.user,
+            initial={
+                "client": request.GET.get("client"),
+                "kind": request.GET.get("kind") or "call",
+            },
         )
         return render(request, template, {"form": form})
     form = QuickLogForm(request.POST, user=request.user)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from crm.calendar import add_business_days
 from metrics import sources as src
+from metrics.book_scan import book_rows
 from metrics.periods import Period, Window, local_midnight
 from metrics.registry import KPI, KPIS, Result
 from metrics.sql import (
@@ -139,7 +140,7 @@ def book_measures(w: Window, subjects: Subjects, out: Measures) -> None:
     owner_of |= {"cohort_year": "owner_year", "retained_year": "owner_year"}
     keys = ["owner_start", "owner_end", "owner_year"]
     per_owner: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for row in grouped(*src.book_rows(w), keys, aggregates):
+    for row in grouped(*book_rows(w), keys, aggregates):
         for name in aggregates:
             owner_id = row[owner_of.get(name, "owner_end")]
             if owner_id is not None and row[name]:
@@ -212,11 +213,13 @@ def interaction_measures(w: Window, subjects: Subjects, out: Measures) -> None:
     _fold(
         _by_owner(
             src.follow_ups_due(w),
+            "held_by",
             follow_ups_due=Count("id"),
             follow_ups_on_time=Count("id", filter=src.DONE_BY_DUE_DATE),
         ),
         subjects,
         out,
+        owner="held_by",
     )
 
 

@@ -66,13 +66,13 @@ def _sort_key(column: Column, kpi: KPI, worst_first: bool):
 
 
 def build_matrix(
-    *,
     period: Period,
     columns: list[tuple[SubjectKey, str, bool]],
     snapshots: Iterable[Snapshot],
+    base_url: str,
+    *,
     sort: str,
     order: str,
-    base_url: str,
 ) -> Matrix:
     """KPIs × subjects from stored rows, each cell linked to its records (only managers and
     admins, who may read them all, see a matrix). Total columns (the team, the organisation) come
@@ -143,12 +143,7 @@ def team_matrix(team: Subject, period: Period, *, sort: str = "", order: str = "
     columns = [(team.key, f"{team.name} (team)", True)]
     columns += [(SubjectKey("brm", person.pk), str(person), False) for person in people]
     return build_matrix(
-        period=period,
-        columns=columns,
-        snapshots=snapshots,
-        sort=sort,
-        order=order,
-        base_url=team_matrix_url(team.id),
+        period, columns, snapshots, team_matrix_url(team.id), sort=sort, order=order
     )
 
 
@@ -166,12 +161,7 @@ def teams_overview(user: User, period: Period, *, sort: str = "", order: str = "
         wanted, grain=period.grain, period_start=period.start, breakdown=""
     )
     return build_matrix(
-        period=period,
-        columns=columns,
-        snapshots=snapshots,
-        sort=sort,
-        order=order,
-        base_url=reverse("team_overview"),
+        period, columns, snapshots, reverse("team_overview"), sort=sort, order=order
     )
 
 

@@ -404,9 +404,13 @@ register(
         "book",
         "percent",
         HIGHER,
-        "100 × follow-ups due in the period done by their due date / follow-ups due in the period",
+        "100 × follow-ups due in the period done by their due date / follow-ups due in the "
+        "period, each counted for the BRM who held it on its due date; moved after it fell due: "
+        "judged against the date it missed; cancelled: counted (as missed) only if cancelled "
+        "after it fell due",
         ratio("follow_ups_on_time", "follow_ups_due"),
-        src.Records(src.follow_ups_due, numerator=src.DONE_BY_DUE_DATE),
+        src.Records(src.follow_ups_due, "held_by", numerator=src.DONE_BY_DUE_DATE),
+        formula_version=2,
         default_target=90,
     )
 )

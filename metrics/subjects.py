@@ -22,6 +22,7 @@ from crm.access import (
     person_for_user,
     team_for_user,
 )
+from metrics.periods import Period
 
 
 @dataclass(frozen=True, order=True)
@@ -118,11 +119,15 @@ class Subject:
         return {"brm": "BRM", "team": "Team", "org": "Organisation"}[self.key.type]
 
 
-def subject_for_user(user: User, subject_type: str, subject_id: int) -> Subject:
+def subject_for_user(
+    user: User, subject_type: str, subject_id: int, period: Period | None = None
+) -> Subject:
     """The subject if ``user`` may see its scorecard (the rules of ``crm.access`` for people,
-    teams and the organisation); Http404 otherwise (guessing ids reveals nothing). One query."""
+    teams and the organisation), for ``period`` if given: a manager sees the BRMs who were in
+    their team then. Http404 otherwise (guessing ids reveals nothing). One query."""
     if subject_type == "brm":
-        person = person_for_user(user, subject_id)
+        on = period.last_day if period is not None else None
+        person = person_for_user(user, subject_id, on=on)
         return Subject(SubjectKey("brm", person.pk), str(person), may_drill=True)
     if subject_type == "team":
         team = team_for_user(user, subject_id)

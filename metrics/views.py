@@ -87,8 +87,8 @@ def scorecard_home(request):
 
 @login_required
 def scorecard(request, subject_type: str, subject_id: int):
-    subject = subject_for_user(request.user, subject_type, subject_id)
     period, period_error = period_from(request.GET)
+    subject = subject_for_user(request.user, subject_type, subject_id, period)
     card = build_scorecard(subject, period)
     return render(
         request,
@@ -106,18 +106,18 @@ def scorecard(request, subject_type: str, subject_id: int):
 
 @login_required
 def scorecard_export(request, subject_type: str, subject_id: int):
-    subject = subject_for_user(request.user, subject_type, subject_id)
     period, _ = period_from(request.GET)
+    subject = subject_for_user(request.user, subject_type, subject_id, period)
     return exports.scorecard_csv(build_scorecard(subject, period))
 
 
 @login_required
 def kpi_records(request, subject_type: str, subject_id: int, kpi: str):
-    subject = subject_for_user(request.user, subject_type, subject_id)
+    period, period_error = period_from(request.GET)
+    subject = subject_for_user(request.user, subject_type, subject_id, period)
     definition = KPIS.get(kpi)
     if definition is None:
         raise Http404("No such KPI.")
-    period, period_error = period_from(request.GET)
     breakdown, show, page = DrilldownForm(request.GET).choice()
     drill = drilldown(
         request.user, subject, definition, period, breakdown=breakdown, show=show, page=page

@@ -78,6 +78,18 @@ def _fold(name: str) -> str:
     return name.casefold()
 
 
+def _client_of(record: str) -> Column:
+    """The ``client`` column of a format whose rows are about ``record`` (a deal, a goal):
+    exported as that record's client."""
+    return Column(
+        "client",
+        Kind.CLIENT,
+        required=True,
+        example="Acme Logistics",
+        source=f"{record}.client.name",
+    )
+
+
 def _sortable(value: Any) -> Any:
     return _fold(value) if isinstance(value, str) else value
 
@@ -864,13 +876,7 @@ class DealsFormat(RecordFormat):
         "entered and left the stage before, as crm.services.deal_move does."
     )
     columns = (
-        Column(
-            "client",
-            Kind.CLIENT,
-            required=True,
-            example="Acme Logistics",
-            source="deal.client.name",
-        ),
+        _client_of("deal"),
         Column("title", required=True, example="Analytics upsell", source="deal.title"),
         Column(
             "kind",
@@ -1081,13 +1087,7 @@ class GoalReviewsFormat(EventFormat):
         "last review date moves forward to its latest review."
     )
     columns = (
-        Column(
-            "client",
-            Kind.CLIENT,
-            required=True,
-            example="Acme Logistics",
-            source="goal.client.name",
-        ),
+        _client_of("goal"),
         Column("goal", required=True, example="Cut delivery claims by 20 %", source="goal.title"),
         Column("reviewed_on", Kind.DATE, required=True, example="2025-03-31"),
         Column("note"),

@@ -309,3 +309,64 @@ def test_clv_counts_clients_held_over_the_trailing_year_in_both_books(
     # the churn rate (and CLV) has no data.
     assert values.result(bob, "clv").parts["clients_12m"] == 1
     assert values[bob, "clv"] is None
+
+
+def test_follow_ups_on_time_follow_the_holder_on_the_due_date_reschedules_and_cancels(
+    alice, bob, team, book_client, march_values
+):
+    from crm.services import follow_up_cancel, follow_up_reschedule
+    from metrics.periods import Window
+    from metrics.registry import get
+    from tests.metrics.conftest import MARCH
+
+    client = book_client(alice)
+
+    def due(on, who=alice, of=client):
+        return follow_up_create(client=of, owner=who, title="Call", due_on=on)
+
+    # Missed on 5 March, then the client goes to Bob on the 10th (the follow-up moves with it):
+    # still Alice's miss.
+    handed = book_client(alice)
+    missed = due(date(2026, 3, 5), of=handed)
+    client_reassign(client=handed, new_owner=bob, at=local(2026, 3, 10))
+    missed.refresh_from_db()
+    assert missed.owner == bob
+    # Handed over before it fell due: Bob held it on its due date and did it on time.
+    early = book_client(alice)
+    bobs = due(date(2026, 3, 20), of=early)
+    client_reassign(client=early, new_owner=bob, at=local(2026, 3, 15))
+    bobs.refresh_from_db()
+    follow_up_complete(follow_up=bobs, at=local(2026, 3, 19))
+    # Due 3 March, moved on the 6th (after it fell due) to the 12th, done on the 11th: judged
+    # against the 3rd, so missed.
+    late_move = due(date(2026, 3, 3))
+    follow_up_reschedule(follow_up=late_move, due_on=date(2026, 3, 12), at=local(2026, 3, 6))
+    follow_up_complete(follow_up=late_move, at=local(2026, 3, 11))
+    # Due 20 March, moved on the 15th (before) to the 25th, done on the 24th: on time.
+    early_move = due(date(2026, 3, 20))
+    follow_up_reschedule(follow_up=early_move, due_on=date(2026, 3, 25), at=local(2026, 3, 15))
+    follow_up_complete(follow_up=early_move, at=local(2026, 3, 24))
+    # Cancelled before it fell due: not counted. Cancelled after: counted, as missed.
+    follow_up_cancel(follow_up=due(date(2026, 3, 8)), reason="Not needed", at=local(2026, 3, 7))
+    follow_up_cancel(follow_up=due(date(2026, 3, 9)), reason="Too late", at=local(2026, 3, 12))
+    # Done on its due date (late in the evening): on time.
+    follow_up_complete(follow_up=due(date(2026, 3, 4)), at=local(2026, 3, 4, 23, 30))
+    # Due 27 February, moved late into March: judged in February, not in March.
+    february = due(date(2026, 2, 27))
+    follow_up_reschedule(follow_up=february, due_on=date(2026, 3, 10), at=local(2026, 3, 2))
+    follow_up_complete(follow_up=february, at=local(2026, 3, 9))
+
+    values = march_values()
+    # Alice: missed (handed over), late_move, cancelled late → missed; early_move, the 4th →
+    # on time: 2 of 5.
+    alice_rate = values.result(alice, "follow_up_on_time_rate")
+    assert (alice_rate.numerator, alice_rate.denominator, alice_rate.value) == (2, 5, 40.0)
+    bob_rate = values.result(bob, "follow_up_on_time_rate")
+    assert (bob_rate.numerator, bob_rate.denominator) == (1, 1)
+    team_rate = values.result(team, "follow_up_on_time_rate")
+    assert (team_rate.numerator, team_rate.denominator, team_rate.value) == (3, 6, 50.0)
+    # The drill-down lists the same follow-ups.
+    records = get("follow_up_on_time_rate").records.queryset(Window.of(MARCH), [alice.pk])
+    assert records.count() == 5
+    assert records.filter(in_numerator=True).count() == 2
+    assert missed.pk in records.values_list("pk", flat=True)

@@ -187,8 +187,9 @@ def test_the_engine_scans_the_same_book_the_drilldown_lists(alice, bob, march_bo
     not exist yet, a churned client's lifetime revenue."""
     from django.db import connection
 
+    from metrics.book_scan import book_rows
     from metrics.periods import Period, Window
-    from metrics.sources import book, book_rows
+    from metrics.sources import book
 
     at_start, at_end = book_client(alice), book_client(alice)
     client_reassign(client=at_start, new_owner=bob, at=local(2026, 3, 1, 0))

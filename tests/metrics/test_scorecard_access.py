@@ -108,3 +108,32 @@ def test_brms_and_managers_cannot_open_the_team_overview_or_targets_they_do_not_
     assert client.get(reverse("targets")).status_code == 404
     client.force_login(maria)
     assert client.get(reverse("targets")).status_code == 404
+
+
+def test_a_managers_past_scorecards_follow_the_team_as_it_was(client, alice, bob, maria, team):
+    """Bob left Maria's team on 1 April 2026: he is in the team's March matrix, and Maria can
+    open his March scorecard and its records; April on, he is not hers to read."""
+    from datetime import date
+
+    from accounts.models import TeamMembership
+    from accounts.services import team_membership_end
+    from metrics.periods import Period
+    from metrics.services import snapshot_take
+    from tests.factories import ClientFactory
+    from tests.metrics.factories import ResponseFactory, local
+
+    ResponseFactory(
+        client=ClientFactory(owner=bob), kind="nps", score=9, answered_at=local(2026, 3, 4)
+    )
+    snapshot_take(period=Period.parse("2026-03"))
+    membership = TeamMembership.objects.get(user=bob, team=team)
+    team_membership_end(membership=membership, ended_on=date(2026, 4, 1))
+    client.force_login(maria)
+    matrix = client.get(reverse("team_matrix", args=[team.pk]) + "?period=2026-03")
+    assert "Bob Brown" in [column.name for column in matrix.context["matrix"].columns]
+    assert status(client, maria, SCORECARD, "brm", bob.pk) == 200  # March
+    assert status(client, maria, RECORDS, "brm", bob.pk) == 200
+    april = reverse("scorecard", args=["brm", bob.pk]) + "?period=2026-04"
+    assert client.get(april).status_code == 404
+    # His book today is no longer Maria's.
+    assert client.get(reverse("scorecard", args=["brm", bob.pk])).status_code == 404

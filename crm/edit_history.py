@@ -1,0 +1,98 @@
+"""Edits and deletions of a client's records, read from the edit history
+(django-simple-history), for the client page's timeline as "edited" and "deleted" entries.
+
+Creations are on the timeline already as the records themselves; here only changes count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm.models import Client, Contact, FeedbackItem, FollowUp, Interaction, Project, SharedGoal
+
+# (model, how a row names the client, how the timeline names the record)
+TRACKED = (
+    (Client, "id", lambda r: "Client details"),
+    (Contact, "client_id", lambda r: f"Contact {r.name}"),
+    (Interaction, "client_id", lambda r: f"{r.get_kind_display()} “{r.topic or r.summary[:40]}”"),
+    (FollowUp, "client_id", lambda r: f"Follow-up “{r.title}”"),
+    (Project, "client_id", lambda r: f"Project “{r.name}”"),
+    (SharedGoal, "client_id", lambda r: f"Shared goal “{r.title}”"),
+    (FeedbackItem, "client_id", lambda r: f"Feedback “{r.summary[:40]}”"),
+)
+# Bookkeeping columns an edit page never shows; a change there alone is not an "edit".
+IGNORED = {"id", "created_at", "owner"}
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class EditEvent:
+    at: datetime
+    label: str
+    what: str
+    verb: str  # "edited" or "deleted"
+    user: object
+    changes: list[Change]
+
+
+def _shown_fields(model) -> list:
+    return [f for f in model._meta.concrete_fields if f.name not in IGNORED]
+
+
+def client_edit_events(client: Client, limit: int | None = None) -> list[EditEvent]:
+    """The latest ``limit`` edits and deletions per record family, with the fields each edit
+    changed (old and new). One query per family, plus one per family that has edits."""
+    events: list[EditEvent] = []
+    for model, client_column, name in TRACKED:
+        history = model.history.filter(**{client_column: client.pk})
+        edits = list(
+            history.filter(history_type__in=("~", "-"))
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")[:limit]
+        )
+        if not edits:
+            continue
+        rows = defaultdict(list)
+        for row in history.filter(id__in={e.id for e in edits}).order_by(
+            "history_date", "history_id"
+        ):
+            rows[row.id].append(row)
+        fields = _shown_fields(model)
+        for edit in edits:
+            versions = rows[edit.id]
+            index = next(i for i, row in enumerate(versions) if row.history_id == edit.history_id)
+            if edit.history_type == "-":
+                changes, verb = [], "deleted"
+            elif index == 0:
+                continue
+            else:
+                before = versions[index - 1]
+                changes = [
+                    Change(
+                        str(f.verbose_name), getattr(before, f.attname), getattr(edit, f.attname)
+                    )
+                    for f in fields
+                    if getattr(before, f.attname) != getattr(edit, f.attname)
+                ]
+                verb = "edited"
+                if not changes:
+                    continue
+            events.append(
+                EditEvent(
+                    edit.history_date,
+                    name(edit),
+                    model._meta.verbose_name.capitalize(),
+                    verb,
+                    edit.history_user,
+                    changes,
+                )
+            )
+    return events

@@ -1,0 +1,84 @@
+"""Add a client, correct one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+
+from crm import edits, services
+from crm.access import client_for_user, may_keep_a_book
+from crm.forms import add_service_error
+from crm.pages.client_forms import ClientCreateForm, ClientEditForm
+from crm.search import similar_clients
+
+
+@login_required
+def client_create(request):
+    """New client: into the BRM's own book (an admin picks the owner). A name close to an
+    existing client's is shown first, and created only once confirmed."""
+    if not may_keep_a_book(request.user):
+        raise PermissionDenied("Only BRMs and admins add clients.")
+    similar = []
+    if request.method != "POST":
+        form = ClientCreateForm(user=request.user)
+        return render(request, "crm/client_form.html", {"form": form, "creating": True})
+    form = ClientCreateForm(request.POST, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        similar = similar_clients(request.user, data["name"])
+        if similar and not data["confirm_similar"]:
+            form.add_error("name", "A client with a similar name already exists (listed above).")
+        else:
+            try:
+                client = services.client_create(
+                    name=data["name"].strip(),
+                    relationship_type=data["relationship_type"],
+                    owner=data["owner"],
+                    relationship_started_on=data["relationship_started_on"],
+                    industry=data["industry"].strip(),
+                    created_by=request.user,
+                )
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, f"{client} added to {client.owner}'s book.")
+                return redirect("client_detail", pk=client.pk)
+    return render(
+        request,
+        "crm/client_form.html",
+        {"form": form, "creating": True, "similar": similar},
+        status=422,
+    )
+
+
+@login_required
+def client_edit(request, pk: int):
+    client = client_for_user(request.user, pk, write=True)
+    if request.method != "POST":
+        form = ClientEditForm(
+            initial={
+                "name": client.name,
+                "relationship_type": client.relationship_type,
+                "industry": client.industry,
+                "relationship_started_on": client.relationship_started_on,
+            }
+        )
+        return render(request, "crm/client_form.html", {"form": form, "client": client})
+    form = ClientEditForm(request.POST)
+    similar = []
+    if form.is_valid():
+        try:
+            edits.client_update(client=client, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Client saved.")
+            return redirect("client_detail", pk=client.pk)
+    return render(
+        request,
+        "crm/client_form.html",
+        {"form": form, "client": client, "similar": similar},
+        status=422,
+    )

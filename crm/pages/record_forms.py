@@ -1,0 +1,96 @@
+"""Forms for projects, shared goals and their reviews, feedback items, partner referrals and
+certifications: one to add each from the client page, one to edit, one to close."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from crm.forms import DATE, ClientPageForm
+from crm.models import Client, FeedbackItem
+
+
+class ProjectForm(ClientPageForm):
+    prefix = "project"
+    name = forms.CharField(max_length=200)
+    started_on = forms.DateField(widget=DATE, required=False, initial=timezone.localdate)
+    due_on = forms.DateField(widget=DATE)
+
+
+class SharedGoalForm(ClientPageForm):
+    prefix = "goal"
+    title = forms.CharField(max_length=200, label="Shared goal")
+    due_on = forms.DateField(widget=DATE, label="Due")
+
+
+class FeedbackForm(ClientPageForm):
+    prefix = "feedback"
+    summary = forms.CharField(max_length=300, label="What they asked for or told us")
+    received_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+
+
+class ReferralForm(ClientPageForm):
+    prefix = "referral"
+    lead_name = forms.CharField(max_length=200, label="Lead referred")
+    received_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+
+
+class CertificationForm(ClientPageForm):
+    prefix = "certification"
+    name = forms.CharField(max_length=150, label="Certification")
+    valid_from = forms.DateField(widget=DATE, initial=timezone.localdate)
+    valid_until = forms.DateField(widget=DATE)
+
+
+# --- Editing and closing ------------------------------------------------------------------------
+
+
+class ProjectEditForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    started_on = forms.DateField(widget=DATE, required=False)
+    due_on = forms.DateField(widget=DATE)
+
+
+class SharedGoalEditForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    due_on = forms.DateField(widget=DATE)
+
+
+class FeedbackEditForm(forms.Form):
+    summary = forms.CharField(max_length=300)
+    received_on = forms.DateField(widget=DATE)
+
+
+class ReferralEditForm(forms.Form):
+    lead_name = forms.CharField(max_length=200)
+    received_on = forms.DateField(widget=DATE)
+    referred_client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), required=False, label="Became our client"
+    )
+
+
+class CertificationEditForm(forms.Form):
+    name = forms.CharField(max_length=150)
+    valid_from = forms.DateField(widget=DATE)
+    valid_until = forms.DateField(widget=DATE, help_text="Set it to today to end it now.")
+
+
+class GoalReviewForm(forms.Form):
+    reviewed_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Reviewed on")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    met = forms.TypedChoiceField(
+        required=False,
+        label="Assessment",
+        choices=[("", "Not assessed yet"), ("yes", "Met"), ("no", "Not met")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+    )
+
+
+class FeedbackCloseForm(forms.Form):
+    outcome = forms.ChoiceField(choices=FeedbackItem.Outcome.choices)
+    closed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+
+
+class ProjectCompleteForm(forms.Form):
+    completed_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Completed on")
