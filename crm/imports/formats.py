@@ -730,7 +730,7 @@ class SupportIssuesFormat(EventFormat):
         Column(
             "sla_hours",
             Kind.INTEGER,
-            help="default: the SLA configured today for the priority",
+            help="0 or more; default: the SLA configured today for the priority",
             example="24",
         ),
     )
@@ -800,8 +800,14 @@ class RevenueFormat(EventFormat):
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
         Column("product", required=True, example="Freight analytics", source="product.name"),
         Column("recognised_on", Kind.DATE, required=True, example="2025-01-31"),
-        Column("amount", Kind.DECIMAL, required=True, example="12500.00"),
-        Column("cost_to_serve", Kind.DECIMAL, help="default 0", example="4000.00"),
+        Column(
+            "amount",
+            Kind.DECIMAL,
+            required=True,
+            help="any sign: a negative amount is a credit or refund",
+            example="12500.00",
+        ),
+        Column("cost_to_serve", Kind.DECIMAL, help="0 or more; default 0", example="4000.00"),
         Column(
             "deal",
             help="title of one of the client's deals",
@@ -886,7 +892,14 @@ class DealsFormat(RecordFormat):
             example="new",
             source="deal.kind",
         ),
-        Column("value", Kind.DECIMAL, required=True, example="40000.00", source="deal.value"),
+        Column(
+            "value",
+            Kind.DECIMAL,
+            required=True,
+            help="0 or more",
+            example="40000.00",
+            source="deal.value",
+        ),
         Column(
             "created_at",
             Kind.DATETIME,
