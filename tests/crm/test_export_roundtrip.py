@@ -180,6 +180,16 @@ def book(alice, bob, admin_user):
         may_quote=True,
         answered_at=at(2024, 5, 5, 12),
     )
+    # A detractor whose loop was closed by a follow-up: the link survives the round trip.
+    Response.objects.create(
+        client=acme,
+        contact=dana,
+        owner=bob,
+        kind=SurveyKind.NPS,
+        score=3,
+        answered_at=at(2024, 7, 25, 12),
+        follow_up=done,
+    )
     Response.objects.create(
         client=acme,
         owner=bob,
@@ -235,7 +245,12 @@ def test_the_reimported_book_credits_every_event_to_the_owner_at_the_time(book, 
         ("Proposal", "Won", at(2024, 5, 1, 9)),
     ]
     assert [m.owner for m in moves] == [alice, alice, bob]
-    assert Response.objects.filter(source=Response.Source.IMPORT).count() == 2
+    assert Response.objects.filter(source=Response.Source.IMPORT).count() == 3
+    closed = Response.objects.get(score=3)
+    assert (closed.follow_up.title, closed.follow_up.done_at) == (
+        "Send the proposal",
+        at(2024, 7, 30, 17),
+    )
 
 
 def test_the_export_command_writes_the_same_file_as_the_service(book, tmp_path):
