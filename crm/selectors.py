@@ -11,6 +11,7 @@ from itertools import chain
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     Exists,
@@ -346,26 +347,33 @@ def client_contacts(client: Client) -> QuerySet[Contact]:
 # --- Today ------------------------------------------------------------------------------------
 
 
+# Overdue follow-ups shown per page on Today: a BRM can have hundreds, and all of them at once
+# made a 200 KB page.
+OVERDUE_PER_PAGE = 20
+
+
 @dataclass(frozen=True)
 class TodayFollowUps:
-    overdue: list[FollowUp]
+    overdue: Page
     due_today: list[FollowUp]
     this_week: list[FollowUp]
 
 
-def follow_ups_due(user: User, today: date | None = None) -> TodayFollowUps:
-    """``user``'s open follow-ups that are overdue, due today or due in the next seven days."""
+def follow_ups_due(
+    user: User, today: date | None = None, *, overdue_page: object = 1
+) -> TodayFollowUps:
+    """``user``'s open follow-ups that are overdue (one page of them, oldest first; a page
+    number out of range or not a number gives the nearest page), due today or due in the next
+    seven days."""
     today = today or timezone.localdate()
-    rows = list(
-        FollowUp.objects.open()
-        .filter(owner=user, due_on__lte=today + timedelta(days=7))
-        .select_related("client")
-        .order_by("due_on", "pk")
+    open_ = (
+        FollowUp.objects.open().filter(owner=user).select_related("client").order_by("due_on", "pk")
     )
+    upcoming = list(open_.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)))
     return TodayFollowUps(
-        overdue=[f for f in rows if f.due_on < today],
-        due_today=[f for f in rows if f.due_on == today],
-        this_week=[f for f in rows if f.due_on > today],
+        overdue=Paginator(open_.filter(due_on__lt=today), OVERDUE_PER_PAGE).get_page(overdue_page),
+        due_today=[f for f in upcoming if f.due_on == today],
+        this_week=[f for f in upcoming if f.due_on > today],
     )
 
 

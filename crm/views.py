@@ -519,7 +519,9 @@ def today(request):
         request,
         "crm/today.html",
         {
-            "follow_ups": selectors.follow_ups_due(request.user),
+            "follow_ups": selectors.follow_ups_due(
+                request.user, overdue_page=request.GET.get("overdue", 1)
+            ),
             "dormant_clients": selectors.dormant_clients(request.user),
             "dormant_after_days": settings.DORMANT_AFTER_DAYS,
             "detractors_panel": _optional_template("surveys/partials/today_detractors.html"),

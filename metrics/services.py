@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
-from metrics.engine import Computed, compute
+from metrics.engine import Computed, compute, compute_many
 from metrics.models import Snapshot, Status, Target
-from metrics.periods import Period, Window
+from metrics.periods import Period, Window, periods_between
 from metrics.sql import SNAPSHOT_COLUMNS, upsert_json
 from metrics.subjects import Subjects
 from metrics.targets import TargetBook, status_of
@@ -69,8 +69,13 @@ def snapshot_rows(period: Period, *, now: datetime | None = None) -> list[Snapsh
     """Every KPI of ``period`` for every subject as unsaved rows, with the target in force on
     the period's last day (today for the open period) and the status it gives."""
     computed, subjects = compute(period, now=now)
-    window = Window.of(period, now)
-    targets = TargetBook(window.last_day)
+    return _rows(period, computed, subjects, now)
+
+
+def _rows(
+    period: Period, computed: list[Computed], subjects: Subjects, now: datetime | None
+) -> list[Snapshot]:
+    targets = TargetBook(Window.of(period, now).last_day)
     stamp = timezone.now()
     return [_row(period, item, subjects, targets, stamp) for item in computed]
 
@@ -167,6 +172,12 @@ def snapshot_take(
     returns the differences between the stored rows and a recomputation instead.
     """
     rows = snapshot_rows(period, now=now)
+    return _store(period, rows, freeze=freeze, overwrite_frozen=overwrite_frozen)
+
+
+def _store(
+    period: Period, rows: list[Snapshot], *, freeze: bool, overwrite_frozen: bool
+) -> SnapshotRun:
     stored = Snapshot.objects.filter(grain=period.grain, period_start=period.start)
     run = SnapshotRun(period, frozen=freeze)
     if not overwrite_frozen and stored.filter(frozen=True).exists():
@@ -191,17 +202,34 @@ def snapshot_backfill(
     *, first: Period, last: Period, overwrite_frozen: bool = False, now: datetime | None = None
 ) -> list[SnapshotRun]:
     """Recompute every period from ``first`` to ``last``; closed periods are frozen as they
-    are written. Each period is its own transaction, so a killed backfill resumes cleanly."""
+    are written.
+
+    Every period is computed in one pass over each table (``engine.compute_many``), then each
+    period is written in its own transaction, so a backfill killed while writing keeps the
+    periods written so far and a rerun rewrites the same rows.
+    """
     if last < first:
         raise ValidationError("The backfill must end on or after the period it starts from.")
+    return snapshot_many(periods_between(first, last), overwrite_frozen=overwrite_frozen, now=now)
+
+
+def snapshot_many(
+    periods: list[Period], *, overwrite_frozen: bool = False, now: datetime | None = None
+) -> list[SnapshotRun]:
+    """``snapshot_take`` for each of ``periods`` (any grains, e.g. the open month, quarter and
+    year), computed together; closed periods are frozen."""
     runs = []
-    period = first
-    while period <= last:
-        closed = period.is_closed(now)
-        runs.append(
-            snapshot_take(period=period, now=now, freeze=closed, overwrite_frozen=overwrite_frozen)
-        )
-        period = period.shift(1)
+    for period, computed, subjects in compute_many(periods, now=now):
+        rows = _rows(period, computed, subjects, now)
+        with transaction.atomic():
+            runs.append(
+                _store(
+                    period,
+                    rows,
+                    freeze=period.is_closed(now),
+                    overwrite_frozen=overwrite_frozen,
+                )
+            )
     return runs
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime
 from statistics import median
 from typing import Any
 
@@ -97,49 +98,80 @@ def grouped(
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _per_subject_sql(sql: str, subjects: Subjects, aggregates: str) -> tuple[str, list]:
-    """One statement returning ``aggregates`` for every BRM, team and the organisation, over
-    the CTE ``ev(owner_id, x)``. Teams are joined through their membership pairs, so a team's
-    value is computed from its members' records, never from their results."""
-    pairs = subjects.membership_pairs()
-    ctes = [f"ev AS ({sql})"]
-    branches = [f"SELECT 'brm', who, {aggregates} FROM ev GROUP BY who"]
+# One measurement window of a per-subject statement: who is measured, and the half-open
+# instants ``[from, until)`` of the events counted (``None``: every event of the queryset).
+Group = tuple[Subjects, tuple[datetime, datetime] | None]
+
+
+def _per_window_sql(sql: str, groups: list[Group], aggregates: str) -> tuple[str, list]:
+    """One statement returning ``aggregates`` for every BRM, team and the organisation of every
+    window, over the CTE ``ev(who, x[, at])``: the events are read once and joined to the
+    windows containing their instant ``at``. Teams are joined through their membership pairs
+    (per window), so a team's value is computed from its members' records, never from their
+    results. Rows are ``(window index, subject type, subject id, *aggregates)``."""
+    postgres = connection.vendor == "postgresql"
+    instant = "CAST(%s AS timestamptz)" if postgres else "%s"
     params: list[Any] = []
+    timed = [index for index, (_, bounds) in enumerate(groups) if bounds is not None]
+    if timed:
+        windows = ", ".join(f"({index}, {instant}, {instant})" for index in timed)
+        adapt = connection.ops.adapt_datetimefield_value
+        for index in timed:
+            params.extend(adapt(moment) for moment in groups[index][1])
+        ctes = [
+            f"ev AS ({sql})",
+            f"w_(i, f, u) AS (VALUES {windows})",
+            "evw AS (SELECT w_.i, ev.* FROM ev JOIN w_ ON ev.at >= w_.f AND ev.at < w_.u)",
+        ]
+    else:
+        ctes = [f"ev AS ({sql})", "w_(i) AS (VALUES (0))", "evw AS (SELECT 0 AS i, ev.* FROM ev)"]
+    branches = [f"SELECT i, 'brm', who, {aggregates} FROM evw GROUP BY i, who"]
+    # Ids come from the database as integers: written into the statement, they spare
+    # thousands of parameters for a long backfill.
+    pairs = [
+        f"({index}, {int(owner)}, {int(team)})"
+        for index, (subjects, _) in enumerate(groups)
+        for owner, team in subjects.membership_pairs()
+    ]
     if pairs:
-        rows = ", ".join("(CAST(%s AS bigint), CAST(%s AS bigint))" for _ in pairs)
-        ctes.append(f"tm(owner_id, team_id) AS (VALUES {rows})")
+        ctes.append(f"tm(i, owner_id, team_id) AS (VALUES {', '.join(pairs)})")
         branches.append(
-            f"SELECT 'team', tm.team_id, {aggregates} FROM ev "
-            "JOIN tm ON tm.owner_id = ev.who GROUP BY tm.team_id"
+            f"SELECT evw.i, 'team', tm.team_id, {aggregates} FROM evw "
+            "JOIN tm ON tm.i = evw.i AND tm.owner_id = evw.who GROUP BY evw.i, tm.team_id"
         )
-        params.extend(value for pair in pairs for value in pair)
-    branches.append(f"SELECT 'org', 0, {aggregates} FROM ev")
+    # From the windows, so a window without events still has its organisation's row.
+    branches.append(
+        f"SELECT w_.i, 'org', 0, {aggregates} FROM w_ LEFT JOIN evw ON evw.i = w_.i GROUP BY w_.i"
+    )
     return "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params
 
 
-def _fetch_per_subject(queryset: QuerySet, subjects: Subjects, aggregates: dict[str, str]):
+def _fetch_per_window(
+    queryset: QuerySet, groups: list[Group], aggregates: dict[str, str]
+) -> list[dict[SubjectKey, dict[str, float]]]:
     sql, params = statement(queryset)
-    query, tail = _per_subject_sql(sql, subjects, ", ".join(aggregates.values()))
+    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()))
     with connection.cursor() as cursor:
         cursor.execute(query, (*params, *tail))
         rows = cursor.fetchall()
-    result: dict[SubjectKey, dict[str, float]] = {}
-    for subject_type, subject_id, *values in rows:
+    results: list[dict[SubjectKey, dict[str, float]]] = [{} for _ in groups]
+    for index, subject_type, subject_id, *values in rows:
         key = SubjectKey(subject_type, int(subject_id))
-        subjects.see(key)
-        result[key] = {
+        groups[index][0].see(key)
+        results[index][key] = {
             name: float(value) if value is not None else None
             for name, value in zip(aggregates, values, strict=True)
         }
-    return result
+    return results
 
 
 def distinct_per_subject(
-    queryset: QuerySet, subjects: Subjects, name: str
-) -> dict[SubjectKey, dict[str, float]]:
-    """``COUNT(DISTINCT x)`` per subject over ``queryset.values(who=..., x=...)``: a team
-    counts a contact two of its members both reached once, as the organisation does."""
-    return _fetch_per_subject(queryset, subjects, {name: "COUNT(DISTINCT x)"})
+    queryset: QuerySet, groups: list[Group], name: str
+) -> list[dict[SubjectKey, dict[str, float]]]:
+    """``COUNT(DISTINCT x)`` per subject and window over ``queryset.values(who=..., x=...,
+    at=...)``: a team counts a contact two of its members both reached once, as the
+    organisation does."""
+    return _fetch_per_window(queryset, groups, {name: "COUNT(DISTINCT x)"})
 
 
 def distinct_where_per_subject(
@@ -148,44 +180,52 @@ def distinct_where_per_subject(
     """For each ``name: flag`` of ``counts``, ``COUNT(DISTINCT x)`` over the rows where the
     column ``flag`` is 1, per subject, over ``queryset.values(who=..., x=..., <flags>)``: one
     query for several distinct counts, each record counted once in a team or the organisation."""
-    return _fetch_per_subject(
+    return _fetch_per_window(
         queryset,
-        subjects,
+        [(subjects, None)],
         {name: f"COUNT(DISTINCT CASE WHEN {flag} = 1 THEN x END)" for name, flag in counts.items()},
-    )
+    )[0]
 
 
 def median_per_subject(
-    queryset: QuerySet, subjects: Subjects, name: str
-) -> dict[SubjectKey, dict[str, float]]:
-    """Median (and count, as ``<name>_n``) of ``x`` per subject over
-    ``queryset.values(who=..., x=...)``.
+    queryset: QuerySet, groups: list[Group], name: str
+) -> list[dict[SubjectKey, dict[str, float]]]:
+    """Median (and count, as ``<name>_n``) of ``x`` per subject and window over
+    ``queryset.values(who=..., x=..., at=...)``.
 
     PostgreSQL computes ``percentile_cont(0.5)`` in the database. SQLite has no percentile
     function, so the same single query returns the values and Python takes the median of
     each subject's values, with the same interpolation (mean of the two middle values).
     """
     if connection.vendor == "postgresql":
-        return _fetch_per_subject(
+        return _fetch_per_window(
             queryset,
-            subjects,
+            groups,
             {
                 name: "percentile_cont(0.5) WITHIN GROUP (ORDER BY x)",
                 f"{name}_n": "COUNT(x)",
             },
         )
-    by_owner: dict[int, list[float]] = defaultdict(list)
-    for owner_id, value in queryset.order_by().values_list("who", "x"):
-        if value is not None:
-            by_owner[owner_id].append(float(value))
-    by_subject: dict[SubjectKey, list[float]] = defaultdict(list)
-    for owner_id, values in by_owner.items():
-        for key in subjects.keys_for_owner(owner_id):
-            by_subject[key].extend(values)
-    return {
-        key: {name: median(values), f"{name}_n": float(len(values))}
-        for key, values in by_subject.items()
-    }
+    by_owner: list[dict[int, list[float]]] = [defaultdict(list) for _ in groups]
+    for owner_id, value, at in queryset.order_by().values_list("who", "x", "at"):
+        if value is None:
+            continue
+        for index, (_, bounds) in enumerate(groups):
+            if bounds is None or bounds[0] <= at < bounds[1]:
+                by_owner[index][owner_id].append(float(value))
+    results = []
+    for (subjects, _), owners in zip(groups, by_owner, strict=True):
+        by_subject: dict[SubjectKey, list[float]] = defaultdict(list)
+        for owner_id, values in owners.items():
+            for key in subjects.keys_for_owner(owner_id):
+                by_subject[key].extend(values)
+        results.append(
+            {
+                key: {name: median(values), f"{name}_n": float(len(values))}
+                for key, values in by_subject.items()
+            }
+        )
+    return results
 
 
 # Snapshot columns with their PostgreSQL types, for the one-statement upsert below.
@@ -237,3 +277,10 @@ def upsert_json(table: str, rows: list[dict], unique: list[str], update: list[st
             f"INSERT INTO {table} ({names}) {source} {conflict}",
             [json.dumps(rows, default=str)],
         )
+    if connection.queries_logged and connection.queries_log:
+        # Under DEBUG the query log keeps the last 9,000 statements with their parameters
+        # inlined: a backfill's memory would grow by every period's JSON. Keep the statement,
+        # not its rows.
+        entry = connection.queries_log[-1]
+        if entry["sql"].startswith(f"INSERT INTO {table} "):
+            entry["sql"] = f"INSERT INTO {table} ({names}) … {len(rows)} rows as JSON … {conflict}"

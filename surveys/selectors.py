@@ -30,6 +30,7 @@ from crm.models import (
     Client,
     Contact,
     EmailSuppression,
+    FollowUp,
     LifecycleStatus,
     email_key,
 )
@@ -385,7 +386,12 @@ def open_detractor_responses(
     """Unhappy answers whose follow-up is still open: the loop is not closed yet."""
     rows = Response.objects.filter(follow_up__isnull=False, follow_up__done_at__isnull=True)
     if owner is not None:
-        rows = rows.filter(follow_up__owner=owner)
+        # From the owner's open follow-ups (index on owner, done_at; a BRM has a few hundred)
+        # to their answers (unique index on follow_up_id). Given as a join or a subquery,
+        # PostgreSQL walked every answer in the organisation with a follow-up instead
+        # (31–129 ms at the benchmark's size, growing with the organisation; this: ~1 ms).
+        open_follow_ups = FollowUp.objects.filter(owner=owner, done_at__isnull=True)
+        rows = rows.filter(follow_up_id__in=list(open_follow_ups.values_list("pk", flat=True)))
     if client is not None:
         rows = rows.filter(client=client)
     return rows.select_related("client", "contact", "follow_up").order_by("follow_up__due_on")

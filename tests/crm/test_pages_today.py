@@ -92,3 +92,24 @@ def test_the_detractors_panel_is_included_when_the_surveys_app_provides_it(clien
     client.force_login(alice)
     panel = client.get(TODAY).context["detractors_panel"]
     assert panel == "surveys/partials/today_detractors.html"
+
+
+def test_today_pages_a_long_overdue_list_oldest_first(client, alice, alices_client):
+    today = timezone.localdate()
+    for days in range(1, 26):
+        due_on = today - timedelta(days)
+        FollowUpFactory(client=alices_client, title=f"Late by {days}", due_on=due_on)
+    client.force_login(alice)
+
+    first = client.get(TODAY)
+    second = client.get(TODAY, {"overdue": 2})
+
+    overdue = [f.title for f in first.context["follow_ups"].overdue]
+    assert overdue[:2] == ["Late by 25", "Late by 24"] and len(overdue) == 20
+    assert "1–20 of 25" in first.content.decode() and "?overdue=2" in first.content.decode()
+    assert [f.title for f in second.context["follow_ups"].overdue] == [
+        f"Late by {days}" for days in range(5, 0, -1)
+    ]
+    # A page number that is not one shows a page, not an error.
+    assert client.get(TODAY, {"overdue": "x"}).status_code == 200
+    assert len(client.get(TODAY, {"overdue": "99"}).context["follow_ups"].overdue) == 5

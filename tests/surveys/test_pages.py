@@ -121,6 +121,15 @@ def test_a_detractor_shows_on_today_and_on_the_client_page_until_the_loop_is_clo
     assert "Nobody answers the phone" not in client.get(reverse("today")).content.decode()
 
 
+def test_today_shows_only_my_own_open_detractor_answers(client, alice, bob, contact):
+    response_record(invitation=InvitationFactory(contact=contact), score=2, comment="Mine")
+    theirs = ContactFactory(client=ClientFactory(owner=bob))
+    response_record(invitation=InvitationFactory(contact=theirs), score=1, comment="Not mine")
+    client.force_login(alice)
+    page = client.get(reverse("today")).content.decode()
+    assert "Mine" in page and "Not mine" not in page
+
+
 def test_completing_the_follow_up_anywhere_closes_the_loop(client, alice, contact):
     response = response_record(invitation=InvitationFactory(contact=contact), score=0)
     follow_up_complete(follow_up=response.follow_up, outcome="Visited them")

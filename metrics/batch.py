@@ -1,0 +1,159 @@
+"""Several periods measured in one pass over each table.
+
+A backfill (or the open month, quarter and year) needs the same measures over many windows.
+One query per window would re-read every table once per period. Instead an event family's
+query reads the whole range once, grouped by credited owner and calendar month (in the
+organisation's time zone), and each month's sums are added to every window that contains the
+month. This is exact because every window of a batch is a union of whole months, except the
+open periods', which all end at the same ``now``, where the range ends too: the open month's
+sums are its sums to date. A trailing 12-month measure is the sum of the 12 months ending
+with its window's month. Measures that do not add up (distinct counts, medians) are computed
+per window by the database in one statement that joins the events to the windows
+(``metrics.sql``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from metrics.periods import Grain, Period, Window, add_months
+from metrics.subjects import SubjectKey, Subjects
+
+# (subject, breakdown dimension, breakdown value) -> measure name -> value
+MeasureKey = tuple[SubjectKey, str, str]
+Measures = dict[MeasureKey, dict[str, float]]
+
+NO_TOPIC = "(no topic)"
+# Which months of its window a measure sums: the period's, or the trailing 12 months'.
+PERIOD, YEAR = "period", "year"
+
+
+def month_of(value: date | datetime) -> date:
+    """The first day of the local calendar month of ``value``."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return value.replace(day=1)
+
+
+def _months(first: date, last: date) -> list[date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+class Batch:
+    """The windows measured together, who is measured in each, and their measures."""
+
+    def __init__(self, periods: Iterable[Period], now: datetime | None = None):
+        now = now or timezone.now()
+        self.windows = [Window.of(period, now) for period in sorted(set(periods))]
+        if not self.windows:
+            raise ValueError("A batch needs at least one period.")
+        by_day = Subjects.on_days({window.last_day for window in self.windows})
+        self.subjects = {window: by_day[window.last_day] for window in self.windows}
+        self.out: dict[Window, Measures] = {window: {} for window in self.windows}
+        self._windows_of: dict[str, dict[date, list[Window]]] = {}
+        self._keys: dict[tuple[Window, int], list[SubjectKey]] = {}
+
+    # --- The range read -----------------------------------------------------------------------
+
+    @property
+    def until(self) -> datetime:
+        return max(window.until for window in self.windows)
+
+    def range(self, span: str = PERIOD) -> Window:
+        """The records a family's one query reads, as a window ending at the last instant any
+        window measures: for ``PERIOD``, starting with the first window; for ``YEAR``, a
+        window whose trailing 12 months start with the first month any window's trailing
+        year needs (only its ``year_start`` and ``last_day`` are meant to be read)."""
+        first = min(self._first_day(window, span) for window in self.windows)
+        if span == YEAR:
+            return Window(Period(Grain.MONTH, add_months(first, 11)), self.until)
+        return Window(Period(Grain.MONTH, first), self.until)
+
+    @staticmethod
+    def _first_day(window: Window, span: str) -> date:
+        return window.year_start if span == YEAR else window.start
+
+    def windows_of(self, month: date, span: str = PERIOD) -> list[Window]:
+        """The windows whose ``span`` contains the calendar month starting on ``month``."""
+        if span not in self._windows_of:
+            index: dict[date, list[Window]] = defaultdict(list)
+            for window in self.windows:
+                for each in _months(self._first_day(window, span), window.last_day):
+                    index[each].append(window)
+            self._windows_of[span] = index
+        return self._windows_of[span].get(month, [])
+
+    # --- Adding rows to measures --------------------------------------------------------------
+
+    def keys_for_owner(self, window: Window, owner_id: int) -> list[SubjectKey]:
+        key = (window, owner_id)
+        if key not in self._keys:
+            self._keys[key] = self.subjects[window].keys_for_owner(owner_id)
+        return self._keys[key]
+
+    def add(self, window: Window, owner_id, values: dict, *, dim: str = "", value="") -> None:
+        """Add ``values`` (sums) to every subject ``owner_id``'s records count for."""
+        if owner_id is None:
+            return
+        breakdown = (str(value) if value not in (None, "") else NO_TOPIC) if dim else ""
+        out = self.out[window]
+        for key in self.keys_for_owner(window, owner_id):
+            bucket = out.get((key, dim, breakdown))
+            if bucket is None:
+                bucket = out[(key, dim, breakdown)] = defaultdict(int)
+            for name, amount in values.items():
+                # Money stays Decimal while months are added up, so that a year's sum is
+                # exactly the database's sum over the year.
+                if amount is not None:
+                    bucket[name] += amount if isinstance(amount, int | Decimal) else float(amount)
+
+    def fold(
+        self,
+        rows: Iterable[dict],
+        *,
+        span: str = PERIOD,
+        owner: str = "owner",
+        dim: str = "",
+        measures: Iterable[str] | None = None,
+    ) -> None:
+        """Add monthly rows (``owner``, ``month``, optional ``dim``, sums) to the windows
+        whose ``span`` contains their month; ``measures`` picks some of the sums."""
+        names = list(measures) if measures is not None else None
+        skip = {owner, dim, "month"}
+        for row in rows:
+            if names is None:
+                values = {name: amount for name, amount in row.items() if name not in skip}
+            else:
+                values = {name: row[name] for name in names}
+            for window in self.windows_of(month_of(row["month"]), span):
+                self.add(window, row[owner], values, dim=dim, value=row.get(dim) if dim else "")
+
+    def direct(self, window: Window, per_subject: dict[SubjectKey, dict[str, float]]) -> None:
+        """Values the database computed per subject (distinct counts, medians)."""
+        out = self.out[window]
+        for key, values in per_subject.items():
+            out.setdefault((key, "", ""), defaultdict(int)).update(
+                {name: value for name, value in values.items() if value is not None}
+            )
+
+
+def monthly(queryset: QuerySet, field: str, *columns: str, **aggregates) -> QuerySet:
+    """``aggregates`` per ``columns`` (``("owner",)`` by default) and local calendar month of
+    ``field``, as dicts with a ``month`` key."""
+    return (
+        queryset.order_by()
+        .annotate(month=TruncMonth(field))
+        .values(*(columns or ("owner",)), "month")
+        .annotate(**aggregates)
+    )

@@ -1,0 +1,358 @@
+"""The measure families: each computes its measures for every subject of every window of a
+batch (``metrics.batch``) in a fixed number of queries, whatever the number of BRMs, clients
+or periods.
+
+Event families read their records once over the batch's whole range, grouped by credited owner
+and month, and add each month's sums to the windows containing it. Additive parts (counts,
+sums) are added up per subject in Python: a team's parts are the sums of its members' parts and
+the organisation's the sums of everyone's, so every ratio is recomputed from its parts, never
+averaged. Parts that do not add up (distinct counts, medians) are computed per subject and
+window by the database in one statement (``metrics.sql``). The book (each client's state at
+instants) and the growth cohort depend on the window itself, and are read per window.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, F, Q, Sum, Value
+from django.utils import timezone
+
+from crm.calendar import add_business_days
+from metrics import sources as src
+from metrics.batch import YEAR, Batch, month_of, monthly
+from metrics.book_scan import book_rows
+from metrics.growth_scan import growth_rows
+from metrics.periods import local_midnight
+from metrics.sql import (
+    distinct_per_subject,
+    distinct_where_per_subject,
+    grouped,
+    median_per_subject,
+    when,
+)
+
+
+def _timed(batch: Batch) -> list:
+    """The per-window groups of a per-subject statement over events with an instant."""
+    return [(batch.subjects[w], (w.start_at, w.until)) for w in batch.windows]
+
+
+def _direct_each(batch: Batch, results: list) -> None:
+    for window, per_subject in zip(batch.windows, results, strict=True):
+        batch.direct(window, per_subject)
+
+
+# --- Surveys ----------------------------------------------------------------------------------
+
+
+def survey_measures(batch: Batch) -> None:
+    every = batch.range()
+    batch.fold(
+        monthly(
+            src.responses(every),
+            "answered_at",
+            nps_p=Count("id", filter=src.PROMOTER),
+            nps_m=Count("id", filter=src.PASSIVE),
+            nps_d=Count("id", filter=src.DETRACTOR),
+            csat_n=Count("id", filter=src.CSAT),
+            csat_good=Count("id", filter=src.CSAT_SATISFIED),
+            ces_n=Count("id", filter=src.CES),
+            ces_sum=Sum("score", filter=src.CES),
+            testimonials=Count("id", filter=src.TESTIMONIAL),
+        )
+    )
+    batch.fold(
+        monthly(
+            src.invitations_delivered(every),
+            "delivered_at",
+            delivered=Count("id"),
+            answered=Count("id", filter=src.ANSWERED),
+        )
+    )
+    # "Within 2 business days" is calendar logic the two databases cannot share, so this one
+    # query returns the (few) answers needing a follow-up and Python applies the deadline.
+    for owner_id, answered_at, done_at in (
+        src.responses(every)
+        .filter(src.NEEDS_CLOSING)
+        .values_list("owner", "answered_at", "follow_up__done_at")
+    ):
+        closed = done_at is not None and done_at < closing_deadline(answered_at)
+        for window in batch.windows_of(month_of(answered_at)):
+            batch.add(window, owner_id, {"loop_n": 1, "loop_closed": int(closed)})
+
+
+def closing_deadline(answered_at: datetime) -> datetime:
+    """The end (exclusive) of the ``CLOSE_LOOP_BUSINESS_DAYS``-th business day after the
+    day of the answer, business days being Monday to Friday in the organisation's time zone
+    (public holidays are not known to the app)."""
+    day = add_business_days(timezone.localdate(answered_at), settings.CLOSE_LOOP_BUSINESS_DAYS)
+    return local_midnight(day + timedelta(days=1))
+
+
+# --- The book of clients (per window) ---------------------------------------------------------
+
+
+def book_measures(batch: Batch) -> None:
+    """Per window, one scan of the clients; each group's sums go to the owner at the instant
+    they are about (the cohort to the owner at period start, the book to the owner at period
+    end); then the clients each BRM held while active (``arpc``, ``clv``)."""
+    end = "active_end"
+    aggregates = {
+        # owner at period start
+        "cohort": when("active_start"),
+        "retained": when("active_start", end),
+        # owner at the start of the trailing year
+        "cohort_year": when("active_year"),
+        "retained_year": when("active_year", end),
+        # owner at period end
+        "active_end": when(end),
+        "tenure_days": when(end, value="tenure_days"),
+        "products": when(end, value="products"),
+        "dormant": when(end, "dormant"),
+        "engaged": when(end, "engaged"),
+        "strategic": when(end, "strategic"),
+        "aligned": when(end, "strategic", "aligned"),
+        "partners_active": when(end, "partner"),
+        "partners_certified": when(end, "partner", "certified"),
+        "churned_recently": when("churned_recently"),
+        "lifetime_revenue_churned": when("churned_recently", value="lifetime_revenue"),
+    }
+    owner_of = {"cohort": "owner_start", "retained": "owner_start"}
+    owner_of |= {"cohort_year": "owner_year", "retained_year": "owner_year"}
+    keys = ["owner_start", "owner_end", "owner_year"]
+    for w in batch.windows:
+        per_owner: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for row in grouped(*book_rows(w), keys, aggregates):
+            for name in aggregates:
+                owner_id = row[owner_of.get(name, "owner_end")]
+                if owner_id is not None and row[name]:
+                    per_owner[owner_id][name] += float(row[name])
+        for owner_id, sums in per_owner.items():
+            batch.add(w, owner_id, sums)
+        # ``arpc`` and ``clv`` count the clients each BRM held while they were active, so
+        # that a client handed over mid-period is in both books (as its revenue is) and once
+        # in a team.
+        batch.direct(
+            w,
+            distinct_where_per_subject(
+                src.held_in_year(w).values(
+                    who=F("owner_id"), x=F("client_id"), p=F("in_period"), in_year=Value(1)
+                ),
+                batch.subjects[w],
+                {"active_any": "p", "active_any_year": "in_year"},
+            ),
+        )
+
+
+# --- Interactions and follow-ups --------------------------------------------------------------
+
+
+def interaction_measures(batch: Batch) -> None:
+    every = batch.range()
+    # One scan per owner, topic and month: the owner's totals are the sums over their topics,
+    # and the reply rate's breakdown is the topics with outbound messages.
+    by_topic = list(
+        monthly(
+            src.interactions(every),
+            "occurred_at",
+            "owner",
+            "topic",
+            interactions=Count("id", filter=src.NOT_NOTE),
+            outbound=Count("id", filter=src.OUTBOUND_MESSAGE),
+            replied=Count("id", filter=src.OUTBOUND_MESSAGE & src.GOT_REPLY),
+        )
+    )
+    batch.fold(by_topic, measures=("interactions", "outbound", "replied"))
+    batch.fold(
+        (row for row in by_topic if row["outbound"]),
+        dim="topic",
+        measures=("outbound", "replied"),
+    )
+    _direct_each(
+        batch,
+        distinct_per_subject(
+            src.contacts_reached(every).values(
+                who=F("interaction__owner_id"), x=F("contact_id"), at=F("interaction__occurred_at")
+            ),
+            _timed(batch),
+            "reach",
+        ),
+    )
+    batch.fold(
+        monthly(src.contacts_added(every), "created_at", "owner_id", contacts_added=Count("id")),
+        owner="owner_id",
+    )
+    batch.fold(monthly(src.follow_ups_done(every), "done_at", follow_ups_done=Count("id")))
+    # Each follow-up is judged against (and in the month of) ``judged_on``, credited to the
+    # BRM who held it then (``held_by``).
+    batch.fold(
+        monthly(
+            src.follow_ups_due(every),
+            "judged_on",
+            "held_by",
+            follow_ups_due=Count("id"),
+            follow_ups_on_time=Count("id", filter=src.DONE_BY_DUE_DATE),
+        ),
+        owner="held_by",
+    )
+
+
+# --- Revenue and pipeline ---------------------------------------------------------------------
+
+
+def revenue_measures(batch: Batch) -> None:
+    """One scan of the lines of every window's trailing year, by owner and month: a period's
+    revenue is its months', a trailing year's the sum of its 12 months."""
+    periods = batch.range()
+    in_a_period = Q(recognised_on__gte=periods.start)
+    rows = list(
+        monthly(
+            src.revenue_lines_year(batch.range(YEAR)),
+            "recognised_on",
+            revenue=Sum("amount"),
+            cost=Sum("cost_to_serve"),
+            partner_revenue=Sum("amount", filter=in_a_period & src.PARTNER_REVENUE),
+        )
+    )
+    batch.fold(rows, measures=("revenue", "cost", "partner_revenue"))
+    batch.fold(
+        ({**row, "revenue_year": row["revenue"], "cost_year": row["cost"]} for row in rows),
+        span=YEAR,
+        measures=("revenue_year", "cost_year"),
+    )
+    growth_measures(batch)
+
+
+def growth_measures(batch: Batch) -> None:
+    """The growth cohort's revenue in each window and in the same part of the previous period,
+    in one statement (``growth_scan.growth_rows``); every line of those spans names its owner, as
+    a subject, even outside the cohort."""
+    windows = batch.windows
+    sql, params = growth_rows(windows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for index, owner_id, existing, before in cursor.fetchall():
+            batch.add(
+                windows[index],
+                owner_id,
+                {"revenue_existing": existing, "revenue_existing_before": before},
+            )
+
+
+def pipeline_measures(batch: Batch) -> None:
+    every = batch.range()
+    batch.fold(
+        monthly(
+            src.deal_closings(every),
+            "changed_at",
+            closed=Count("id"),
+            won=Count("id", filter=src.WON),
+            won_value=Sum("deal__value", filter=src.WON),
+            upsell_closed=Count("id", filter=src.UPSELL),
+            upsell_won=Count("id", filter=src.UPSELL & src.WON),
+        )
+    )
+    timed = Q(entered_from_at__isnull=False)
+    batch.fold(
+        monthly(
+            src.stage_exits(every),
+            "changed_at",
+            "owner",
+            "from_stage__name",
+            stage_exits=Count("id"),
+            stage_forward=Count("id", filter=src.FORWARD),
+            stage_exits_timed=Count("id", filter=timed),
+            stage_days_total=Sum(src.DAYS_IN_STAGE, filter=timed),
+        ),
+        dim="from_stage__name",
+    )
+    _direct_each(
+        batch,
+        median_per_subject(
+            src.deal_closings(every)
+            .filter(src.WON)
+            .values(who=F("owner_id"), x=src.DAYS_TO_WIN, at=F("changed_at")),
+            _timed(batch),
+            "cycle_days",
+        ),
+    )
+
+
+# --- Support, delivery, goals, feedback, partners ---------------------------------------------
+
+
+def support_measures(batch: Batch) -> None:
+    every = batch.range()
+    resolved = src.issues_resolved(every)
+    batch.fold(
+        monthly(
+            resolved,
+            "resolved_at",
+            resolved=Count("id"),
+            within_sla=Count("id", filter=src.WITHIN_SLA),
+        )
+    )
+    _direct_each(
+        batch,
+        median_per_subject(
+            src.issues_first_answered(every).values(
+                who=F("owner_id"), x=src.HOURS_TO_FIRST_RESPONSE, at=F("first_response_at")
+            ),
+            _timed(batch),
+            "first_response_hours",
+        ),
+    )
+    _direct_each(
+        batch,
+        median_per_subject(
+            resolved.values(who=F("owner_id"), x=src.HOURS_TO_RESOLUTION, at=F("resolved_at")),
+            _timed(batch),
+            "resolution_hours",
+        ),
+    )
+
+
+def delivery_and_goal_measures(batch: Batch) -> None:
+    every = batch.range()
+    batch.fold(
+        monthly(
+            src.projects_due(every),
+            "due_on",
+            projects_due=Count("id"),
+            projects_on_time=Count("id", filter=src.COMPLETED_BY_DUE_DATE),
+        )
+    )
+    batch.fold(
+        monthly(
+            src.goals_due(every),
+            "due_on",
+            goals_due=Count("id"),
+            goals_met=Count("id", filter=src.GOAL_MET),
+        )
+    )
+    batch.fold(
+        monthly(
+            src.feedback_closed_year(batch.range(YEAR)),
+            "closed_on",
+            feedback_closed=Count("id"),
+            feedback_implemented=Count("id", filter=src.IMPLEMENTED),
+        ),
+        span=YEAR,
+    )
+    batch.fold(monthly(src.partner_referrals(every), "received_on", referrals=Count("id")))
+
+
+MEASURE_FAMILIES: list[Callable[[Batch], None]] = [
+    survey_measures,
+    book_measures,
+    interaction_measures,
+    revenue_measures,
+    pipeline_measures,
+    support_measures,
+    delivery_and_goal_measures,
+]
