@@ -150,15 +150,20 @@ class Figure:
         return wilson(row.numerator or 0, row.denominator or 0)
 
     @property
-    def interval_text(self) -> str:
-        """ "95 % CI 34–100 %" (NPS: "95 % CI −12 to 100")."""
+    def interval_range(self) -> str:
+        """ "34.2–100.0 %" (NPS: "−12 to 100"); "" without an interval."""
         bounds = self.interval
         if bounds is None:
             return ""
         low, high = (format_number(self.kpi.unit, bound) for bound in bounds)
         if self.kpi.unit == "nps":
-            return f"95 % CI {low} to {high}"
-        return f"95 % CI {low.rstrip(' %')}–{high}"
+            return f"{low} to {high}"
+        return f"{low.rstrip(' %')}–{high}"
+
+    @property
+    def interval_text(self) -> str:
+        """ "95 % CI 34.2–100.0 %" (NPS: "95 % CI −12 to 100")."""
+        return f"95 % CI {self.interval_range}" if self.interval_range else ""
 
     @property
     def target_text(self) -> str:
