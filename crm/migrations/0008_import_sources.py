@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('crm', '0006_names_are_single_lines'),
+        ('crm', '0007_names_are_single_lines'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

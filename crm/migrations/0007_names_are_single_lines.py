@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0005_deal_forecast_lost_reasons_issue_description'),
+        ('crm', '0006_updated_at'),
     ]
 
     operations = [
