@@ -12,15 +12,20 @@ from datetime import datetime
 
 from crm.models import Client, Contact, FeedbackItem, FollowUp, Interaction, Project, SharedGoal
 
-# (model, how a row names the client, how the timeline names the record)
+# (model, what the timeline calls it, how a row names the client, how it names the record)
 TRACKED = (
-    (Client, "id", lambda r: "Client details"),
-    (Contact, "client_id", lambda r: f"Contact {r.name}"),
-    (Interaction, "client_id", lambda r: f"{r.get_kind_display()} “{r.topic or r.summary[:40]}”"),
-    (FollowUp, "client_id", lambda r: f"Follow-up “{r.title}”"),
-    (Project, "client_id", lambda r: f"Project “{r.name}”"),
-    (SharedGoal, "client_id", lambda r: f"Shared goal “{r.title}”"),
-    (FeedbackItem, "client_id", lambda r: f"Feedback “{r.summary[:40]}”"),
+    (Client, "Client", "id", lambda r: "Client details"),
+    (Contact, "Contact", "client_id", lambda r: f"Contact {r.name}"),
+    (
+        Interaction,
+        "Interaction",
+        "client_id",
+        lambda r: f"{r.get_kind_display()} “{r.topic or r.summary[:40]}”",
+    ),
+    (FollowUp, "Follow-up", "client_id", lambda r: f"Follow-up “{r.title}”"),
+    (Project, "Project", "client_id", lambda r: f"Project “{r.name}”"),
+    (SharedGoal, "Shared goal", "client_id", lambda r: f"Shared goal “{r.title}”"),
+    (FeedbackItem, "Feedback", "client_id", lambda r: f"Feedback “{r.summary[:40]}”"),
 )
 # Bookkeeping columns an edit page never shows; a change there alone is not an "edit".
 IGNORED = {"id", "created_at", "owner"}
@@ -51,7 +56,7 @@ def client_edit_events(client: Client, limit: int | None = None) -> list[EditEve
     """The latest ``limit`` edits and deletions per record family, with the fields each edit
     changed (old and new). One query per family, plus one per family that has edits."""
     events: list[EditEvent] = []
-    for model, client_column, name in TRACKED:
+    for model, what, client_column, name in TRACKED:
         history = model.history.filter(**{client_column: client.pk})
         edits = list(
             history.filter(history_type__in=("~", "-"))
@@ -89,7 +94,7 @@ def client_edit_events(client: Client, limit: int | None = None) -> list[EditEve
                 EditEvent(
                     edit.history_date,
                     name(edit),
-                    model._meta.verbose_name.capitalize(),
+                    what,
                     verb,
                     edit.history_user,
                     changes,
