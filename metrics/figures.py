@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.utils import dateformat, timezone
 
-from crm.formatting import decimals_for, format_count, format_number
+from crm.formatting import decimals_for, format_count, format_number, round_half_away
 from metrics.charts import Point, trend_svg
 from metrics.intervals import Interval, nps_interval, wilson
 from metrics.models import Snapshot, Status
@@ -87,7 +87,7 @@ def change_between(kpi: KPI, now: float | None, before: float | None) -> Change 
     # Rates change by percentage points; NPS by points shown to a tenth, so that a change
     # between two scores that round to the same whole number is not shown as a whole point.
     unit = {"percent": "pp", "nps": "points"}.get(kpi.unit, kpi.unit)
-    if round(delta, decimals_for(unit)) == 0:
+    if round_half_away(delta, decimals_for(unit)) == 0:
         return Change("no change", None)
     text = format_number(unit, delta, signed=True) + (" pp" if unit == "pp" else "")
     return Change(text, (delta > 0) == (kpi.direction == HIGHER))
