@@ -13,14 +13,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from accounts.models import User
+from accounts.models import User, normalise_email
 from crm.access import (
     can_write_client,
     clients_visible_to_operator,
+    may_act_as,
     may_import_into_any_book,
 )
 from crm.attribution import OwnershipTimeline
-from crm.models import Client, ClientOwnership, Contact, RelationshipType
+from crm.models import Client, ClientOwnership, Contact, EmailSuppression, RelationshipType
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Row:
     cells: list[str]
     values: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+    # Worth knowing but no reason to refuse the file (shown with the preview, line by line).
+    warnings: list[str] = field(default_factory=list)
     client: Client | None = None
     # Other records the row names, resolved by column (a deal's stage, an interaction's contacts).
     refs: dict[str, Any] = field(default_factory=dict)
@@ -41,6 +44,9 @@ class Row:
 
     def fail(self, message: str) -> None:
         self.errors.append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
 
     @property
     def ok(self) -> bool:
@@ -92,6 +98,11 @@ class ImportContext:
             index[client.name.casefold()].append(client)
         return index
 
+    def client_named(self, name: str) -> Client | None:
+        """The one client the actor may read with this name (any case), if there is one."""
+        matches = self._clients.get(name.casefold(), [])
+        return matches[0] if len(matches) == 1 else None
+
     def client(
         self, row: Row, column: str, *, write: bool = False, partner: bool = False
     ) -> Client | None:
@@ -136,8 +147,18 @@ class ImportContext:
         }
 
     def user(self, row: Row, column: str, *, active: bool = False) -> User | None:
+        """The user ``column`` names, or ``None`` with the reason recorded on the row.
+
+        Every user column says who owns or did something (owner, logged_by, changed_by...).
+        The page rule holds here too: anyone but an administrator acts only as themself, so
+        a BRM's file naming anyone else is refused, and whether that address exists is not
+        revealed.
+        """
         email = row.values.get(column)
         if not email:
+            return None
+        if not self.is_admin and not may_act_as(self.actor, email):
+            row.fail(f"{column}: you may name only yourself ({self.actor.email}) here.")
             return None
         user = self._users.get(email.casefold())
         if user is None:
@@ -166,6 +187,21 @@ class ImportContext:
             self.load_timelines([client])
         owner_id = self._timelines[client.pk].owner_id_at(when)
         return owner_id if owner_id is not None else client.owner_id
+
+    # --- the e-mail suppression list -----------------------------------------------------------
+
+    def warn_if_suppressed(self, rows: Iterable[Row], column: str) -> None:
+        """Warn on every row whose address in ``column`` is on the suppression list: the
+        contact is imported, but no survey will be sent to it (an import never lifts it)."""
+        keys = {normalise_email(row.values.get(column) or "") for row in rows} - {""}
+        listed = {s.address: s for s in EmailSuppression.objects.filter(address__in=keys)}
+        for row in rows:
+            suppression = listed.get(normalise_email(row.values.get(column) or ""))
+            if suppression is not None:
+                row.warn(
+                    f"{column}: {row.values[column]} is on the e-mail suppression list "
+                    f"({suppression.explanation}); no survey will be sent to this contact."
+                )
 
     # --- contacts -----------------------------------------------------------------------------
 

@@ -12,14 +12,17 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 
 from accounts.models import User
 from crm.access import may_import, may_import_into_any_book
+from crm.csvfiles import unguard_text
 from crm.imports.columns import CellError
 from crm.imports.context import ImportContext, Row
 from crm.imports.formats import FORMATS, RecordFormat
+from crm.models import ImportBatch, ImportedRecord
 
 PREVIEW_ROWS = 10
 
@@ -44,6 +47,7 @@ class ImportReport:
     row_count: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[LineError] = field(default_factory=list)
+    warnings: list[LineError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -65,10 +69,16 @@ class FileRejected(Exception):
 
 
 def records_import(
-    *, record_type: str, data: bytes, by: User | None, dry_run: bool = False
+    *,
+    record_type: str,
+    data: bytes,
+    by: User | None,
+    dry_run: bool = False,
+    file_name: str = "",
 ) -> ImportReport:
-    """Import ``data``, a CSV file of ``record_type``, as ``by`` (``None``: an operator at the
-    command line, who may import anything). Nothing is saved unless every row is valid."""
+    """Import ``data``, a CSV file of ``record_type`` named ``file_name``, as ``by`` (``None``:
+    an operator at the command line, who may import anything). Nothing is saved unless every
+    row is valid; every record saved is listed under one ``ImportBatch`` (file, who, when)."""
     fmt = FORMATS[record_type]()
     if by is not None and not may_import(by):
         raise PermissionDenied("Only administrators and BRMs import records.")
@@ -88,10 +98,12 @@ def records_import(
         with transaction.atomic():
             ctx = ImportContext(by)
             fmt.check(rows, ctx)
+            report.warnings = [LineError(row.line, text) for row in rows for text in row.warnings]
             errors += _row_errors(rows)
             if not errors:
                 report.counts = fmt.save(rows, ctx)
                 errors += _row_errors(rows)
+                _record_sources(rows, record_type=record_type, file_name=file_name, by=by)
             if errors or dry_run:
                 transaction.set_rollback(True)
     except DatabaseError as error:
@@ -100,6 +112,23 @@ def records_import(
     if report.errors:
         report.counts = {}
     return report
+
+
+def _record_sources(rows: list[Row], *, record_type: str, file_name: str, by: User | None):
+    """Note where each saved record came from: one batch for the file, one row per record."""
+    batch = ImportBatch.objects.create(
+        record_type=record_type, file_name=file_name[:255], imported_by=by, row_count=len(rows)
+    )
+    saved = [row.instance for row in rows if getattr(row.instance, "pk", None) is not None]
+    types = ContentType.objects.get_for_models(*{type(record) for record in saved})
+    ImportedRecord.objects.bulk_create(
+        [
+            ImportedRecord(batch=batch, content_type=types[type(record)], object_id=record.pk)
+            for record in saved
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
 
 
 def _row_errors(rows: list[Row]) -> list[LineError]:
@@ -130,7 +159,7 @@ def decode(data: bytes) -> str:
 def read_rows(text: str, fmt: RecordFormat) -> tuple[list[str], list[Row], list[LineError]]:
     """The header and every parsed row. Problems with the header reject the file at once;
     problems with rows are collected for all rows."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
         header = _check_header(next(reader), fmt)
         rows: list[Row] = []
@@ -156,6 +185,16 @@ def read_rows(text: str, fmt: RecordFormat) -> tuple[list[str], list[Row], list[
     if not rows and not errors:
         raise FileRejected(LineError(None, "The file has a header but no rows."))
     return header, rows, errors
+
+
+def _delimiter(text: str) -> str:
+    """``;`` for a file whose header line separates its names with semicolons and has no comma
+    (what Excel saves as "CSV" where the decimal separator is a comma), else ``,``.
+
+    Column names never contain either character, so the header alone decides it. Cells of such
+    a file that hold a ``;`` (a list of contact names) are quoted by Excel, as CSV requires."""
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
 
 
 def _check_header(cells: list[str], fmt: RecordFormat) -> list[str]:
@@ -184,7 +223,8 @@ def _parse_row(line: int, header: list[str], cells: list[str], fmt: RecordFormat
     given = dict(zip(header, cells, strict=True))
     for column in fmt.columns:
         try:
-            row.values[column.name] = column.parse(given.get(column.name, "").strip())
+            cell = unguard_text(given.get(column.name, "").strip())
+            row.values[column.name] = column.parse(cell)
         except CellError as error:
             row.fail(str(error))
     return row
