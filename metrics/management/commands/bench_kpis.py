@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from metrics import bench
+from metrics import bench, bench_refresh
 from metrics.periods import MONTHS_IN, Grain, Period
 
 # The benchmark organisation at scale 1.
@@ -36,6 +36,12 @@ class Command(BaseCommand):
             "--grains",
             default=",".join(Grain.values),
             help="comma-separated grains to measure (month,quarter,year)",
+        )
+        parser.add_argument(
+            "--write-seconds",
+            type=float,
+            default=60,
+            help="how long to replay 50 writes a minute against the refresh (0: skip)",
         )
         parser.add_argument(
             "--work-mem",
@@ -78,6 +84,7 @@ class Command(BaseCommand):
         for grain in grains:
             self._grain(grain, floor, options["backfill"])
         self._reply_conversion()
+        self._refresh(options["write_seconds"])
         self.stdout.write(f"load average after: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
     def _grain(self, grain: str, floor: bench.Measurement, backfill_months: int) -> None:
@@ -95,6 +102,24 @@ class Command(BaseCommand):
                 f"{f'{grain} backfill {count} ({first}…)':<28}{self._line(result)}"
                 f"  = {result.cpu / snapshot.cpu:.2f}× snapshot"
             )
+
+    def _refresh(self, seconds: float) -> None:
+        """What one write-triggered refresh costs, and whether refreshes keep up with 50 writes
+        a minute (``metrics.bench_refresh``)."""
+        cost = bench_refresh.refresh_cost()
+        self.stdout.write(f"{'refresh (open M+Q+Y)':<28}{self._line(cost)}")
+        if seconds <= 0:
+            return
+        load = bench_refresh.refresh_under_writes(writes_per_minute=50, seconds=seconds)
+        runs = load.refresh_seconds
+        mean = sum(runs) / len(runs) if runs else 0.0
+        verdict = "keeps up" if load.kept_up else "FALLS BEHIND"
+        self.stdout.write(
+            f"50 writes/min for {seconds:g} s: {load.writes} writes → {load.refreshes} "
+            f"refreshes of {mean:.1f} s (max {max(runs, default=0):.1f} s); a write is on the "
+            f"scorecard within {load.worst_staleness:.0f} s at worst; longest queue "
+            f"{load.longest_queue}: {verdict}"
+        )
 
     def _reply_conversion(self) -> None:
         """The measure behind the plan cliff over a day, a month and the whole history: its
