@@ -316,3 +316,20 @@ def test_a_support_issue_priority_change_keeps_the_sla_fixed_at_opening(
     assert response.status_code == 302
     issue.refresh_from_db()
     assert (issue.priority, issue.sla_hours, issue.description) == ("urgent", sla, "CSV is empty")
+
+
+def test_the_search_box_finds_a_contact_by_phone_in_any_format_within_the_book(
+    client, alice, alices_client, carol
+):
+    ContactFactory(client=alices_client, name="Ann Archer", phone="+44 (20) 7946-0018")
+    services.interaction_log(
+        client=alices_client, logged_by=alice, kind="meeting", topic="Renewal meetings"
+    )
+    ContactFactory(client=ClientFactory(owner=carol), name="Cara Hidden", phone="020 7946 0018")
+    client.force_login(alice)
+
+    page = client.get(reverse("search"), {"q": "7946 0018"}).content.decode()
+    assert "Ann Archer" in page and "Cara Hidden" not in page
+    page = client.get(reverse("search"), {"q": "renewal"}).content.decode()
+    assert "Renewal meetings" in page
+    assert "Acme Logistics" in client.get(reverse("search"), {"q": "acme"}).content.decode()
