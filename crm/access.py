@@ -305,6 +305,29 @@ def client_owners_for_new_client(user: User) -> QuerySet[User]:
     return User.objects.filter(pk=user.pk)
 
 
+def clients_owned_by(user: User) -> QuerySet[Client]:
+    """A user's own book, whatever their role: what their captured e-mail is matched against
+    (so mail never lands in someone else's book) and what their calendar feed shows."""
+    if not _signed_in(user):
+        return Client.objects.none()
+    return Client.objects.filter(owner=user)
+
+
+def own_record_for_user(user: User, records: QuerySet, pk: int):
+    """A row that belongs to ``user`` personally (``records`` has a ``user`` field: API tokens,
+    calendar feeds, captured mail): only its user may see or change it, whatever their role.
+    Http404 otherwise."""
+    record = records.filter(user=user, pk=pk).first() if _signed_in(user) else None
+    if record is None:
+        raise Http404("No such record.")
+    return record
+
+
+def may_manage_webhooks(user: User) -> bool:
+    """Webhooks send events about every book to outside addresses: admins only."""
+    return _signed_in(user) and user.role == Role.ADMIN
+
+
 # --- The list the access-matrix test is generated from ----------------------------------------
 
 
@@ -337,4 +360,5 @@ PERMISSIONS: dict[str, Callable[[User], bool]] = {
     "keep a book": may_keep_a_book,
     "import": may_import,
     "import into any book": may_import_into_any_book,
+    "manage webhooks": may_manage_webhooks,
 }

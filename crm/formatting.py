@@ -3,18 +3,21 @@ survey results, the book's pages (through the ``numbers`` template filters), CSV
 e-mails. It lives in ``crm``, the lowest app that shows numbers, so ``surveys`` and ``metrics``
 can use it without the book importing them.
 
-Two rules are in use today and both are kept exactly as the pages showed them before this
-module existed: ``format_number`` (KPI units, Python's ``format``: a float's binary value
-decides a tie, e.g. 12.5 shows as ``12``) and ``format_places`` (Django's ``floatformat``:
-ties round half up, e.g. 12.5 shows as ``13``). A rounding change is made here and nowhere else.
+One rounding rule for all of them: **half away from zero, on the number as written in
+decimal** (``round_half_away``). An NPS of exactly 12.5 shows as ``13`` everywhere, a CES of
+4.25 as ``4.3``, −12.5 as ``−13``. The decimal form is the shortest text that reads back as the
+same float (``repr``), so 2.675, stored as 2.67499999…, rounds to 2.68 as a person expects,
+not to 2.67 as binary floating point would. ``format_places``, behind the templates'
+``number`` filter, uses the same function; ``tests/test_formatting.py`` holds every path to it
+at the .5 edges. A rounding change is made here and nowhere else.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat, floatformat
+from django.template.defaultfilters import filesizeformat
 
 # How many decimal places each KPI unit is shown with, and what follows the number.
 DECIMALS = {"percent": 1, "nps": 0, "ces": 1, "count": 0, "money": 0, "ratio": 2}
@@ -30,12 +33,21 @@ def decimals_for(unit: str) -> int:
     return DECIMALS.get(unit, 1)
 
 
+def round_half_away(value: float | Decimal, places: int) -> Decimal:
+    """``value`` rounded to ``places`` decimals, ties away from zero (12.5 → 13, −0.25 → −0.3),
+    on its decimal form (see the module docstring). A result of zero has no sign."""
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return abs(rounded) if rounded == 0 else rounded
+
+
 def format_number(unit: str, value: float, *, signed: bool = False) -> str:
     """``value`` in ``unit`` (a KPI unit: "percent", "nps", "money", …) as a page shows it:
-    thousands separated by commas, a typographic minus, the unit's suffix or the currency
-    (``settings.CURRENCY``) in front of money. ``signed`` always shows the sign (a change)."""
+    rounded by ``round_half_away``, thousands separated by commas, a typographic minus, the
+    unit's suffix or the currency (``settings.CURRENCY``) in front of money. ``signed`` always
+    shows the sign (a change)."""
     decimals = decimals_for(unit)
-    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
+    rounded = round_half_away(value, decimals)
+    text = f"{rounded:+,.{decimals}f}" if signed else f"{rounded:,.{decimals}f}"
     text = text.replace("-", MINUS)
     if unit == "money":
         return f"{settings.CURRENCY} {text}"
@@ -44,7 +56,7 @@ def format_number(unit: str, value: float, *, signed: bool = False) -> str:
 
 def format_count(value: float | None) -> str:
     """A whole number with thousands separators ("1,204"); "" when there is none."""
-    return "" if value is None else f"{value:,.0f}"
+    return "" if value is None else f"{round_half_away(value, 0):,.0f}"
 
 
 def format_money(value: float | Decimal | None) -> str:
@@ -58,10 +70,22 @@ def format_plain(value: float) -> str:
 
 
 def format_places(value, places: str | int = -1) -> str:
-    """``value`` with ``places`` decimals as the templates' ``floatformat`` argument reads it
-    ("0", "1", "-2" = at most 2, "0g" = grouped thousands); "" for a value that is not a
-    number. Used by the ``number`` template filter (``crm/templatetags/numbers.py``)."""
-    return floatformat(value, places)
+    """``value`` rounded by ``round_half_away`` to ``places`` decimals, read as the templates'
+    ``floatformat`` argument reads it: "1" = always one decimal, "-2" = at most two (none for
+    a whole number), a trailing "g" groups thousands ("0g" → "1,250"). "" for a value that is
+    not a number. Used by the ``number`` template filter (``crm/templatetags/numbers.py``)."""
+    spec = str(places)
+    grouped = spec.endswith("g")
+    try:
+        digits = int(spec.removesuffix("g") or "-1")
+        number = Decimal(str(value))
+    except (ValueError, ArithmeticError):
+        return ""
+    if value is None or isinstance(value, bool) or not number.is_finite():
+        return ""
+    rounded = round_half_away(number, abs(digits))
+    shown = 0 if digits < 0 and rounded == rounded.to_integral_value() else abs(digits)
+    return f"{rounded:{',' if grouped else ''}.{shown}f}"
 
 
 def format_file_size(size: int) -> str:
@@ -72,7 +96,7 @@ def format_file_size(size: int) -> str:
 def export_rounded(value: float | None, places: int = 2) -> float | str:
     """A derived number written to a CSV cell (a composite score): rounded to ``places``
     and left a number so a spreadsheet can compute with it; "" when there is none."""
-    return "" if value is None else round(value, places)
+    return "" if value is None else float(round_half_away(value, places))
 
 
 def export_decimal(value: Decimal) -> str:

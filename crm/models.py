@@ -27,6 +27,39 @@ from simple_history.models import HistoricalRecords
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+class TrackedQuerySet(models.QuerySet):
+    """Bulk writes stamp ``updated_at`` too, so the API's ``updated_since`` sees every change,
+    including the guarded ``UPDATE``s the services use for idempotent state changes."""
+
+    def update(self, **kwargs) -> int:
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs) -> int:
+        now = timezone.now()
+        for obj in objs:
+            obj.updated_at = now
+        return super().bulk_update(objs, {*fields, "updated_at"}, *args, **kwargs)
+
+
+class TracksUpdates(models.Model):
+    """A record other systems sync (REST API ``updated_since``): ``updated_at`` moves on every
+    save, including ``save(update_fields=...)``, and on queryset updates (``TrackedQuerySet``)."""
+
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    objects = TrackedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        self.updated_at = timezone.now()
+        if update_fields is not None:
+            update_fields = {*update_fields, "updated_at"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
 class RelationshipType(models.TextChoices):
     PERSONAL = "personal", "Personal"
     FUNCTIONAL = "functional", "Functional"
@@ -39,7 +72,7 @@ class LifecycleStatus(models.TextChoices):
     CHURNED = "churned", "Churned"
 
 
-class ClientQuerySet(models.QuerySet):
+class ClientQuerySet(TrackedQuerySet):
     def active(self) -> ClientQuerySet:
         return self.filter(status=LifecycleStatus.ACTIVE)
 
@@ -55,7 +88,7 @@ class ClientQuerySet(models.QuerySet):
         )
 
 
-class Client(models.Model):
+class Client(TracksUpdates):
     name = models.CharField(max_length=200)
     relationship_type = models.CharField(max_length=16, choices=RelationshipType.choices)
     relationship_started_on = models.DateField()
@@ -151,7 +184,7 @@ def email_key(field: str = "email") -> models.Func:
     return Lower(Trim(field))
 
 
-class Contact(models.Model):
+class Contact(TracksUpdates):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
@@ -205,7 +238,7 @@ class EmailSuppression(models.Model):
         return f"{self.get_reason_display().lower()} on {timezone.localdate(self.created_at)}"
 
 
-class Interaction(models.Model):
+class Interaction(TracksUpdates):
     class Kind(models.TextChoices):
         MEETING = "meeting", "Meeting"
         CALL = "call", "Call"
@@ -262,13 +295,13 @@ class Interaction(models.Model):
         )
 
 
-class FollowUpQuerySet(models.QuerySet):
+class FollowUpQuerySet(TrackedQuerySet):
     def open(self) -> FollowUpQuerySet:
         """Neither done nor cancelled: still somebody's job."""
         return self.filter(done_at__isnull=True, cancelled_at__isnull=True)
 
 
-class FollowUp(models.Model):
+class FollowUp(TracksUpdates):
     """Something a BRM promised to do for a client by ``due_on``.
 
     Due-date history (docs/kpis.md ``follow_up_on_time_rate``): every change of ``due_on`` is
@@ -405,7 +438,7 @@ class Priority(models.TextChoices):
     LOW = "low", "Low"
 
 
-class SupportIssue(models.Model):
+class SupportIssue(TracksUpdates):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         ANSWERED = "answered", "Answered"
@@ -510,7 +543,7 @@ class LostReason(models.Model):
         return self.name
 
 
-class Deal(models.Model):
+class Deal(TracksUpdates):
     class Kind(models.TextChoices):
         NEW = "new", "New business"
         UPSELL = "upsell", "Upsell"
@@ -593,7 +626,7 @@ class DealStageChange(models.Model):
         return f"{self.deal}: {self.from_stage or 'created'} → {self.to_stage}"
 
 
-class RevenueLine(models.Model):
+class RevenueLine(TracksUpdates):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="revenue_lines")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="revenue_lines"

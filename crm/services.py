@@ -149,15 +149,22 @@ def _client_status_change(
 def client_churn(
     *, client: Client, on: date | None = None, reason: str, by: User | None = None
 ) -> ClientStatusChange:
+    """Mark ``client`` churned from ``on``; emits ``client_churned`` after commit."""
     if not reason.strip():
         raise ValidationError("Say why the client churned.")
-    return _client_status_change(
+    change = _client_status_change(
         client=client,
         status=LifecycleStatus.CHURNED,
         on=on or timezone.localdate(),
         reason=reason,
         by=by,
     )
+    from crm.signals import client_churned
+
+    transaction.on_commit(
+        lambda: client_churned.send(Client, client_id=change.client_id, status_change_id=change.pk)
+    )
+    return change
 
 
 @transaction.atomic
@@ -550,6 +557,7 @@ def deal_create(
     created_by: User | None = None,
     partner: Client | None = None,
     partner_role: str = "",
+    expected_close_on: date | None = None,
 ) -> Deal:
     created_at = created_at or timezone.now()
     stage = stage or first_open_stage()
@@ -569,6 +577,7 @@ def deal_create(
             stage=stage,
             partner=partner,
             partner_role=partner_role or (Deal.PartnerRole.SOURCED if partner else ""),
+            expected_close_on=expected_close_on,
         )
     )
     DealStageChange.objects.create(

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "surveys",
     "metrics",
     "demo",
+    "rest_framework",
+    "drf_spectacular",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +304,68 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 6 * 60 * 60.0,
     },
     "surveys-reminders": {"task": "surveys.tasks.send_reminders", "schedule": 60 * 60.0},
+}
+
+# --- Integrations (integrations/, docs/integrations.md) ----------------------------------------
+# REST API: JSON only (DRF's browsable pages need inline scripts, which the CSP forbids); the
+# reference page is Swagger UI, vendored.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "120/min")  # per token (per user for a session)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.api.auth.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.auth.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "integrations.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Truthful CRM API",
+    "DESCRIPTION": "The relationship book, survey answers and KPI snapshots. "
+    "Authenticate with 'Authorization: Bearer <personal access token>'.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionKind": "crm.models.Interaction.Kind",
+        "DealKind": "crm.models.Deal.Kind",
+        "SurveyKind": "surveys.models.SurveyKind",
+        "StageKind": "crm.models.StageKind",
+    },
+}
+# E-mail capture: each user's address is <key>@MAIL_CAPTURE_DOMAIN; the SMTP receiver
+# (manage.py capture_smtp, in the Procfile) listens on MAIL_CAPTURE_SMTP_HOST:PORT. With
+# MAIL_CAPTURE_IMAP_URL (imap[s]://user:password@host:port/MAILBOX) beat also polls a mailbox.
+MAIL_CAPTURE_DOMAIN = env_str("MAIL_CAPTURE_DOMAIN", "capture.localhost")
+MAIL_CAPTURE_SMTP_HOST = env_str("MAIL_CAPTURE_SMTP_HOST", "127.0.0.1")
+MAIL_CAPTURE_SMTP_PORT = env_int("MAIL_CAPTURE_SMTP_PORT", 2525)
+MAIL_CAPTURE_MAX_BYTES = env_int("MAIL_CAPTURE_MAX_BYTES", 10 * 1024 * 1024)
+MAIL_CAPTURE_SNIPPET_CHARS = 500
+MAIL_CAPTURE_IMAP_URL = env_str("MAIL_CAPTURE_IMAP_URL")
+if MAIL_CAPTURE_IMAP_URL:
+    CELERY_BEAT_SCHEDULE |= {
+        "integrations-poll-imap": {"task": "integrations.mail.tasks.poll_imap", "schedule": 60.0}
+    }
+# Webhooks: attempts per delivery (backing off WEBHOOK_RETRY_BASE_SECONDS × 4^n), and failed
+# attempts in a row after which a subscription is paused.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 10)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+CELERY_BEAT_SCHEDULE |= {
+    "integrations-follow-ups-overdue": {
+        "task": "integrations.webhooks.tasks.emit_overdue_follow_ups",
+        "schedule": 60 * 60.0,
+    },
+    "integrations-sweep-webhooks": {
+        "task": "integrations.webhooks.tasks.sweep_pending_deliveries",
+        "schedule": 15 * 60.0,
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

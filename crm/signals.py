@@ -6,3 +6,5 @@ from django.dispatch import Signal
 issue_resolved = Signal()
 # kwargs: project_id
 project_completed = Signal()
+# kwargs: client_id, status_change_id
+client_churned = Signal()

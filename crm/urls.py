@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from crm import views
 from crm.pages import clients, contacts, follow_ups, interactions, records, search
+from integrations import views as integration_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -55,6 +56,9 @@ urlpatterns = [
     path("import/", include("crm.imports.urls")),
     path("", include("surveys.urls")),
     path("", include("metrics.urls")),
+    path("api/v1/", include("integrations.api.urls")),
+    path("api/", integration_views.api_reference, name="api_reference"),
+    path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]
 

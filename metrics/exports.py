@@ -1,36 +1,17 @@
 """CSV exports of a scorecard and of a side-by-side matrix, for people who keep working in a
 spreadsheet. Numbers are written raw (no units, no thousands separators) so they stay numbers;
-text that a spreadsheet would run as a formula is neutralised."""
+text that a spreadsheet would run as a formula is neutralised (``crm.csvfiles``)."""
 
 from __future__ import annotations
-
-import csv
 
 from django.http import HttpResponse
 from django.utils.text import slugify
 
+from crm.csvfiles import csv_download
 from crm.formatting import export_rounded
 from metrics.figures import FAMILIES
 from metrics.matrix import Matrix
 from metrics.scorecard import Scorecard
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value):
-    """A cell as written: text starting like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return "" if value is None else value
-
-
-def _response(filename: str) -> tuple[HttpResponse, csv.writer]:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # A byte-order mark makes Excel read the file as UTF-8 (names, "≥", "−").
-    response.write("\ufeff")
-    return response, csv.writer(response)
-
 
 SCORECARD_COLUMNS = [
     "family",
@@ -57,7 +38,7 @@ def scorecard_csv(card: Scorecard) -> HttpResponse:
     """One line per KPI (and per stage or topic of a broken-down KPI) of the period; a KPI
     without data has an empty value, never 0."""
     name = slugify(f"scorecard-{card.subject.name}-{card.period.grain}-{card.period.label()}")
-    response, writer = _response(f"{name}.csv")
+    response, writer = csv_download(f"{name}.csv")
     writer.writerow(SCORECARD_COLUMNS)
     families = dict(FAMILIES)
     for row in card.every_row:
@@ -67,8 +48,7 @@ def scorecard_csv(card: Scorecard) -> HttpResponse:
                 continue
             previous = row.previous.value if figure is row else None
             writer.writerow(
-                _safe(cell)
-                for cell in [
+                [
                     families[row.kpi.family],
                     row.kpi.key,
                     row.kpi.label,
@@ -108,10 +88,10 @@ def scorecard_csv(card: Scorecard) -> HttpResponse:
 def matrix_csv(matrix: Matrix, title: str) -> HttpResponse:
     """KPIs down, subjects across in the page's order: a value and a status column each."""
     name = slugify(f"{title}-{matrix.period.grain}-{matrix.period.label()}")
-    response, writer = _response(f"{name}.csv")
+    response, writer = csv_download(f"{name}.csv")
     header = ["family", "kpi", "label", "unit", "target"]
     for column in matrix.columns:
-        header += [_safe(column.name), _safe(f"{column.name} status")]
+        header += [column.name, f"{column.name} status"]
     writer.writerow(header)
     for family, rows in matrix.families:
         for row in rows:
@@ -120,7 +100,7 @@ def matrix_csv(matrix: Matrix, title: str) -> HttpResponse:
             line.append(reference.target if reference else None)
             for cell in row.cells:
                 line += [cell.value, cell.snapshot.status if cell.snapshot else "no_data"]
-            writer.writerow(_safe(cell) for cell in line)
+            writer.writerow(line)
     score = ["score", "composite", "Share of targeted KPIs on target (weighted)", "percent", ""]
     for column in matrix.columns:
         value = column.composite.score

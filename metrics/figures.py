@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.utils import dateformat, timezone
 
-from crm.formatting import decimals_for, format_count, format_number
+from crm.formatting import decimals_for, format_count, format_number, round_half_away
 from metrics.charts import Point, trend_svg
 from metrics.intervals import Interval, nps_interval, wilson
 from metrics.models import Snapshot, Status
@@ -87,7 +87,7 @@ def change_between(kpi: KPI, now: float | None, before: float | None) -> Change 
     # Rates change by percentage points; NPS by points shown to a tenth, so that a change
     # between two scores that round to the same whole number is not shown as a whole point.
     unit = {"percent": "pp", "nps": "points"}.get(kpi.unit, kpi.unit)
-    if round(delta, decimals_for(unit)) == 0:
+    if round_half_away(delta, decimals_for(unit)) == 0:
         return Change("no change", None)
     text = format_number(unit, delta, signed=True) + (" pp" if unit == "pp" else "")
     return Change(text, (delta > 0) == (kpi.direction == HIGHER))
@@ -150,15 +150,20 @@ class Figure:
         return wilson(row.numerator or 0, row.denominator or 0)
 
     @property
-    def interval_text(self) -> str:
-        """ "95 % CI 34–100 %" (NPS: "95 % CI −12 to 100")."""
+    def interval_range(self) -> str:
+        """ "34.2–100.0 %" (NPS: "−12 to 100"); "" without an interval."""
         bounds = self.interval
         if bounds is None:
             return ""
         low, high = (format_number(self.kpi.unit, bound) for bound in bounds)
         if self.kpi.unit == "nps":
-            return f"95 % CI {low} to {high}"
-        return f"95 % CI {low.rstrip(' %')}–{high}"
+            return f"{low} to {high}"
+        return f"{low.rstrip(' %')}–{high}"
+
+    @property
+    def interval_text(self) -> str:
+        """ "95 % CI 34.2–100.0 %" (NPS: "95 % CI −12 to 100")."""
+        return f"95 % CI {self.interval_range}" if self.interval_range else ""
 
     @property
     def target_text(self) -> str:

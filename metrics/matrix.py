@@ -55,6 +55,19 @@ class Matrix:
     def sort_kpi(self) -> KPI | None:
         return KPIS.get(self.sort)
 
+    @property
+    def computed_at(self):
+        """When the newest figure shown was computed ("as of HH:MM")."""
+        return max(
+            (
+                figure.snapshot.computed_at
+                for column in self.columns
+                for figure in column.figures.values()
+                if figure.snapshot is not None
+            ),
+            default=None,
+        )
+
 
 def _sort_key(column: Column, kpi: KPI, worst_first: bool):
     value = column.figures[kpi.key].value

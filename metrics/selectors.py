@@ -61,3 +61,18 @@ def drilldown(
     window = Window.of(period, now)
     owner_ids = Subjects.on(window.last_day).member_ids(subject)
     return kpi.records.queryset(window, owner_ids)
+
+
+def snapshots_visible_to(user) -> QuerySet[Snapshot]:
+    """The snapshots of every subject whose scorecard ``user`` may open: the rules
+    ``metrics.subjects.subject_for_user`` applies (``crm.access`` for people, teams and the
+    organisation), as one queryset for the API."""
+    from crm.access import may_see_organisation, teams_visible_to, users_visible_to
+    from metrics.subjects import ORGANISATION
+
+    visible = Q(subject_type="brm", subject_id__in=users_visible_to(user).values("id")) | Q(
+        subject_type="team", subject_id__in=teams_visible_to(user).values("id")
+    )
+    if may_see_organisation(user):
+        visible |= Q(subject_type=ORGANISATION.type, subject_id=ORGANISATION.id)
+    return Snapshot.objects.filter(visible)

@@ -195,6 +195,14 @@ def _store(
     stamp = rows[0].computed_at if rows else timezone.now()
     stored.filter(computed_at__lt=stamp).delete()
     run.written = len(rows)
+    if freeze:
+        from metrics.signals import period_frozen
+
+        transaction.on_commit(
+            lambda: period_frozen.send(
+                Snapshot, grain=period.grain, period_start=period.start, rows=len(rows)
+            )
+        )
     return run
 
 

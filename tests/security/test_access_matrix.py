@@ -42,6 +42,7 @@ PERMISSION_HOLDERS = {
     "keep a book": {"alice", "bob", "carol", "admin_user"},
     "import": {"alice", "bob", "carol", "admin_user"},
     "import into any book": {"admin_user"},
+    "manage webhooks": {"admin_user"},
 }
 
 

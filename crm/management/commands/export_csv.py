@@ -22,7 +22,8 @@ class Command(BaseCommand):
             return
         try:
             with out.open("w", encoding="utf-8", newline="") as stream:
-                count = records_export(record_type=type, user=None, out=stream)
+                # A file is what people open in Excel, which needs the byte-order mark.
+                count = records_export(record_type=type, user=None, out=stream, bom=True)
         except OSError as error:
             raise CommandError(f"Cannot write {out}: {error.strerror}.") from None
         self.stderr.write(f"Wrote {count} {FORMATS[type].label} to {out}.")

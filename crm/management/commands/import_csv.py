@@ -31,6 +31,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file} was rejected with {len(report.errors)} problem(s); nothing was saved."
             )
+        for warning in report.warnings:
+            self.stderr.write(f"{file}: warning: {warning}")
         if dry_run:
             self.stdout.write(
                 f"Dry run of {file}: would import {report.summary}. Nothing was saved."
