@@ -328,6 +328,41 @@ def may_manage_webhooks(user: User) -> bool:
     return _signed_in(user) and user.role == Role.ADMIN
 
 
+# --- Acting in someone's name, and mail addressed to someone --------------------------------
+
+
+def may_act_as(user: User, email: str) -> bool:
+    """Whether ``user`` may record something as done or owned by the user with ``email``: an
+    admin as anyone, everyone else only as themself (imports, like the pages, never let a BRM
+    write in someone else's name)."""
+    return user.role == Role.ADMIN or email.casefold() == user.email.casefold()
+
+
+def mail_visible_to(user: User, mails: QuerySet, *, recipients_field: str = "to") -> QuerySet:
+    """The stored e-mails of ``mails`` that ``user`` may read: an admin all of them, anyone
+    else only those addressed to their own e-mail (``recipients_field`` holds one address per
+    line). The dev mailbox holds password-reset links: another user's must stay unreadable."""
+    if not user.is_authenticated or not user.is_active:
+        return mails.none()
+    if user.role == Role.ADMIN:
+        return mails
+    email = user.email
+    return mails.filter(
+        Q(**{f"{recipients_field}__iexact": email})
+        | Q(**{f"{recipients_field}__istartswith": f"{email}\n"})
+        | Q(**{f"{recipients_field}__iendswith": f"\n{email}"})
+        | Q(**{f"{recipients_field}__icontains": f"\n{email}\n"})
+    )
+
+
+def mail_for_user(user: User, mails: QuerySet, pk: int):
+    """One stored e-mail ``user`` may read, or Http404 (whose mail it is stays unknown)."""
+    mail = mail_visible_to(user, mails).filter(pk=pk).first()
+    if mail is None:
+        raise Http404("No such e-mail.")
+    return mail
+
+
 # --- The list the access-matrix test is generated from ----------------------------------------
 
 

@@ -3,6 +3,13 @@
 from django.shortcuts import render
 
 
+def bad_request(request, exception=None):
+    """A request Django could not read (a body in a charset other than UTF-8, a malformed
+    multipart body...). Unlike Django's default, this handler never runs the CSRF check again:
+    that check reads the body, which is what failed, and turned the 400 into a 500."""
+    return render(request, "errors/400.html", status=400)
+
+
 def permission_denied(request, exception=None):
     return render(request, "errors/403.html", {"reason": _reason(exception)}, status=403)
 

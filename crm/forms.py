@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from crm.access import clients_writable_by
+from crm.input_rules import CheckedForm
 from crm.models import (
     Client,
     Contact,
@@ -36,7 +37,7 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class BookFilterForm(forms.Form):
+class BookFilterForm(CheckedForm):
     """The book's search, filters and sort. Invalid values are dropped, never an error page."""
 
     q = forms.CharField(required=False, label="Search")
@@ -88,7 +89,7 @@ class BookFilterForm(forms.Form):
         }
 
 
-class QuickLogForm(forms.Form):
+class QuickLogForm(CheckedForm):
     """Log an interaction in seconds: client, kind, and a summary or topic are all it needs."""
 
     client = forms.ModelChoiceField(queryset=Client.objects.none())
@@ -152,11 +153,15 @@ class QuickLogForm(forms.Form):
         return data
 
 
-class ReplyForm(forms.Form):
+class FollowUpDoneForm(CheckedForm):
+    outcome = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+
+
+class ReplyForm(CheckedForm):
     summary = forms.CharField(required=False, max_length=2000)
 
 
-class ClientPageForm(forms.Form):
+class ClientPageForm(CheckedForm):
     """A form on a client's page. Each has a prefix so several can share the page."""
 
     def __init__(self, *args, user: User, client: Client, **kwargs):
@@ -236,5 +241,5 @@ class ReactivateForm(ClientPageForm):
     reason = forms.CharField(max_length=200, required=False)
 
 
-class DealMoveForm(forms.Form):
+class DealMoveForm(CheckedForm):
     to_stage = forms.ModelChoiceField(queryset=DealStage.objects.all(), label="Move to")

@@ -24,6 +24,8 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from crm.input_rules import validate_single_line
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -89,7 +91,7 @@ class ClientQuerySet(TrackedQuerySet):
 
 
 class Client(TracksUpdates):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     relationship_type = models.CharField(max_length=16, choices=RelationshipType.choices)
     relationship_started_on = models.DateField()
     # Current values, kept in step with the dated histories below by crm.services.
@@ -186,7 +188,7 @@ def email_key(field: str = "email") -> models.Func:
 
 class Contact(TracksUpdates):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=150)
+    name = models.CharField(max_length=150, validators=[validate_single_line])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     role = models.CharField(max_length=100, blank=True)
@@ -793,3 +795,42 @@ class PartnerCertification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner}: {self.name} until {self.valid_until}"
+
+
+class ImportBatch(models.Model):
+    """One imported file: which format, its name, who imported it and when. Every record it
+    created is listed in ``ImportedRecord``, so any record can say where it came from."""
+
+    record_type = models.CharField(max_length=40)
+    file_name = models.CharField(max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        who = self.imported_by or "an operator"
+        return f"{self.file_name or self.record_type} by {who} on {self.imported_at:%Y-%m-%d}"
+
+
+class ImportedRecord(models.Model):
+    """A record that came from an import, whatever its model (one table for every format, so
+    the record tables need no column of their own)."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"], name="imported_record_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type.model} {self.object_id} from {self.batch}"

@@ -11,7 +11,9 @@ from itertools import chain
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
+from django.db import models
 from django.db.models import (
     Count,
     Exists,
@@ -40,6 +42,8 @@ from crm.models import (
     DealStage,
     DealStageChange,
     FollowUp,
+    ImportBatch,
+    ImportedRecord,
     Interaction,
     LifecycleStatus,
     RevenueLine,
@@ -460,3 +464,15 @@ def _duration(delta: timedelta) -> str:
     if hours >= 1:
         return f"{hours} h"
     return f"{max(int(delta.total_seconds() // 60), 1)} min"
+
+
+def import_sources(model: type[models.Model], ids: Iterable[int]) -> dict[int, ImportBatch]:
+    """The import batch each of ``ids`` (records of ``model``) came from; records typed in on
+    the pages are absent. One query."""
+    content_type = ContentType.objects.get_for_model(model)
+    return {
+        record.object_id: record.batch
+        for record in ImportedRecord.objects.filter(
+            content_type=content_type, object_id__in=list(ids)
+        ).select_related("batch", "batch__imported_by")
+    }

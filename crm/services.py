@@ -127,6 +127,10 @@ def client_reassign(
 def _client_status_change(
     *, client: Client, status: str, on: date, reason: str, by: User | None
 ) -> ClientStatusChange:
+    if on > timezone.localdate():
+        # The engine reads the status in force on each day: a churn dated ahead would count the
+        # client active until then and make reactivating them now impossible.
+        raise ValidationError("A status change cannot be dated in the future.")
     client = Client.objects.select_for_update().get(pk=client.pk)
     if client.status == status:
         raise ValidationError(f"{client} is already {client.get_status_display().lower()}.")
@@ -607,7 +611,10 @@ def deal_move(
     at = at or timezone.now()
     if (lost_reason or lost_note) and to_stage.kind != StageKind.LOST:
         raise ValidationError("Only a lost deal has a lost reason.")
-    deal = Deal.objects.select_for_update().select_related("stage").get(pk=deal.pk)
+    # Lock the deal row alone: with a join, PostgreSQL re-checks the join against the stage
+    # read before the lock was granted, so a concurrent move made the deal vanish
+    # (DoesNotExist on a double click). The stage is read after the lock, from the fresh row.
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
     if deal.stage.is_terminal:
         raise ValidationError(f"{deal} is already {deal.stage.name.lower()}; it cannot move.")
     if to_stage.pk == deal.stage_id:

@@ -294,6 +294,10 @@ SURVEY_EMAIL_RETRY_BASE_SECONDS = env_int("SURVEY_EMAIL_RETRY_BASE_SECONDS", 60)
 SURVEY_EMAIL_LEASE_SECONDS = env_int("SURVEY_EMAIL_LEASE_SECONDS", 300)
 SURVEY_PAGE_RATE_LIMIT = env_int("SURVEY_PAGE_RATE_LIMIT", 30)  # requests per IP per window
 SURVEY_PAGE_RATE_WINDOW_SECONDS = env_int("SURVEY_PAGE_RATE_WINDOW_SECONDS", 60)
+# Password-reset requests per client address and per e-mail address in each window.
+PASSWORD_RESET_LIMIT_PER_IP = env_int("PASSWORD_RESET_LIMIT_PER_IP", 10)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 3600)
 # Requests per survey link per window, whatever the address: an NPS e-mail has 11 score links,
 # which a mail scanner may follow all at once, and the person then needs a few more.
 SURVEY_TOKEN_RATE_LIMIT = env_int("SURVEY_TOKEN_RATE_LIMIT", 20)

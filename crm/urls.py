@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from crm import views
 from crm.pages import clients, contacts, follow_ups, interactions, records, search
+from crm.pages.password_reset import PasswordResetRequestView
 from integrations import views as integration_views
 
 urlpatterns = [
@@ -52,6 +53,12 @@ urlpatterns = [
     path("support/", views.support_queue, name="support_queue"),
     path("support/<int:pk>/respond/", views.issue_respond, name="issue_respond"),
     path("support/<int:pk>/resolve/", views.issue_resolve, name="issue_resolve"),
+    # Django's reset page, with the throttle and the e-mail sent after the response.
+    path(
+        "accounts/password/reset/",
+        PasswordResetRequestView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("accounts.urls")),
     path("import/", include("crm.imports.urls")),
     path("", include("surveys.urls")),
@@ -62,6 +69,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "crm.errors.bad_request"
 handler403 = "crm.errors.permission_denied"
 handler404 = "crm.errors.page_not_found"
 handler500 = "crm.errors.server_error"

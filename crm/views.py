@@ -12,13 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -36,6 +35,7 @@ from crm.forms import (
     ContactForm,
     DealForm,
     DealMoveForm,
+    FollowUpDoneForm,
     FollowUpForm,
     QuickLogForm,
     ReactivateForm,
@@ -46,6 +46,7 @@ from crm.forms import (
     add_service_error,
 )
 from crm.health import run_checks
+from crm.idempotency import once_per_form_token
 from crm.models import Client, Deal, Interaction, RelationshipType, StageKind, SupportIssue
 from crm.pages.record_forms import (
     CertificationForm,
@@ -55,6 +56,7 @@ from crm.pages.record_forms import (
     SharedGoalForm,
 )
 from crm.record_selectors import client_records
+from crm.redirects import redirect_back
 
 BOOK_PAGE_SIZE = 25
 
@@ -66,16 +68,6 @@ def _optional_template(name: str) -> str:
     except TemplateDoesNotExist:
         return ""
     return name
-
-
-def _back(request, default: str) -> str:
-    """Where a POST came from (``next``), if it is a page of this site."""
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @login_required
@@ -358,6 +350,7 @@ def _client_write(
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_contact_add(request, pk: int):
     def act(client, data):
         services.contact_create(client=client, **data)
@@ -367,6 +360,7 @@ def client_contact_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_follow_up_add(request, pk: int):
     def act(client, data):
         services.follow_up_create(client=client, owner=client.owner, **data)
@@ -376,6 +370,7 @@ def client_follow_up_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_issue_open(request, pk: int):
     def act(client, data):
         services.support_issue_open(client=client, **data)
@@ -385,6 +380,7 @@ def client_issue_open(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_deal_create(request, pk: int):
     def act(client, data):
         services.deal_create(client=client, created_by=request.user, **data)
@@ -394,6 +390,7 @@ def client_deal_create(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_revenue_record(request, pk: int):
     def act(client, data):
         services.revenue_line_record(client=client, **data)
@@ -439,6 +436,7 @@ def client_reassign(request, pk: int):
 
 
 @login_required
+@once_per_form_token
 def interaction_log(request):
     """The quick log. Under htmx it answers with the form alone: errors in place, or a fresh
     form with a confirmation and an ``interactionLogged`` event for the page to refresh on."""
@@ -487,6 +485,7 @@ def interaction_log(request):
 
 @login_required
 @require_POST
+@once_per_form_token
 def interaction_reply(request, pk: int):
     """Mark an outbound message as replied: log the client's answer linked to it."""
     message = get_object_or_404(Interaction, pk=pk)
@@ -534,17 +533,24 @@ def today(request):
 @require_POST
 def follow_up_done(request, pk: int):
     follow_up = follow_up_for_user(request.user, pk, write=True)
+    form = FollowUpDoneForm(request.POST)
+    if not form.is_valid():
+        problem = " ".join(form.errors["outcome"])
+        if request.htmx:
+            return HttpResponse(problem, status=422)
+        messages.error(request, problem)
+        return redirect_back(request, reverse("today"))
     try:
         follow_up = services.follow_up_complete(
-            follow_up=follow_up, outcome=request.POST.get("outcome", ""), by=request.user
+            follow_up=follow_up, outcome=form.cleaned_data["outcome"], by=request.user
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect(_back(request, reverse("today")))
+        return redirect_back(request, reverse("today"))
     if request.htmx:
         return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
     messages.success(request, f"Done: {follow_up.title}")
-    return redirect(_back(request, reverse("today")))
+    return redirect_back(request, reverse("today"))
 
 
 # --- Pipeline ---------------------------------------------------------------------------------
@@ -593,7 +599,7 @@ def deal_move(request, pk: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{change.deal} moved to {change.to_stage}.")
-    return redirect(_back(request, reverse("pipeline")))
+    return redirect_back(request, reverse("pipeline"))
 
 
 # --- Support ----------------------------------------------------------------------------------
@@ -618,7 +624,7 @@ def _issue_action(request, pk: int, act: Callable[[SupportIssue], SupportIssue],
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{done}: {issue.title}")
-    return redirect(_back(request, reverse("support_queue")))
+    return redirect_back(request, reverse("support_queue"))
 
 
 @login_required

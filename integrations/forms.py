@@ -1,15 +1,16 @@
 from django import forms
 
 from crm.access import clients_owned_by
+from crm.input_rules import CheckedForm
 from integrations.models import ApiToken, WebhookSubscription
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(CheckedForm):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'Outlook sync'.")
     scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ)
 
 
-class ReviewAssignForm(forms.Form):
+class ReviewAssignForm(CheckedForm):
     """The client a captured message waiting for review belongs to: one of the user's own."""
 
     client = forms.ModelChoiceField(queryset=None, empty_label="Choose a client…")
@@ -19,7 +20,7 @@ class ReviewAssignForm(forms.Form):
         self.fields["client"].queryset = clients_owned_by(user).order_by("name")
 
 
-class WebhookSubscriptionForm(forms.Form):
+class WebhookSubscriptionForm(CheckedForm):
     url = forms.URLField(max_length=500, label="Address (https://…)", assume_scheme="https")
     events = forms.MultipleChoiceField(
         choices=WebhookSubscription.Event.choices, widget=forms.CheckboxSelectMultiple

@@ -18,6 +18,7 @@ from accounts.models import User
 from crm import models as crm
 from crm.access import clients_visible_to
 from crm.formatting import format_number
+from crm.selectors import import_sources
 from metrics import selectors
 from metrics import sources as src
 from metrics.engine import closing_deadline
@@ -133,6 +134,8 @@ class RecordRow:
     cells: list[str]
     segment: str
     measure: str
+    # Where an imported record came from ("file.csv by Ada on 2026-11-30"); "" if typed in.
+    source: str = ""
 
 
 @dataclass
@@ -370,6 +373,7 @@ def drilldown(
     clients = [listing.client(record) for record in records_page]
     client_ids = {client.pk for client in clients if client is not None}
     visible = set(clients_visible_to(user).filter(pk__in=client_ids).values_list("pk", flat=True))
+    sources = import_sources(records.model, [record.pk for record in records_page])
     rows = []
     for record, client in zip(records_page, clients, strict=True):
         value = getattr(record, "measure", None)
@@ -388,6 +392,7 @@ def drilldown(
                 cells,
                 getattr(record, "segment_label", ""),
                 measure_text,
+                str(sources[record.pk]) if record.pk in sources else "",
             )
         )
     tabs = [

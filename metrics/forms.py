@@ -7,11 +7,12 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Team
+from crm.input_rules import CheckedForm
 from metrics.periods import Grain, Period
 from metrics.registry import KPIS
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(CheckedForm):
     """``?grain=quarter&period=2026-Q1``. Without a period, the open period of the grain."""
 
     grain = forms.ChoiceField(choices=Grain.choices, required=False)
@@ -37,7 +38,7 @@ def period_from(params) -> tuple[Period, str]:
     return Period.current(Grain.MONTH), f"{problems} Showing the current month instead."
 
 
-class MatrixSortForm(forms.Form):
+class MatrixSortForm(CheckedForm):
     """Sort a side-by-side matrix by one KPI, best or worst first. Unknown values are
     ignored: a stale bookmarked sort still shows the page."""
 
@@ -54,7 +55,7 @@ class MatrixSortForm(forms.Form):
         return self.cleaned_data["sort"], self.cleaned_data["order"] or "best"
 
 
-class DrilldownForm(forms.Form):
+class DrilldownForm(CheckedForm):
     breakdown = forms.CharField(required=False, max_length=120)
     show = forms.SlugField(required=False, max_length=20)
     page = forms.IntegerField(required=False, min_value=1)
@@ -66,7 +67,7 @@ class DrilldownForm(forms.Form):
         return data["breakdown"] or "", data["show"] or "", data["page"] or 1
 
 
-class TargetForm(forms.Form):
+class TargetForm(CheckedForm):
     kpi = forms.ChoiceField(label="KPI")
     team = forms.ModelChoiceField(
         queryset=Team.objects.all(),
@@ -99,7 +100,7 @@ class TargetForm(forms.Form):
             field.widget.attrs.setdefault("class", css)
 
 
-class TargetHistoryFilter(forms.Form):
+class TargetHistoryFilter(CheckedForm):
     kpi = forms.ChoiceField(required=False)
 
     def __init__(self, *args, **kwargs):

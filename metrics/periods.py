@@ -10,6 +10,8 @@ from datetime import date, datetime, time, timedelta
 from django.db import models
 from django.utils import timezone
 
+from crm.input_rules import FIRST_YEAR, LAST_YEAR
+
 
 class Grain(models.TextChoices):
     MONTH = "month", "Month"
@@ -44,7 +46,10 @@ class Period:
 
     @classmethod
     def parse(cls, text: str, grain: str = Grain.MONTH) -> Period:
-        """``2026-03`` (the ``grain`` period containing March 2026), ``2026-Q1`` or ``2026``."""
+        """``2026-03`` (the ``grain`` period containing March 2026), ``2026-Q1`` or ``2026``.
+
+        Raises ValueError for any other text, and for years outside ``FIRST_YEAR``..``LAST_YEAR``.
+        """
         text = text.strip()
         if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
             year, month = int(match[1]), int(match[2])
@@ -56,6 +61,10 @@ class Period:
             raise ValueError(f"Period {text!r} is not YYYY-MM, YYYY-Qn or YYYY.")
         if not 1 <= month <= 12:
             raise ValueError(f"Period {text!r} has no month {month}.")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            # The same years the pages and imports accept: a period beyond them holds no
+            # record, and its neighbours would fall outside the calendar.
+            raise ValueError(f"Period {text!r} is outside the years {FIRST_YEAR}–{LAST_YEAR}.")
         return cls.containing(grain, date(year, month, 1))
 
     @classmethod

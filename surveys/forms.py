@@ -1,10 +1,11 @@
 from django import forms
 
+from crm.input_rules import CheckedForm
 from crm.models import Client
 from surveys.models import SCALES, SurveyKind
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(CheckedForm):
     """The public answer page: the score (pre-chosen from the e-mail's link), a comment and
     permission to quote it."""
 
@@ -33,7 +34,7 @@ def parse_score(raw: str | None) -> int | None:
     return int(raw)
 
 
-class SendSurveyForm(forms.Form):
+class SendSurveyForm(CheckedForm):
     contact = forms.ModelChoiceField(queryset=None, empty_label=None)
     kind = forms.ChoiceField(choices=SurveyKind.choices, initial=SurveyKind.NPS, label="Survey")
 
@@ -42,11 +43,11 @@ class SendSurveyForm(forms.Form):
         self.fields["contact"].queryset = client.contacts.all()
 
 
-class ExclusionForm(forms.Form):
+class ExclusionForm(CheckedForm):
     reason = forms.CharField(
         max_length=300, label="Why should this contact not be surveyed?", strip=True
     )
 
 
-class CloseLoopForm(forms.Form):
+class CloseLoopForm(CheckedForm):
     outcome = forms.CharField(max_length=2000, required=False, label="What did you do?", strip=True)

@@ -16,6 +16,9 @@ from surveys.models import SCALES, Response, SurveyKind
 class SurveyAnswersFormat(EventFormat):
     key = "survey_answers"
     label = "survey answers"
+    # Answers are the client's voice: a BRM importing answers for their own clients could
+    # manufacture their NPS, so only an administrator imports them.
+    admin_only = True
     model = Response
     sort_by = ("client.name", "answered_at")
     help = (

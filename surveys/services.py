@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from datetime import datetime, timedelta
 from smtplib import SMTPRecipientsRefused
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -29,6 +27,7 @@ from kombu.exceptions import OperationalError
 from accounts.models import User, normalise_email
 from crm.attribution import owner_id_at
 from crm.calendar import add_business_days
+from crm.input_rules import header_safe
 from crm.models import (
     Contact,
     EmailSuppression,
@@ -108,7 +107,7 @@ def _queue_email(
             purpose=purpose,
             invitation=invitation,
             to=to,
-            subject=subject,
+            subject=header_safe(subject),
             text_body=text_body,
             html_body=html_body,
             headers=headers or {},
@@ -165,13 +164,18 @@ def outbox_message_id(email: OutboundEmail) -> str:
 
 
 def _deliver(email: OutboundEmail) -> None:
-    headers = {key: _with_token(value, email.link_token) for key, value in email.headers.items()}
+    # Headers are made safe here, where every e-mail passes: a client named with a line break
+    # must not make Django refuse the message, or the alert dies and never reaches the BRM.
+    headers = {
+        header_safe(key): header_safe(_with_token(value, email.link_token), limit=998)
+        for key, value in email.headers.items()
+    }
     headers["Message-ID"] = outbox_message_id(email)
     message = EmailMultiAlternatives(
-        subject=email.subject,
+        subject=header_safe(email.subject),
         body=_with_token(email.text_body, email.link_token),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
+        to=[header_safe(email.to)],
         headers=headers,
     )
     if email.html_body:
@@ -592,25 +596,3 @@ def survey_exclusion_lift(*, exclusion: SurveyExclusion, by: User) -> SurveyExcl
     exclusion.refresh_from_db()
     logger.info("User %s lifted survey exclusion %s", by.pk, exclusion.pk)
     return exclusion
-
-
-# --- Rate limiting of the public pages ------------------------------------------------------------
-
-
-def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> bool:
-    """Count one request against ``key`` in the current fixed window; True once there were more
-    than ``limit``. Uses the shared cache so every web process sees the same count."""
-    bucket = f"surveys:rate:{key}:{int(time.time() // window_seconds)}"
-    try:
-        cache.add(bucket, 0, timeout=window_seconds)
-        try:
-            count = cache.incr(bucket)
-        except ValueError:  # evicted between add and incr
-            cache.set(bucket, 1, timeout=window_seconds)
-            count = 1
-    except Exception:
-        # The cache (Redis) is down: clients must still be able to answer, so the limit is
-        # not enforced until it is back.
-        logger.warning("Rate limit not enforced for %s: the cache is unreachable.", key)
-        return False
-    return count > limit

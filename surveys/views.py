@@ -12,14 +12,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from crm.access import client_for_user, may_compare_teams
+from accounts.throttle import rate_limit_hit
+from crm.access import client_for_user, mail_for_user, mail_visible_to, may_compare_teams
 from crm.client_ip import client_ip
 from crm.models import Client, Contact
+from crm.redirects import redirect_back
 from crm.services import contact_opt_out, follow_up_complete
 from surveys import selectors
 from surveys.forms import AnswerForm, CloseLoopForm, ExclusionForm, SendSurveyForm, parse_score
@@ -29,7 +30,6 @@ from surveys.services import (
     InvitationExpired,
     invitation_open,
     invitation_send,
-    rate_limit_hit,
     response_record,
     survey_exclusion_create,
     survey_exclusion_lift,
@@ -279,15 +279,6 @@ def survey_client_results(request, pk: int):
     return _results_page(request, client=client_for_user(request.user, pk))
 
 
-def _back_to(request, fallback: str):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
-
-
 @login_required
 @require_POST
 def survey_send(request, pk: int):
@@ -348,18 +339,20 @@ def survey_close_loop(request, pk: int):
     if response.follow_up is None:
         raise Http404("This answer has no follow-up.")
     form = CloseLoopForm(request.POST)
-    outcome = form.cleaned_data["outcome"] if form.is_valid() else ""
-    follow_up_complete(follow_up=response.follow_up, outcome=outcome)
-    messages.success(request, f"Loop closed with {response.contact or client}.")
-    return _back_to(request, reverse("client_detail", args=[client.pk]))
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("outcome", ["Check the outcome."])))
+    else:
+        follow_up_complete(follow_up=response.follow_up, outcome=form.cleaned_data["outcome"])
+        messages.success(request, f"Loop closed with {response.contact or client}.")
+    return redirect_back(request, reverse("client_detail", args=[client.pk]))
 
 
 # --- The dev mailbox ------------------------------------------------------------------------------
 
 
 def _dev_mailbox_enabled() -> bool:
-    """Only in development: the mailbox shows every e-mail the app sent, password-reset links
-    included, to whoever is signed in."""
+    """Only in development: the mailbox shows the e-mails the app sent, each to the user it
+    was addressed to (admins see all), password-reset links included."""
     return settings.DEBUG and settings.EMAIL_BACKEND == "surveys.mailbox.DevMailboxBackend"
 
 
@@ -367,7 +360,8 @@ def _dev_mailbox_enabled() -> bool:
 def dev_mailbox(request):
     if not _dev_mailbox_enabled():
         raise Http404("The dev mailbox exists only in development (DEBUG=1, no EMAIL_HOST).")
-    page = Paginator(DevMail.objects.all(), 50).get_page(request.GET.get("page"))
+    mails = mail_visible_to(request.user, DevMail.objects.all())
+    page = Paginator(mails, 50).get_page(request.GET.get("page"))
     return render(request, "surveys/dev_mailbox.html", {"page": page})
 
 
@@ -375,5 +369,5 @@ def dev_mailbox(request):
 def dev_mail_detail(request, pk: int):
     if not _dev_mailbox_enabled():
         raise Http404("The dev mailbox exists only in development (DEBUG=1, no EMAIL_HOST).")
-    mail = get_object_or_404(DevMail, pk=pk)
+    mail = mail_for_user(request.user, DevMail.objects.all(), pk)
     return render(request, "surveys/dev_mail_detail.html", {"mail": mail})

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from crm.formatting import export_decimal
+from crm.input_rules import FIRST_YEAR, LAST_YEAR, text_problem, year_problem
 
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
@@ -110,16 +111,15 @@ def relations_of(paths: Iterable[str]) -> list[str]:
 
 
 def _text(column: Column, text: str) -> str:
+    # The same rule as every form's text field; a cell may span lines (a summary), so only
+    # control characters are refused here and a name's line breaks by the model's validator.
+    if problem := text_problem(text, single_line=False):
+        raise CellError(f"{column.name}: {problem}")
     return text
 
 
-# A relationship record outside these years is a typo, and far-off years overflow once a
-# time zone is applied.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-
-
 def _in_range(column: Column, text: str, value: date) -> None:
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+    if year_problem(value):
         raise CellError(f'{column.name} "{text}" is outside the years {FIRST_YEAR}–{LAST_YEAR}.')
 
 
@@ -207,7 +207,7 @@ def _choice(column: Column, text: str) -> str:
 
 
 def _user(column: Column, text: str) -> str:
-    return text.lower()
+    return _text(column, text).lower()
 
 
 def _names(column: Column, text: str) -> list[str]:

@@ -17,6 +17,7 @@ from accounts.models import User, normalise_email
 from crm.access import (
     can_write_client,
     clients_visible_to_operator,
+    may_act_as,
     may_import_into_any_book,
 )
 from crm.attribution import OwnershipTimeline
@@ -97,6 +98,11 @@ class ImportContext:
             index[client.name.casefold()].append(client)
         return index
 
+    def client_named(self, name: str) -> Client | None:
+        """The one client the actor may read with this name (any case), if there is one."""
+        matches = self._clients.get(name.casefold(), [])
+        return matches[0] if len(matches) == 1 else None
+
     def client(
         self, row: Row, column: str, *, write: bool = False, partner: bool = False
     ) -> Client | None:
@@ -141,8 +147,18 @@ class ImportContext:
         }
 
     def user(self, row: Row, column: str, *, active: bool = False) -> User | None:
+        """The user ``column`` names, or ``None`` with the reason recorded on the row.
+
+        Every user column says who owns or did something (owner, logged_by, changed_by...).
+        The page rule holds here too: anyone but an administrator acts only as themself, so
+        a BRM's file naming anyone else is refused, and whether that address exists is not
+        revealed.
+        """
         email = row.values.get(column)
         if not email:
+            return None
+        if not self.is_admin and not may_act_as(self.actor, email):
+            row.fail(f"{column}: you may name only yourself ({self.actor.email}) here.")
             return None
         user = self._users.get(email.casefold())
         if user is None:

@@ -5,13 +5,14 @@ from django import forms
 from crm.access import may_import_into_any_book
 from crm.formatting import format_file_size
 from crm.imports.formats import FORMATS
+from crm.input_rules import CheckedForm
 
 # The checked file waits in the session between preview and confirmation, so the web keeps
 # files modest; the import_csv command takes files of any size.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(CheckedForm):
     record_type = forms.ChoiceField(label="What the file holds")
     file = forms.FileField(
         label="CSV file", help_text="UTF-8, with a header line. Nothing is saved until you confirm."
@@ -35,5 +36,5 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-class ImportConfirmForm(forms.Form):
+class ImportConfirmForm(CheckedForm):
     token = forms.CharField(widget=forms.HiddenInput)

@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 
@@ -21,6 +22,7 @@ from crm.csvfiles import unguard_text
 from crm.imports.columns import CellError
 from crm.imports.context import ImportContext, Row
 from crm.imports.formats import FORMATS, RecordFormat
+from crm.models import ImportBatch, ImportedRecord
 
 PREVIEW_ROWS = 10
 
@@ -67,10 +69,16 @@ class FileRejected(Exception):
 
 
 def records_import(
-    *, record_type: str, data: bytes, by: User | None, dry_run: bool = False
+    *,
+    record_type: str,
+    data: bytes,
+    by: User | None,
+    dry_run: bool = False,
+    file_name: str = "",
 ) -> ImportReport:
-    """Import ``data``, a CSV file of ``record_type``, as ``by`` (``None``: an operator at the
-    command line, who may import anything). Nothing is saved unless every row is valid."""
+    """Import ``data``, a CSV file of ``record_type`` named ``file_name``, as ``by`` (``None``:
+    an operator at the command line, who may import anything). Nothing is saved unless every
+    row is valid; every record saved is listed under one ``ImportBatch`` (file, who, when)."""
     fmt = FORMATS[record_type]()
     if by is not None and not may_import(by):
         raise PermissionDenied("Only administrators and BRMs import records.")
@@ -95,6 +103,7 @@ def records_import(
             if not errors:
                 report.counts = fmt.save(rows, ctx)
                 errors += _row_errors(rows)
+                _record_sources(rows, record_type=record_type, file_name=file_name, by=by)
             if errors or dry_run:
                 transaction.set_rollback(True)
     except DatabaseError as error:
@@ -103,6 +112,23 @@ def records_import(
     if report.errors:
         report.counts = {}
     return report
+
+
+def _record_sources(rows: list[Row], *, record_type: str, file_name: str, by: User | None):
+    """Note where each saved record came from: one batch for the file, one row per record."""
+    batch = ImportBatch.objects.create(
+        record_type=record_type, file_name=file_name[:255], imported_by=by, row_count=len(rows)
+    )
+    saved = [row.instance for row in rows if getattr(row.instance, "pk", None) is not None]
+    types = ContentType.objects.get_for_models(*{type(record) for record in saved})
+    ImportedRecord.objects.bulk_create(
+        [
+            ImportedRecord(batch=batch, content_type=types[type(record)], object_id=record.pk)
+            for record in saved
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
 
 
 def _row_errors(rows: list[Row]) -> list[LineError]:

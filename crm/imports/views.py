@@ -93,7 +93,10 @@ def import_confirm(request):
         return redirect("imports:import")
     del request.session[PENDING]
     report = records_import(
-        record_type=pending["record_type"], data=pending["text"].encode(), by=request.user
+        record_type=pending["record_type"],
+        data=pending["text"].encode(),
+        by=request.user,
+        file_name=pending["name"],
     )
     if not report.ok:
         return _page(request, ImportUploadForm(user=request.user), report)

@@ -8,10 +8,11 @@ from django.utils import timezone
 from accounts.models import User
 from crm.access import client_owners_for_new_client
 from crm.forms import DATE
+from crm.input_rules import CheckedForm
 from crm.models import RelationshipType
 
 
-class ClientEditForm(forms.Form):
+class ClientEditForm(CheckedForm):
     name = forms.CharField(max_length=200)
     relationship_type = forms.ChoiceField(choices=RelationshipType.choices, label="Type")
     industry = forms.CharField(max_length=100, required=False)

@@ -10,11 +10,13 @@ from django.shortcuts import redirect, render
 from crm import edits, services
 from crm.access import client_for_user, may_keep_a_book
 from crm.forms import add_service_error
+from crm.idempotency import once_per_form_token
 from crm.pages.client_forms import ClientCreateForm, ClientEditForm
 from crm.search import similar_clients
 
 
 @login_required
+@once_per_form_token
 def client_create(request):
     """New client: into the BRM's own book (an admin picks the owner). A name close to an
     existing client's is shown first, and created only once confirmed."""

@@ -13,11 +13,12 @@ from django.shortcuts import redirect, render
 from crm import edits
 from crm.access import contact_for_user, contacts_visible_to
 from crm.forms import add_service_error
+from crm.input_rules import CheckedForm
 
 CONTACTS_PAGE_SIZE = 50
 
 
-class ContactEditForm(forms.Form):
+class ContactEditForm(CheckedForm):
     name = forms.CharField(max_length=150)
     email = forms.EmailField(required=False)
     phone = forms.CharField(max_length=40, required=False)
@@ -45,11 +46,20 @@ def contact_edit(request, pk: int):
     return render(request, "crm/contact_edit.html", {"form": form, "contact": contact}, status=422)
 
 
+class ContactSearchForm(CheckedForm):
+    """The list's search box. Text the input rules refuse (a NUL byte) searches for nothing."""
+
+    q = forms.CharField(required=False, max_length=100)
+
+    def text(self) -> str:
+        return self.cleaned_data["q"] if self.is_valid() else ""
+
+
 @login_required
 def contact_list(request):
     """Every contact the user may read, by name; ``q`` matches name, e-mail, role or client."""
     contacts = contacts_visible_to(request.user).select_related("client").order_by("name", "pk")
-    q = (request.GET.get("q") or "").strip()[:100]
+    q = ContactSearchForm({"q": (request.GET.get("q") or "")[:100]}).text()
     if q:
         contacts = contacts.filter(
             Q(name__icontains=q)

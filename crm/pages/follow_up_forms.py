@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 
 from crm.forms import DATE
+from crm.input_rules import CheckedForm
 
 SNOOZE_CHOICES = [(1, "1 day"), (3, "3 days"), (7, "1 week"), (14, "2 weeks")]
 
 
-class FollowUpEditForm(forms.Form):
+class FollowUpEditForm(CheckedForm):
     title = forms.CharField(max_length=200)
     due_on = forms.DateField(
         widget=DATE,
@@ -19,11 +20,11 @@ class FollowUpEditForm(forms.Form):
     outcome = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class FollowUpCancelForm(forms.Form):
+class FollowUpCancelForm(CheckedForm):
     reason = forms.CharField(max_length=300, label="Why cancel it?")
 
 
-class FollowUpSnoozeForm(forms.Form):
+class FollowUpSnoozeForm(CheckedForm):
     """Snoozing is rescheduling: by a number of days from today, or from the due date when it
     is not due yet."""
 

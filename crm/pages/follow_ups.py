@@ -19,7 +19,7 @@ from crm import services
 from crm.access import can_write_client, follow_up_for_user
 from crm.forms import add_service_error
 from crm.pages.follow_up_forms import FollowUpCancelForm, FollowUpEditForm, FollowUpSnoozeForm
-from crm.views import _back
+from crm.redirects import redirect_back
 
 
 def _page(request, follow_up, *, form=None, cancel_form=None, status=200):
@@ -87,7 +87,7 @@ def follow_up_cancel(request, pk: int):
             add_service_error(form, error)
         else:
             messages.success(request, f"Cancelled: {follow_up.title}")
-            return redirect(_back(request, reverse("client_detail", args=[follow_up.client_id])))
+            return redirect_back(request, reverse("client_detail", args=[follow_up.client_id]))
     return _page(request, follow_up, cancel_form=form, status=422)
 
 
@@ -102,7 +102,7 @@ def follow_up_reopen(request, pk: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"Open again: {follow_up.title}")
-    return redirect(_back(request, reverse("follow_up_edit", args=[follow_up.pk])))
+    return redirect_back(request, reverse("follow_up_edit", args=[follow_up.pk]))
 
 
 @login_required
@@ -123,4 +123,4 @@ def follow_up_snooze(request, pk: int):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, f"Snoozed to {due_on:%a %d %b}: {follow_up.title}")
-    return redirect(_back(request, reverse("today")))
+    return redirect_back(request, reverse("today"))

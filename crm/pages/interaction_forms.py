@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 
+from crm.input_rules import CheckedForm
 from crm.models import Contact, Interaction
 
 
-class InteractionEditForm(forms.Form):
+class InteractionEditForm(CheckedForm):
     topic = forms.CharField(max_length=100, required=False)
     summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     contacts = forms.ModelMultipleChoiceField(

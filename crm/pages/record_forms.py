@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from crm.forms import DATE, ClientPageForm
+from crm.input_rules import CheckedForm
 from crm.models import Client, Deal, FeedbackItem, LostReason, Priority
 
 
@@ -45,23 +46,23 @@ class CertificationForm(ClientPageForm):
 # --- Editing and closing ------------------------------------------------------------------------
 
 
-class ProjectEditForm(forms.Form):
+class ProjectEditForm(CheckedForm):
     name = forms.CharField(max_length=200)
     started_on = forms.DateField(widget=DATE, required=False)
     due_on = forms.DateField(widget=DATE)
 
 
-class SharedGoalEditForm(forms.Form):
+class SharedGoalEditForm(CheckedForm):
     title = forms.CharField(max_length=200)
     due_on = forms.DateField(widget=DATE)
 
 
-class FeedbackEditForm(forms.Form):
+class FeedbackEditForm(CheckedForm):
     summary = forms.CharField(max_length=300)
     received_on = forms.DateField(widget=DATE)
 
 
-class ReferralEditForm(forms.Form):
+class ReferralEditForm(CheckedForm):
     lead_name = forms.CharField(max_length=200)
     received_on = forms.DateField(widget=DATE)
     referred_client = forms.ModelChoiceField(
@@ -69,13 +70,13 @@ class ReferralEditForm(forms.Form):
     )
 
 
-class CertificationEditForm(forms.Form):
+class CertificationEditForm(CheckedForm):
     name = forms.CharField(max_length=150)
     valid_from = forms.DateField(widget=DATE)
     valid_until = forms.DateField(widget=DATE, help_text="Set it to today to end it now.")
 
 
-class GoalReviewForm(forms.Form):
+class GoalReviewForm(CheckedForm):
     reviewed_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Reviewed on")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     met = forms.TypedChoiceField(
@@ -87,16 +88,16 @@ class GoalReviewForm(forms.Form):
     )
 
 
-class FeedbackCloseForm(forms.Form):
+class FeedbackCloseForm(CheckedForm):
     outcome = forms.ChoiceField(choices=FeedbackItem.Outcome.choices)
     closed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
 
 
-class ProjectCompleteForm(forms.Form):
+class ProjectCompleteForm(CheckedForm):
     completed_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Completed on")
 
 
-class DealEditForm(forms.Form):
+class DealEditForm(CheckedForm):
     title = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=Deal.Kind.choices)
     value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
@@ -106,7 +107,7 @@ class DealEditForm(forms.Form):
     )
 
 
-class DealLostForm(forms.Form):
+class DealLostForm(CheckedForm):
     """Moving a deal to lost asks why: one of the configured reasons, and a note."""
 
     lost_reason = forms.ModelChoiceField(
@@ -115,7 +116,7 @@ class DealLostForm(forms.Form):
     lost_note = forms.CharField(max_length=300, required=False, label="Note")
 
 
-class SupportIssueEditForm(forms.Form):
+class SupportIssueEditForm(CheckedForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     priority = forms.ChoiceField(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from crm import edits, services
 from crm.access import book_record_for_user, can_write_client, clients_visible_to
 from crm.forms import add_service_error
+from crm.idempotency import once_per_form_token
 from crm.models import (
     Deal,
     DealStage,
@@ -227,6 +228,7 @@ def record_close(request, family: str, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_project_add(request, pk: int):
     def act(client, data):
         services.project_create(client=client, **data)
@@ -236,6 +238,7 @@ def client_project_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_goal_add(request, pk: int):
     def act(client, data):
         services.shared_goal_create(client=client, **data)
@@ -245,6 +248,7 @@ def client_goal_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_feedback_add(request, pk: int):
     def act(client, data):
         services.feedback_item_record(client=client, **data)
@@ -254,6 +258,7 @@ def client_feedback_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_referral_add(request, pk: int):
     def act(client, data):
         services.partner_referral_record(partner=client, **data)
@@ -263,6 +268,7 @@ def client_referral_add(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form_token
 def client_certification_add(request, pk: int):
     def act(client, data):
         services.partner_certification_record(partner=client, **data)

@@ -40,8 +40,9 @@ def test_logout_needs_a_post_and_ends_the_session(client, alice):
     assert client.get(reverse("home")).status_code == 302
 
 
-def test_password_reset_mails_a_link_that_sets_a_new_password(client, alice):
-    client.post(reverse("password_reset"), {"email": alice.email})
+def test_password_reset_mails_a_link_that_sets_a_new_password(client, alice, reset_mail_sent):
+    with reset_mail_sent():
+        client.post(reverse("password_reset"), {"email": alice.email})
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/]+(/\S+)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)

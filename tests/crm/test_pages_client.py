@@ -153,7 +153,8 @@ ALICES_WRITES = {
         "revenue-amount": "100",
         "revenue-cost_to_serve": "0",
     },
-    "client_churn": {"churn-on": "2030-01-01", "churn-reason": "Budget cut"},
+    # A churn is dated when it happens: today, never ahead (issue 12, item 11).
+    "client_churn": {"churn-on": timezone.localdate().isoformat(), "churn-reason": "Budget cut"},
     "client_reassign": {"reassign-reason": "Rebalancing"},
 }
 

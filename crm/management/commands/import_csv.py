@@ -24,7 +24,9 @@ class Command(BaseCommand):
             data = file.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
-        report = records_import(record_type=type, data=data, by=None, dry_run=dry_run)
+        report = records_import(
+            record_type=type, data=data, by=None, dry_run=dry_run, file_name=file.name
+        )
         if not report.ok:
             for error in report.errors:
                 self.stderr.write(f"{file}: {error}")
