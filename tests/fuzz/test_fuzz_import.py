@@ -7,6 +7,7 @@ import csv
 import io
 
 import pytest
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from hypothesis import HealthCheck, event, given, settings
@@ -186,6 +187,15 @@ def test_valid_files_with_flipped_bytes_import_whole_or_not_at_all(book, alice, 
     assert_all_or_nothing(report, before, MAIN_TABLE[record_type], report.row_count)
 
 
+def uploaded_file(name: str, content: bytes) -> SimpleUploadedFile:
+    """The upload under the drawn name, or ``x.csv`` where Django itself refuses the name (``/``,
+    ``..``): the test client cannot send such a name, and the server's multipart parser drops it."""
+    try:
+        return SimpleUploadedFile(name or "x.csv", content)
+    except SuspiciousFileOperation:
+        return SimpleUploadedFile("x.csv", content)
+
+
 @FUZZ
 @given(
     data=st.data(),
@@ -207,7 +217,7 @@ def test_the_upload_page_answers_any_file_with_a_page_and_saves_only_what_was_co
 
     response = client.post(
         reverse("imports:import"),
-        {"record_type": record_type, "file": SimpleUploadedFile(file_name or "x.csv", upload)},
+        {"record_type": record_type, "file": uploaded_file(file_name, upload)},
     )
 
     assert response.status_code in (200, 422)
