@@ -28,7 +28,7 @@ TRACKED = (
     (FeedbackItem, "Feedback", "client_id", lambda r: f"Feedback “{r.summary[:40]}”"),
 )
 # Bookkeeping columns an edit page never shows; a change there alone is not an "edit".
-IGNORED = {"id", "created_at", "owner"}
+IGNORED = {"id", "created_at", "owner", "missed_due_on"}
 
 
 @dataclass(frozen=True)

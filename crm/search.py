@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from django.db.models import Q
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
 
 from accounts.models import User
 from crm.access import clients_visible_to
-from crm.models import Client
+from crm.models import Client, Contact, Deal, Interaction
 
 # Words too common in company names to say two names are alike.
 NAME_NOISE = {"ltd", "limited", "inc", "plc", "llc", "gmbh", "the", "and", "group", "co", "sa"}
@@ -43,3 +47,88 @@ def similar_clients(user: User, name: str, *, exclude_pk: int | None = None) -> 
         if other == key or SequenceMatcher(None, key, other).ratio() >= SIMILAR_NAME_RATIO:
             found.append(client)
     return found
+
+
+# --- The navigation's search box ----------------------------------------------------------------
+
+SEARCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    clients: list
+    contacts: list
+    deals: list
+    interactions: list
+
+    @property
+    def count(self) -> int:
+        return len(self.clients) + len(self.contacts) + len(self.deals) + len(self.interactions)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _text_match(field: str, q: str) -> Q:
+    return Q(**{f"{field}__icontains": q})
+
+
+def _ranked(queryset, fields: list[str], q: str):
+    """PostgreSQL: full-text match on ``fields`` (English stemming, so "meetings" finds
+    "meeting") or a plain substring match, best rank first. Elsewhere (SQLite): substring
+    match only."""
+    substring = Q()
+    for field in fields:
+        substring |= _text_match(field, q)
+    if connection.vendor != "postgresql":
+        return queryset.filter(substring)
+    vector = SearchVector(*fields, config="english")
+    query = SearchQuery(q, config="english", search_type="websearch")
+    return (
+        queryset.annotate(search_rank=SearchRank(vector, query))
+        .filter(Q(search_rank__gt=0) | substring)
+        .order_by("-search_rank")
+    )
+
+
+def search_book(user: User, q: str, *, limit: int = SEARCH_LIMIT) -> SearchResults:
+    """Clients (name), contacts (name, e-mail, or phone in any format: only its digits are
+    compared), deals (title) and interactions (topic, summary) ``user`` may read that match
+    ``q``; at most ``limit`` of each, four queries."""
+    q = q.strip()[:100]
+    if len(q) < 2:
+        return SearchResults([], [], [], [])
+    clients = clients_visible_to(user)
+    contact_match = _text_match("name", q) | _text_match("email", q)
+    digits = _digits(q)
+    if len(digits) >= 4:
+        # Stored phones keep whatever format they were typed in; compare digits only.
+        phone_digits = Replace(
+            Replace(
+                Replace(Replace(Replace("phone", Value(" ")), Value("-")), Value("(")), Value(")")
+            ),
+            Value("+"),
+        )
+        contact_match |= Q(phone_digits__contains=digits)
+        contacts = Contact.objects.annotate(phone_digits=phone_digits)
+    else:
+        contacts = Contact.objects.all()
+    return SearchResults(
+        clients=list(_ranked(clients, ["name"], q)[:limit]),
+        contacts=list(
+            contacts.filter(client__in=clients)
+            .filter(contact_match)
+            .select_related("client")[:limit]
+        ),
+        deals=list(
+            _ranked(Deal.objects.filter(client__in=clients), ["title"], q).select_related(
+                "client", "stage"
+            )[:limit]
+        ),
+        interactions=list(
+            _ranked(
+                Interaction.objects.filter(client__in=clients), ["topic", "summary"], q
+            ).select_related("client")[:limit]
+        ),
+    )

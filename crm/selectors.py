@@ -415,7 +415,7 @@ def pipeline(user: User, now: datetime | None = None) -> list[PipelineColumn]:
             Q(closed_at__isnull=True)
             | Q(closed_at__gte=now - timedelta(days=CLOSED_DEALS_SHOWN_DAYS))
         )
-        .select_related("client", "owner", "stage")
+        .select_related("client", "owner", "stage", "lost_reason")
         .order_by("-value", "pk")
     )
     columns = {stage.pk: PipelineColumn(stage, []) for stage in stages}

@@ -330,7 +330,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Truthful CRM API",
     "DESCRIPTION": "The relationship book, survey answers and KPI snapshots. "
-    "Authenticate with 'Authorization: Bearer <personal access token>'.",
+    "Authenticate with the header 'Authorization: Bearer crm_…' (a personal access token "
+    "from the integrations page).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from crm import views
-from crm.pages import clients, contacts, follow_ups, interactions, records
+from crm.pages import clients, contacts, follow_ups, interactions, records, search
 from crm.pages.password_reset import PasswordResetRequestView
 from integrations import views as integration_views
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("clients/<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
     path("clients/<int:pk>/churn/", views.client_churn, name="client_churn"),
     path("clients/<int:pk>/reactivate/", views.client_reactivate, name="client_reactivate"),
+    path("search/", search.search, name="search"),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/<int:pk>/", contacts.contact_edit, name="contact_edit"),
     path("interactions/new/", views.interaction_log, name="interaction_log"),

@@ -47,7 +47,7 @@ from crm.forms import (
 )
 from crm.health import run_checks
 from crm.idempotency import once_per_form_token
-from crm.models import Client, Deal, Interaction, RelationshipType, SupportIssue
+from crm.models import Client, Deal, Interaction, RelationshipType, StageKind, SupportIssue
 from crm.pages.record_forms import (
     CertificationForm,
     FeedbackForm,
@@ -564,6 +564,8 @@ def pipeline(request):
             deal.writable = can_write_client(request.user, deal.client)
             # The move form offers the next stage first: moving forward is the usual step.
             deal.next_stage_id = following.stage.pk if following else None
+        # Weighted by each deal's probability; a deal without one counts at zero.
+        column.weighted = sum(d.value * (d.probability or 0) for d in column.deals) / 100
     return render(
         request,
         "crm/pipeline.html",
@@ -579,12 +581,16 @@ def pipeline(request):
 @login_required
 @require_POST
 def deal_move(request, pk: int):
-    deal = get_object_or_404(Deal.objects.only("id", "client_id"), pk=pk)
+    deal = get_object_or_404(Deal.objects.only("id", "client_id", "closed_at"), pk=pk)
     client_for_user(request.user, deal.client_id, write=True)
     form = DealMoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a stage to move the deal to.")
         return redirect("pipeline")
+    if form.cleaned_data["to_stage"].kind == StageKind.LOST and deal.closed_at is None:
+        # A lost deal needs a reason: its page asks for one.
+        messages.error(request, "Say why it was lost: use “Mark lost” on the deal's page.")
+        return redirect("record_edit", family="deal", pk=deal.pk)
     try:
         change = services.deal_move(
             deal=deal, to_stage=form.cleaned_data["to_stage"], by=request.user

@@ -23,7 +23,7 @@ class SurveysConfig(AppConfig):
         from crm.selectors import register_timeline_source
         from crm.signals import issue_resolved, project_completed
         from surveys import checks  # noqa: F401  (registers the deploy check)
-        from surveys.imports import SurveyAnswersFormat
+        from surveys.imports import SurveyAnswersFormat, SurveyInvitationsFormat
         from surveys.models import Response
         from surveys.timeline import answer_events
 
@@ -31,6 +31,7 @@ class SurveysConfig(AppConfig):
         # the owner at sending time and is never restamped: it records who sent it.
         register_credited_event(Response, "client", "answered_at")
         register_format(SurveyAnswersFormat)
+        register_format(SurveyInvitationsFormat)
         register_timeline_source(answer_events)
         issue_resolved.connect(_survey_resolved_issue, dispatch_uid="surveys.issue_resolved")
         project_completed.connect(

@@ -4,13 +4,24 @@ never imports ``surveys``; the conventions are those of ``crm.imports.formats``.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
 
 from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, contact_id
 from crm.imports.formats import EventFormat, choice_values, not_in_future
 from crm.models import FollowUp
-from surveys.models import SCALES, Response, SurveyKind
+from surveys.models import SCALES, Invitation, Response, SurveyKind, SurveyQuestion, hash_token
+
+IMPORTED_STATUSES = (
+    Invitation.Status.DELIVERED,
+    Invitation.Status.BOUNCED,
+    Invitation.Status.FAILED,
+    Invitation.Status.SUPPRESSED,
+)
 
 
 class SurveyAnswersFormat(EventFormat):
@@ -106,4 +117,90 @@ class SurveyAnswersFormat(EventFormat):
             updated_at=values["answered_at"],
             source=Response.Source.IMPORT,
             follow_up_id=self._follow_up_id(row),
+        )
+
+
+class SurveyInvitationsFormat(EventFormat):
+    key = "survey_invitations"
+    label = "survey invitations"
+    model = Invitation
+    sort_by = ("client.name", "created_at")
+    help = (
+        "Historic survey invitations, so that survey_response_rate has its delivered "
+        "denominator for imported periods: each was sent to a contact at sent_at and was "
+        "delivered, bounced, failed or suppressed. Credited to the owner at sent_at. The "
+        "links of imported invitations never worked here, so nothing can be answered "
+        "through them; import the answers with survey_answers. Sends nothing."
+    )
+    columns = (
+        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        Column(
+            "contact", required=True, help="a contact of the client, by name", source="contact.name"
+        ),
+        Column(
+            "kind", Kind.CHOICE, required=True, choices=choice_values(SurveyKind), example="nps"
+        ),
+        Column(
+            "sent_at",
+            Kind.DATETIME,
+            required=True,
+            example="2024-11-18T09:00:00+00:00",
+            source="created_at",
+        ),
+        Column(
+            "status",
+            Kind.CHOICE,
+            required=True,
+            choices=IMPORTED_STATUSES,
+            help="delivered counts in the response rate; the others never reached the person",
+            example="delivered",
+        ),
+        Column(
+            "answered_at",
+            Kind.DATETIME,
+            help="only for a delivered invitation; not before sent_at",
+        ),
+        Column(
+            "trigger",
+            Kind.CHOICE,
+            choices=choice_values(Invitation.Trigger),
+            help="default manual",
+        ),
+    )
+
+    def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
+        self._contacts = ctx.contacts_by_name(row.client for row in rows)
+        self._wording = {question.kind: question for question in SurveyQuestion.objects.all()}
+
+    def export_records(self, clients):
+        # A queued invitation is still on its way: it is history only once it has an outcome.
+        return super().export_records(clients).exclude(status=Invitation.Status.QUEUED)
+
+    def build(self, row: Row, ctx: ImportContext) -> Invitation:
+        values = row.values
+        sent_at, answered_at = values["sent_at"], values["answered_at"]
+        not_in_future(row, "sent_at")
+        not_in_future(row, "answered_at")
+        delivered = values["status"] == Invitation.Status.DELIVERED
+        if answered_at is not None and not delivered:
+            row.fail("answered_at is only for a delivered invitation.")
+        if answered_at is not None and answered_at < sent_at:
+            row.fail("answered_at cannot be before sent_at.")
+        wording = self._wording.get(values["kind"])
+        return Invitation(
+            client=row.client,
+            contact_id=contact_id(row, "contact", values["contact"], self._contacts),
+            owner_id=ctx.owner_id_at(row.client, sent_at),
+            kind=values["kind"],
+            trigger=values["trigger"] or Invitation.Trigger.MANUAL,
+            question=wording.question if wording else "",
+            low_label=wording.low_label if wording else "",
+            high_label=wording.high_label if wording else "",
+            # A link that was never e-mailed from here: a random hash no token matches.
+            token_hash=hash_token(secrets.token_urlsafe(32)),
+            created_at=sent_at,
+            expires_at=sent_at + timedelta(days=settings.SURVEY_EXPIRY_DAYS),
+            status=values["status"],
+            delivered_at=sent_at if delivered else None,
+            answered_at=answered_at,
         )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crm.forms import DATE, ClientPageForm
 from crm.input_rules import CheckedForm
-from crm.models import Client, FeedbackItem
+from crm.models import Client, Deal, FeedbackItem, LostReason, Priority
 
 
 class ProjectForm(ClientPageForm):
@@ -95,3 +95,31 @@ class FeedbackCloseForm(CheckedForm):
 
 class ProjectCompleteForm(CheckedForm):
     completed_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Completed on")
+
+
+class DealEditForm(CheckedForm):
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Deal.Kind.choices)
+    value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    expected_close_on = forms.DateField(widget=DATE, required=False, label="Expected close")
+    probability = forms.IntegerField(
+        min_value=0, max_value=100, required=False, label="Probability (%)"
+    )
+
+
+class DealLostForm(CheckedForm):
+    """Moving a deal to lost asks why: one of the configured reasons, and a note."""
+
+    lost_reason = forms.ModelChoiceField(
+        queryset=LostReason.objects.filter(active=True), label="Why was it lost?"
+    )
+    lost_note = forms.CharField(max_length=300, required=False, label="Note")
+
+
+class SupportIssueEditForm(CheckedForm):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    priority = forms.ChoiceField(
+        choices=Priority.choices,
+        help_text="The SLA stays the one fixed when the issue was opened.",
+    )

@@ -22,7 +22,17 @@ from crm import edits, services
 from crm.access import book_record_for_user, can_write_client, clients_visible_to
 from crm.forms import add_service_error
 from crm.idempotency import once_per_form_token
-from crm.models import FeedbackItem, PartnerCertification, PartnerReferral, Project, SharedGoal
+from crm.models import (
+    Deal,
+    DealStage,
+    FeedbackItem,
+    PartnerCertification,
+    PartnerReferral,
+    Project,
+    SharedGoal,
+    StageKind,
+    SupportIssue,
+)
 from crm.pages import record_forms as f
 from crm.views import _client_write
 
@@ -58,6 +68,15 @@ def _review_goal(record, by, reviewed_on, note, met):
     services.shared_goal_review(goal=record, on=reviewed_on, note=note)
     if met is not None:
         services.shared_goal_assess(goal=record, met=met, on=reviewed_on)
+
+
+def _lose_deal(record, by, lost_reason, lost_note):
+    stage = DealStage.objects.filter(kind=StageKind.LOST).order_by("position").first()
+    if stage is None:
+        raise ValidationError("Configure a lost stage in the pipeline first.")
+    return services.deal_move(
+        deal=record, to_stage=stage, by=by, lost_reason=lost_reason, lost_note=lost_note
+    )
 
 
 FAMILIES = {
@@ -101,6 +120,24 @@ FAMILIES = {
         f.ReferralEditForm,
         ("lead_name", "received_on", "referred_client"),
         lambda r, by, **d: edits.partner_referral_update(referral=r, by=by, **d),
+    ),
+    "deal": Family(
+        "Deal",
+        Deal,
+        f.DealEditForm,
+        ("title", "kind", "value", "expected_close_on", "probability"),
+        lambda r, by, **d: edits.deal_update(deal=r, by=by, **d),
+        f.DealLostForm,
+        _lose_deal,
+        "Mark lost",
+        lambda r: r.is_closed,
+    ),
+    "issue": Family(
+        "Support issue",
+        SupportIssue,
+        f.SupportIssueEditForm,
+        ("title", "description", "priority"),
+        lambda r, by, **d: edits.support_issue_update(issue=r, by=by, **d),
     ),
     "certification": Family(
         "Certification",

@@ -34,7 +34,9 @@ def test_a_brm_creates_a_token_and_reads_the_api_reference(page, transactional_d
         page.screenshot(path=str(shots / f"settings-{width}.png"), full_page=True)
 
     page.goto("/api/")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Truthful CRM API")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text(
+        "Truthful CRM API", timeout=60_000
+    )
     expect(page.locator(".swagger-ui").get_by_text("/api/v1/deals/{id}/move/")).to_be_visible()
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})

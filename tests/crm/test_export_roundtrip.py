@@ -22,8 +22,9 @@ from crm.models import (
     Interaction,
     RelationshipType,
 )
-from surveys.models import Response, SurveyKind
+from surveys.models import Invitation, Response, SurveyKind
 from tests.factories import ContactFactory
+from tests.surveys.factories import InvitationFactory
 
 LONDON = ZoneInfo("Europe/London")
 # The order an empty book is filled in: later files name records of earlier ones.
@@ -44,6 +45,7 @@ IMPORT_ORDER = [
     "partner_referrals",
     "partner_certifications",
     "survey_answers",
+    "survey_invitations",
 ]
 
 
@@ -180,6 +182,19 @@ def book(alice, bob, admin_user):
         may_quote=True,
         answered_at=at(2024, 5, 5, 12),
     )
+    for sent, status, answered in [
+        (at(2024, 5, 1, 9), Invitation.Status.DELIVERED, at(2024, 5, 5, 12)),
+        (at(2024, 9, 1, 9), Invitation.Status.BOUNCED, None),
+        (at(2024, 10, 1, 9), Invitation.Status.DELIVERED, None),
+    ]:
+        InvitationFactory(
+            client=acme,
+            contact=dana,
+            created_at=sent,
+            status=status,
+            delivered_at=sent if status == Invitation.Status.DELIVERED else None,
+            answered_at=answered,
+        )
     # A detractor whose loop was closed by a follow-up: the link survives the round trip.
     Response.objects.create(
         client=acme,

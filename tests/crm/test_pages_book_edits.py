@@ -272,3 +272,64 @@ def test_the_contact_list_runs_a_fixed_number_of_queries(client, alice, django_a
         response = client.get(reverse("contact_list"))
     assert response.content.decode().count("<tr>") == 22
     del baseline
+
+
+def test_a_deal_is_edited_and_lost_with_a_reason_and_the_pipeline_weights_it(
+    client, alice, alices_client
+):
+    from crm.models import DealStage, LostReason
+
+    deal = services.deal_create(client=alices_client, title="Renewal", value=1000)
+    client.force_login(alice)
+    edited = client.post(
+        reverse("record_edit", args=["deal", deal.pk]),
+        {"title": "Renewal 2027", "kind": "renewal", "value": "2000", "probability": "25"},
+    )
+    assert edited.status_code == 302
+    board = client.get(reverse("pipeline")).content.decode()
+    assert "weighted GBP 500" in board or "weighted" in board
+
+    lost_stage = DealStage.objects.get(kind="lost")
+    refused = client.post(reverse("deal_move", args=[deal.pk]), {"to_stage": lost_stage.pk})
+    assert refused.status_code == 302 and refused.url.endswith(f"/records/deal/{deal.pk}/")
+    price = LostReason.objects.get(name="Price")
+    lost = client.post(
+        reverse("record_close", args=["deal", deal.pk]),
+        {"lost_reason": price.pk, "lost_note": "Went with a cheaper offer"},
+    )
+    assert lost.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.stage, deal.lost_reason, deal.value) == (lost_stage, price, 2000)
+    assert deal.history.latest().lost_note == "Went with a cheaper offer"
+
+
+def test_a_support_issue_priority_change_keeps_the_sla_fixed_at_opening(
+    client, alice, alices_client
+):
+    issue = services.support_issue_open(client=alices_client, title="Export", priority="low")
+    sla = issue.sla_hours
+    client.force_login(alice)
+    response = client.post(
+        reverse("record_edit", args=["issue", issue.pk]),
+        {"title": "Export broken", "description": "CSV is empty", "priority": "urgent"},
+    )
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert (issue.priority, issue.sla_hours, issue.description) == ("urgent", sla, "CSV is empty")
+
+
+def test_the_search_box_finds_a_contact_by_phone_in_any_format_within_the_book(
+    client, alice, alices_client, carol
+):
+    ContactFactory(client=alices_client, name="Ann Archer", phone="+44 (20) 7946-0018")
+    services.interaction_log(
+        client=alices_client, logged_by=alice, kind="meeting", topic="Renewal meetings"
+    )
+    ContactFactory(client=ClientFactory(owner=carol), name="Cara Hidden", phone="020 7946 0018")
+    client.force_login(alice)
+
+    page = client.get(reverse("search"), {"q": "7946 0018"}).content.decode()
+    assert "Ann Archer" in page and "Cara Hidden" not in page
+    page = client.get(reverse("search"), {"q": "renewal"}).content.decode()
+    assert "Renewal meetings" in page
+    assert "Acme Logistics" in client.get(reverse("search"), {"q": "acme"}).content.decode()
