@@ -11,7 +11,6 @@ from itertools import chain
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import (
@@ -469,10 +468,13 @@ def _duration(delta: timedelta) -> str:
 def import_sources(model: type[models.Model], ids: Iterable[int]) -> dict[int, ImportBatch]:
     """The import batch each of ``ids`` (records of ``model``) came from; records typed in on
     the pages are absent. One query."""
-    content_type = ContentType.objects.get_for_model(model)
+    # The content type is joined, not looked up first, so this is one query whatever the
+    # content-type cache holds.
     return {
         record.object_id: record.batch
         for record in ImportedRecord.objects.filter(
-            content_type=content_type, object_id__in=list(ids)
+            content_type__app_label=model._meta.app_label,
+            content_type__model=model._meta.model_name,
+            object_id__in=list(ids),
         ).select_related("batch", "batch__imported_by")
     }

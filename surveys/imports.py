@@ -123,6 +123,8 @@ class SurveyAnswersFormat(EventFormat):
 class SurveyInvitationsFormat(EventFormat):
     key = "survey_invitations"
     label = "survey invitations"
+    # The response rate's denominator: like answers, imported by an administrator only.
+    admin_only = True
     model = Invitation
     sort_by = ("client.name", "created_at")
     help = (

@@ -152,3 +152,8 @@ def test_the_drill_down_shows_which_answers_came_from_an_import(
     ).content.decode()
     assert ">imported</span>" in page
     assert "history-2024.csv by Ada Admin" in page
+
+
+def test_a_brm_cannot_import_survey_invitations(alice, alices_client):
+    report = run("survey_invitations", "client\nAcme Logistics\n", by=alice)
+    assert messages(report) == ["Only an administrator may import survey invitations."]
