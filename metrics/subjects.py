@@ -63,13 +63,20 @@ class Subjects:
                 capacity=TeamMembership.Capacity.MEMBER, started_on__lte=days[-1]
             ).values_list("user_id", "team_id", "started_on", "ended_on")
         )
-        brms = User.objects.filter(role=Role.BRM, is_active=True).annotate(kind=Value("brm"))
-        teams = Team.objects.annotate(kind=Value("team"))
+        # No ORDER BY inside the UNION: SQLite refuses one in a compound statement's parts.
+        brms = (
+            User.objects.filter(role=Role.BRM, is_active=True)
+            .annotate(kind=Value("brm"))
+            .order_by()
+        )
+        teams = Team.objects.annotate(kind=Value("team")).order_by()
         ids: dict[str, list[int]] = {"brm": [], "team": []}
         for kind, pk in brms.values_list("kind", "pk").union(
             teams.values_list("kind", "pk"), all=True
         ):
             ids[kind].append(pk)
+        for kind_ids in ids.values():
+            kind_ids.sort()
         return {
             day: cls(
                 brm_ids=ids["brm"],
