@@ -1,5 +1,6 @@
 """What a file's rows are checked against: the importing user's scope, and the clients, users,
-contacts and ownership spans the rows name, each loaded in one query per file."""
+contacts and ownership spans the rows name. Clients, users and ownership spans are loaded once
+per file (their number is the book's size, not the file's); contacts once per batch."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class Row:
     # Another row of the same file this one points at (a reply's message, a client's partner),
     # linked once both are saved.
     refers_to: Row | None = None
+    # Not saved with its batch: it names a record that may come later in the file, so it is
+    # checked again at the end (``EventFormat.finish``).
+    waiting: bool = False
 
     def fail(self, message: str) -> None:
         self.errors.append(message)

@@ -69,7 +69,15 @@ def error_messages(error: ValidationError) -> list[str]:
 
 class RecordFormat(ABC):
     """One CSV format. ``check`` records every problem on its row and builds what ``save``
-    writes; ``save`` runs only when no row has a problem, inside the file's transaction."""
+    writes, inside the file's transaction.
+
+    A format that does not ``stream`` is checked as a whole file (its rules compare rows across
+    the file: histories that replace, deals told over several rows) and saved only when no row
+    has a problem. A streaming format is checked and saved batch by batch; the rows of earlier
+    batches are then already in the database, so a later batch finds them as it finds records
+    of earlier files."""
+
+    streams = False
 
     key: str
     label: str
@@ -109,7 +117,10 @@ class RecordFormat(ABC):
 
 
 class EventFormat(RecordFormat):
-    """A record of one client, credited and bulk-created: most formats are this shape."""
+    """A record of one client, credited and bulk-created: most formats are this shape. Rows
+    are checked and saved in batches (``streams``); ``prepare`` loads what a batch looks up."""
+
+    streams = True
 
     model: type[models.Model]
     # The column naming the client the record belongs to, which the importer must own.
@@ -143,8 +154,14 @@ class EventFormat(RecordFormat):
         """The unsaved record for a row whose client is resolved; problems go on the row."""
 
     def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]:
+        """Write the checked rows of one batch; counts by label (summed over the batches)."""
         self.model.objects.bulk_create([row.instance for row in rows], batch_size=BATCH_SIZE)
         return {self.label: len(rows)}
+
+    def finish(self, ctx: ImportContext) -> list[Row]:
+        """Rows that ``build`` marked ``waiting`` for a record later in the file: the importer
+        checks and saves them again once the whole file is in."""
+        return []
 
 
 def not_in_future(row: Row, column: str) -> None:

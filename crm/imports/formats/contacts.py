@@ -36,9 +36,13 @@ class ContactsFormat(EventFormat):
         Column("opted_out_at", Kind.DATETIME),
     )
 
+    def __init__(self):
+        # The first line of each (client, name) in the file, for every batch: contacts of
+        # earlier batches are in the database too, but this names the line they came from.
+        self._seen: dict[tuple[int, str], int] = {}
+
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         self._existing = ctx.contacts_by_name(row.client for row in rows)
-        self._seen: dict[tuple[int, str], int] = {}
         ctx.warn_if_suppressed(rows, "email")
 
     def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]:
@@ -56,10 +60,10 @@ class ContactsFormat(EventFormat):
     def build(self, row: Row, ctx: ImportContext) -> Contact:
         values = row.values
         key = (row.client.pk, fold(values["name"]))
-        if key in self._existing:
-            row.fail(f'name: {row.client} already has a contact named "{values["name"]}".')
-        elif key in self._seen:
+        if key in self._seen:
             row.fail(f'name: "{values["name"]}" of {row.client} is also on line {self._seen[key]}.')
+        elif key in self._existing:
+            row.fail(f'name: {row.client} already has a contact named "{values["name"]}".')
         self._seen.setdefault(key, row.line)
         opted_out = bool(values["opted_out_of_surveys"])
         if values["opted_out_at"] is not None and not opted_out:
@@ -117,6 +121,11 @@ class InteractionsFormat(EventFormat):
         ),
     )
 
+    def __init__(self):
+        # Replies whose message was not found in their batch or before it: it may come later.
+        self._waiting: list[Row] = []
+        self._final = False
+
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         self._contacts = ctx.contacts_by_name(row.client for row in rows)
         self._outbound: dict[tuple[int, datetime], list[Any]] = defaultdict(list)
@@ -164,7 +173,10 @@ class InteractionsFormat(EventFormat):
     def _link_reply(self, row: Row, interaction: Interaction) -> None:
         when = row.values["in_reply_to"]
         messages = self._outbound.get((row.client.pk, when), [])
-        if len(messages) != 1:
+        if not messages and not self._final and row.ok:
+            row.waiting = True
+            self._waiting.append(row)
+        elif len(messages) != 1:
             found = "no" if not messages else str(len(messages))
             row.fail(
                 f"in_reply_to: {row.client} has {found} outbound messages at "
@@ -183,7 +195,8 @@ class InteractionsFormat(EventFormat):
         replies = [row for row in rows if row.refers_to is not None]
         Interaction.objects.bulk_create([row.instance for row in first], batch_size=BATCH_SIZE)
         for row in replies:
-            row.instance.in_reply_to_id = row.refers_to.instance.pk
+            # A message refused on its own line has no id; the file is rolled back anyway.
+            row.instance.in_reply_to_id = getattr(row.refers_to.instance, "pk", None)
         Interaction.objects.bulk_create([row.instance for row in replies], batch_size=BATCH_SIZE)
         through = Interaction.contacts.through
         links = [
@@ -193,6 +206,18 @@ class InteractionsFormat(EventFormat):
         ]
         through.objects.bulk_create(links, batch_size=BATCH_SIZE)
         return {"interactions": len(rows), "contact links": len(links)}
+
+    def finish(self, ctx: ImportContext) -> list[Row]:
+        """The replies that waited for their message: every other row is saved by now, so
+        checked again they find it, or fail."""
+        waiting, self._waiting, self._final = self._waiting, [], True
+        for row in waiting:
+            # Checked from scratch: what its first check found is found again.
+            row.waiting, row.instance = False, None
+            row.refs.clear()
+            row.errors.clear()
+            row.warnings.clear()
+        return waiting
 
     def export_records(self, clients: QuerySet[Client]) -> Iterator[Interaction]:
         # One join over the link table instead of a prefetch keyed by every interaction's id.
