@@ -349,6 +349,14 @@ def clients_owned_by(user: User) -> QuerySet[Client]:
     return Client.objects.filter(owner=user)
 
 
+def follow_ups_owned_by(user: User) -> QuerySet[FollowUp]:
+    """A user's own follow-ups (those they owe), whatever their role: what Today lists, what
+    their calendar feed shows and whose unhappy answers Today asks them to close."""
+    if not _signed_in(user):
+        return FollowUp.objects.none()
+    return FollowUp.objects.filter(owner=user)
+
+
 def own_record_for_user(user: User, records: QuerySet, pk: int):
     """A row that belongs to ``user`` personally (``records`` has a ``user`` field: API tokens,
     calendar feeds, captured mail): only its user may see or change it, whatever their role.
@@ -357,6 +365,12 @@ def own_record_for_user(user: User, records: QuerySet, pk: int):
     if record is None:
         raise Http404("No such record.")
     return record
+
+
+def may_configure(user: User) -> bool:
+    """The Django admin (pipeline stages, lost reasons, survey questions, people and teams):
+    admins, the same people ``User.is_staff`` lets into it."""
+    return _signed_in(user) and user.role == Role.ADMIN
 
 
 def may_manage_webhooks(user: User) -> bool:
@@ -435,4 +449,5 @@ PERMISSIONS: dict[str, Callable[[User], bool]] = {
     "import": may_import,
     "import into any book": may_import_into_any_book,
     "manage webhooks": may_manage_webhooks,
+    "configure": may_configure,
 }

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from accounts.models import User
-from crm.access import may_compare_teams, may_import, may_keep_a_book, may_set_targets
+from crm.access import (
+    may_compare_teams,
+    may_configure,
+    may_import,
+    may_keep_a_book,
+    may_set_targets,
+)
 
 
 @dataclass(frozen=True)
@@ -43,4 +49,8 @@ def nav_items(request):
         active = request.path == url or (url != "/" and request.path.startswith(url))
         items.append({"label": item.label, "url": url, "active": active})
     # Who logs interactions (and so gets the quick-log button): the people who write books.
-    return {"nav_items": items, "can_quick_log": may_keep_a_book(user)}
+    return {
+        "nav_items": items,
+        "can_quick_log": may_keep_a_book(user),
+        "can_configure": may_configure(user),
+    }

@@ -15,9 +15,9 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from accounts.models import User
-from crm.access import clients_owned_by
+from crm.access import clients_owned_by, follow_ups_owned_by
 from crm.formatting import format_money
-from crm.models import Deal, FollowUp
+from crm.models import Deal
 from integrations.models import CalendarFeed
 from integrations.secrets import digest, new_secret
 
@@ -69,9 +69,7 @@ def render_feed(user: User) -> bytes:
     calendar.add("x-wr-calname", f"CRM: {user.get_full_name() or user.email}")
     calendar.add("x-published-ttl", "PT1H")
     stamp = timezone.now()
-    follow_ups = (
-        FollowUp.objects.open().filter(owner=user).select_related("client").order_by("due_on")
-    )
+    follow_ups = follow_ups_owned_by(user).open().select_related("client").order_by("due_on")
     for follow_up in follow_ups:
         calendar.add_component(
             _event(

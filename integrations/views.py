@@ -10,7 +10,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.access import may_manage_webhooks, own_record_for_user
+from crm.access import (
+    may_compare_teams,
+    may_manage_webhooks,
+    may_see_organisation,
+    own_record_for_user,
+)
 from integrations import tokens
 from integrations.calendar import (
     calendar_feed_create,
@@ -37,6 +42,13 @@ def api_reference(request):
     return render(request, "integrations/api_reference.html")
 
 
+def _books_read_by(user) -> str:
+    """What a token of ``user`` reads, in the words of the page: the access rules' reach."""
+    if may_see_organisation(user):
+        return "every book"
+    return "your teams' books" if may_compare_teams(user) else "your book"
+
+
 @login_required
 def integrations_page(request):
     user = request.user
@@ -52,6 +64,7 @@ def integrations_page(request):
         "integrations/settings.html",
         {
             **webhooks,
+            "api_reach": _books_read_by(user),
             "token_form": ApiTokenForm(),
             "api_tokens": user.api_tokens.all(),
             "new_token": request.session.pop("new_api_token", None),

@@ -15,11 +15,12 @@ per window by the database in one statement that joins the events to the windows
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Aggregate, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -148,12 +149,29 @@ class Batch:
             )
 
 
-def monthly(queryset: QuerySet, field: str, *columns: str, **aggregates) -> QuerySet:
-    """``aggregates`` per ``columns`` (``("owner",)`` by default) and local calendar month of
-    ``field``, as dicts with a ``month`` key."""
-    return (
-        queryset.order_by()
-        .annotate(month=TruncMonth(field))
-        .values(*(columns or ("owner",)), "month")
-        .annotate(**aggregates)
-    )
+@dataclass(frozen=True)
+class MonthlySums:
+    """Sums of a source's records per credited ``owner`` (and breakdown ``dim``) and local
+    calendar month of ``field``, for the windows of a batch whose ``span`` contains the
+    month: a family's one read of a table over the batch's whole range."""
+
+    source: Callable[[Window], QuerySet]
+    field: str
+    sums: dict[str, Aggregate]
+    owner: str = "owner"
+    dim: str = ""
+    span: str = PERIOD
+
+    def rows(self, batch: Batch) -> QuerySet:
+        """The monthly rows, as dicts with ``owner``, ``month``, ``dim`` and the sums."""
+        columns = (self.owner, self.dim) if self.dim else (self.owner,)
+        return (
+            self.source(batch.range(self.span))
+            .order_by()
+            .annotate(month=TruncMonth(self.field))
+            .values(*columns, "month")
+            .annotate(**self.sums)
+        )
+
+    def fold(self, batch: Batch) -> None:
+        batch.fold(self.rows(batch), span=self.span, owner=self.owner, dim=self.dim)

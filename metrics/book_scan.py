@@ -13,6 +13,7 @@ from django.db.models import (
 from crm import models as crm
 from metrics import sources as src
 from metrics.periods import Window
+from metrics.sources import clients as clients_src
 from metrics.sql import statement
 
 
@@ -69,18 +70,21 @@ def book_rows(window: Window) -> tuple[str, list]:
 
     active, churned = src.ACTIVE.value, src.CHURNED.value
     touches = (
-        crm.Interaction.objects.filter(src._touched_recently(window) | src._two_way_in(window))
+        crm.Interaction.objects.filter(
+            clients_src.touched_recently(window) | clients_src.two_way_in(window)
+        )
         .values("client_id")
         .annotate(
-            recent=Max(Case(When(src._touched_recently(window), then=1), default=0)),
-            two_way=Max(Case(When(src._two_way_in(window), then=1), default=0)),
+            recent=Max(Case(When(clients_src.touched_recently(window), then=1), default=0)),
+            two_way=Max(Case(When(clients_src.two_way_in(window), then=1), default=0)),
         )
     )
     # Distinct pairs, then a count: PostgreSQL hashes the pairs, where COUNT(DISTINCT) would sort
     # the year's lines by client.
     products = src.revenue_lines_year(window).values("client_id", "product_id").distinct()
-    reviewed = src._goal_reviews(window).values(client_id=F("goal__client")).distinct()
-    certified = src._certifications(window).values(client_id=F("partner")).distinct()
+    reviewed = clients_src.goal_reviews(window).values(client_id=F("goal__client")).distinct()
+    certified = clients_src.certifications(window).values(client_id=F("partner")).distinct()
+    clients = crm.Client.objects.values("id", **clients_src.client_columns(window))
     sql = f"""
         WITH status_ AS (
             SELECT client_id, status, effective_on, LEAD(effective_on) OVER (
@@ -125,7 +129,7 @@ def book_rows(window: Window) -> tuple[str, list]:
         ),
         reviewed AS ({nested(reviewed)}),
         certified AS ({nested(certified)}),
-        clients_ AS ({nested(crm.Client.objects.values("id", **src._client_columns(window)))})
+        clients_ AS ({nested(clients)})
         SELECT
             clients_.id AS client_id,
             owner_at.owner_start, owner_at.owner_end, owner_at.owner_year,

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from crm.calendar import add_business_days
 from metrics import sources as src
-from metrics.batch import YEAR, Batch, month_of, monthly
+from metrics.batch import YEAR, Batch, MonthlySums, month_of
 from metrics.book_scan import book_rows
 from metrics.growth_scan import growth_rows
 from metrics.periods import local_midnight
@@ -47,33 +47,38 @@ def _direct_each(batch: Batch, results: list) -> None:
         batch.direct(window, per_subject)
 
 
+def _count(condition: Q | None = None) -> Count:
+    return Count("id", filter=condition)
+
+
 # --- Surveys ----------------------------------------------------------------------------------
+
+
+ANSWERS = MonthlySums(
+    src.responses,
+    "answered_at",
+    {
+        "nps_p": _count(src.PROMOTER),
+        "nps_m": _count(src.PASSIVE),
+        "nps_d": _count(src.DETRACTOR),
+        "csat_n": _count(src.CSAT),
+        "csat_good": _count(src.CSAT_SATISFIED),
+        "ces_n": _count(src.CES),
+        "ces_sum": Sum("score", filter=src.CES),
+        "testimonials": _count(src.TESTIMONIAL),
+    },
+)
+DELIVERIES = MonthlySums(
+    src.invitations_delivered,
+    "delivered_at",
+    {"delivered": _count(), "answered": _count(src.ANSWERED)},
+)
 
 
 def survey_measures(batch: Batch) -> None:
     every = batch.range()
-    batch.fold(
-        monthly(
-            src.responses(every),
-            "answered_at",
-            nps_p=Count("id", filter=src.PROMOTER),
-            nps_m=Count("id", filter=src.PASSIVE),
-            nps_d=Count("id", filter=src.DETRACTOR),
-            csat_n=Count("id", filter=src.CSAT),
-            csat_good=Count("id", filter=src.CSAT_SATISFIED),
-            ces_n=Count("id", filter=src.CES),
-            ces_sum=Sum("score", filter=src.CES),
-            testimonials=Count("id", filter=src.TESTIMONIAL),
-        )
-    )
-    batch.fold(
-        monthly(
-            src.invitations_delivered(every),
-            "delivered_at",
-            delivered=Count("id"),
-            answered=Count("id", filter=src.ANSWERED),
-        )
-    )
+    ANSWERS.fold(batch)
+    DELIVERIES.fold(batch)
     # "Within 2 business days" is calendar logic the two databases cannot share, so this one
     # query returns the (few) answers needing a follow-up and Python applies the deadline.
     for owner_id, answered_at, done_at in (
@@ -152,21 +157,35 @@ def book_measures(batch: Batch) -> None:
 # --- Interactions and follow-ups --------------------------------------------------------------
 
 
+# One scan per owner, topic and month: the owner's totals are the sums over their topics, and
+# the reply rate's breakdown is the topics with outbound messages.
+INTERACTIONS_BY_TOPIC = MonthlySums(
+    src.interactions,
+    "occurred_at",
+    {
+        "interactions": _count(src.NOT_NOTE),
+        "outbound": _count(src.OUTBOUND_MESSAGE),
+        "replied": _count(src.OUTBOUND_MESSAGE & src.GOT_REPLY),
+    },
+    dim="topic",
+)
+CONTACTS_ADDED = MonthlySums(
+    src.contacts_added, "created_at", {"contacts_added": _count()}, owner="owner_id"
+)
+FOLLOW_UPS_DONE = MonthlySums(src.follow_ups_done, "done_at", {"follow_ups_done": _count()})
+# Each follow-up is judged against (and in the month of) ``judged_on``, credited to the BRM who
+# held it then (``held_by``).
+FOLLOW_UPS_DUE = MonthlySums(
+    src.follow_ups_due,
+    "judged_on",
+    {"follow_ups_due": _count(), "follow_ups_on_time": _count(src.DONE_BY_DUE_DATE)},
+    owner="held_by",
+)
+
+
 def interaction_measures(batch: Batch) -> None:
     every = batch.range()
-    # One scan per owner, topic and month: the owner's totals are the sums over their topics,
-    # and the reply rate's breakdown is the topics with outbound messages.
-    by_topic = list(
-        monthly(
-            src.interactions(every),
-            "occurred_at",
-            "owner",
-            "topic",
-            interactions=Count("id", filter=src.NOT_NOTE),
-            outbound=Count("id", filter=src.OUTBOUND_MESSAGE),
-            replied=Count("id", filter=src.OUTBOUND_MESSAGE & src.GOT_REPLY),
-        )
-    )
+    by_topic = list(INTERACTIONS_BY_TOPIC.rows(batch))
     batch.fold(by_topic, measures=("interactions", "outbound", "replied"))
     batch.fold(
         (row for row in by_topic if row["outbound"]),
@@ -183,23 +202,9 @@ def interaction_measures(batch: Batch) -> None:
             "reach",
         ),
     )
-    batch.fold(
-        monthly(src.contacts_added(every), "created_at", "owner_id", contacts_added=Count("id")),
-        owner="owner_id",
-    )
-    batch.fold(monthly(src.follow_ups_done(every), "done_at", follow_ups_done=Count("id")))
-    # Each follow-up is judged against (and in the month of) ``judged_on``, credited to the
-    # BRM who held it then (``held_by``).
-    batch.fold(
-        monthly(
-            src.follow_ups_due(every),
-            "judged_on",
-            "held_by",
-            follow_ups_due=Count("id"),
-            follow_ups_on_time=Count("id", filter=src.DONE_BY_DUE_DATE),
-        ),
-        owner="held_by",
-    )
+    CONTACTS_ADDED.fold(batch)
+    FOLLOW_UPS_DONE.fold(batch)
+    FOLLOW_UPS_DUE.fold(batch)
 
 
 # --- Revenue and pipeline ---------------------------------------------------------------------
@@ -208,17 +213,18 @@ def interaction_measures(batch: Batch) -> None:
 def revenue_measures(batch: Batch) -> None:
     """One scan of the lines of every window's trailing year, by owner and month: a period's
     revenue is its months', a trailing year's the sum of its 12 months."""
-    periods = batch.range()
-    in_a_period = Q(recognised_on__gte=periods.start)
-    rows = list(
-        monthly(
-            src.revenue_lines_year(batch.range(YEAR)),
-            "recognised_on",
-            revenue=Sum("amount"),
-            cost=Sum("cost_to_serve"),
-            partner_revenue=Sum("amount", filter=in_a_period & src.PARTNER_REVENUE),
-        )
+    in_a_period = Q(recognised_on__gte=batch.range().start)
+    lines = MonthlySums(
+        src.revenue_lines_year,
+        "recognised_on",
+        {
+            "revenue": Sum("amount"),
+            "cost": Sum("cost_to_serve"),
+            "partner_revenue": Sum("amount", filter=in_a_period & src.PARTNER_REVENUE),
+        },
+        span=YEAR,
     )
+    rows = list(lines.rows(batch))
     batch.fold(rows, measures=("revenue", "cost", "partner_revenue"))
     batch.fold(
         ({**row, "revenue_year": row["revenue"], "cost_year": row["cost"]} for row in rows),
@@ -244,33 +250,35 @@ def growth_measures(batch: Batch) -> None:
             )
 
 
+CLOSINGS = MonthlySums(
+    src.deal_closings,
+    "changed_at",
+    {
+        "closed": _count(),
+        "won": _count(src.WON),
+        "won_value": Sum("deal__value", filter=src.WON),
+        "upsell_closed": _count(src.UPSELL),
+        "upsell_won": _count(src.UPSELL & src.WON),
+    },
+)
+_TIMED = Q(entered_from_at__isnull=False)
+STAGE_EXITS = MonthlySums(
+    src.stage_exits,
+    "changed_at",
+    {
+        "stage_exits": _count(),
+        "stage_forward": _count(src.FORWARD),
+        "stage_exits_timed": _count(_TIMED),
+        "stage_days_total": Sum(src.DAYS_IN_STAGE, filter=_TIMED),
+    },
+    dim="from_stage__name",
+)
+
+
 def pipeline_measures(batch: Batch) -> None:
     every = batch.range()
-    batch.fold(
-        monthly(
-            src.deal_closings(every),
-            "changed_at",
-            closed=Count("id"),
-            won=Count("id", filter=src.WON),
-            won_value=Sum("deal__value", filter=src.WON),
-            upsell_closed=Count("id", filter=src.UPSELL),
-            upsell_won=Count("id", filter=src.UPSELL & src.WON),
-        )
-    )
-    timed = Q(entered_from_at__isnull=False)
-    batch.fold(
-        monthly(
-            src.stage_exits(every),
-            "changed_at",
-            "owner",
-            "from_stage__name",
-            stage_exits=Count("id"),
-            stage_forward=Count("id", filter=src.FORWARD),
-            stage_exits_timed=Count("id", filter=timed),
-            stage_days_total=Sum(src.DAYS_IN_STAGE, filter=timed),
-        ),
-        dim="from_stage__name",
-    )
+    CLOSINGS.fold(batch)
+    STAGE_EXITS.fold(batch)
     _direct_each(
         batch,
         median_per_subject(
@@ -286,17 +294,17 @@ def pipeline_measures(batch: Batch) -> None:
 # --- Support, delivery, goals, feedback, partners ---------------------------------------------
 
 
+RESOLVED = MonthlySums(
+    src.issues_resolved,
+    "resolved_at",
+    {"resolved": _count(), "within_sla": _count(src.WITHIN_SLA)},
+)
+
+
 def support_measures(batch: Batch) -> None:
     every = batch.range()
     resolved = src.issues_resolved(every)
-    batch.fold(
-        monthly(
-            resolved,
-            "resolved_at",
-            resolved=Count("id"),
-            within_sla=Count("id", filter=src.WITHIN_SLA),
-        )
-    )
+    RESOLVED.fold(batch)
     _direct_each(
         batch,
         median_per_subject(
@@ -317,34 +325,29 @@ def support_measures(batch: Batch) -> None:
     )
 
 
-def delivery_and_goal_measures(batch: Batch) -> None:
-    every = batch.range()
-    batch.fold(
-        monthly(
-            src.projects_due(every),
-            "due_on",
-            projects_due=Count("id"),
-            projects_on_time=Count("id", filter=src.COMPLETED_BY_DUE_DATE),
-        )
-    )
-    batch.fold(
-        monthly(
-            src.goals_due(every),
-            "due_on",
-            goals_due=Count("id"),
-            goals_met=Count("id", filter=src.GOAL_MET),
-        )
-    )
-    batch.fold(
-        monthly(
-            src.feedback_closed_year(batch.range(YEAR)),
-            "closed_on",
-            feedback_closed=Count("id"),
-            feedback_implemented=Count("id", filter=src.IMPLEMENTED),
-        ),
+# Projects and goals by due date, feedback closed over the trailing year, partner referrals.
+DELIVERY_AND_GOALS = (
+    MonthlySums(
+        src.projects_due,
+        "due_on",
+        {"projects_due": _count(), "projects_on_time": _count(src.COMPLETED_BY_DUE_DATE)},
+    ),
+    MonthlySums(
+        src.goals_due, "due_on", {"goals_due": _count(), "goals_met": _count(src.GOAL_MET)}
+    ),
+    MonthlySums(
+        src.feedback_closed_year,
+        "closed_on",
+        {"feedback_closed": _count(), "feedback_implemented": _count(src.IMPLEMENTED)},
         span=YEAR,
-    )
-    batch.fold(monthly(src.partner_referrals(every), "received_on", referrals=Count("id")))
+    ),
+    MonthlySums(src.partner_referrals, "received_on", {"referrals": _count()}),
+)
+
+
+def delivery_and_goal_measures(batch: Batch) -> None:
+    for sums in DELIVERY_AND_GOALS:
+        sums.fold(batch)
 
 
 MEASURE_FAMILIES: list[Callable[[Batch], None]] = [

@@ -12,7 +12,7 @@ from django.db import connection
 
 from crm import models as crm
 from metrics.periods import Window
-from metrics.sources import ACTIVE
+from metrics.sources.clients import ACTIVE
 
 
 def growth_rows(windows: list[Window]) -> tuple[str, list]:

@@ -13,7 +13,15 @@ from statistics import median
 from typing import Any
 
 from django.db import connection
-from django.db.models import FloatField, Func, IntegerField, QuerySet
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+)
 
 from metrics.subjects import SubjectKey, Subjects
 
@@ -66,6 +74,11 @@ class DaysBetween(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+
+
+def boolean(condition: Q) -> ExpressionWrapper:
+    """``condition`` as a boolean column (an annotation or a value)."""
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 def when(*flags: str, value: str = "1") -> str:

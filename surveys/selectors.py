@@ -381,16 +381,18 @@ def exclusions_visible_to(user: User) -> QuerySet[SurveyExclusion]:
 
 
 def open_detractor_responses(
-    *, owner: User | None = None, client: Client | None = None
+    *, follow_ups: QuerySet[FollowUp] | None = None, client: Client | None = None
 ) -> QuerySet[Response]:
-    """Unhappy answers whose follow-up is still open: the loop is not closed yet."""
+    """Unhappy answers whose follow-up is still open: the loop is not closed yet. With
+    ``follow_ups`` (e.g. ``crm.access.follow_ups_owned_by(user)``), only the answers behind
+    those follow-ups; with ``client``, only that client's."""
     rows = Response.objects.filter(follow_up__isnull=False, follow_up__done_at__isnull=True)
-    if owner is not None:
+    if follow_ups is not None:
         # From the owner's open follow-ups (index on owner, done_at; a BRM has a few hundred)
         # to their answers (unique index on follow_up_id). Given as a join or a subquery,
         # PostgreSQL walked every answer in the organisation with a follow-up instead
         # (31–129 ms at the benchmark's size, growing with the organisation; this: ~1 ms).
-        open_follow_ups = FollowUp.objects.filter(owner=owner, done_at__isnull=True)
+        open_follow_ups = follow_ups.filter(done_at__isnull=True)
         rows = rows.filter(follow_up_id__in=list(open_follow_ups.values_list("pk", flat=True)))
     if client is not None:
         rows = rows.filter(client=client)

@@ -2,7 +2,7 @@
 
 from django import template
 
-from crm.access import can_write_client
+from crm.access import can_write_client, follow_ups_owned_by
 from crm.models import Client
 from surveys import selectors
 from surveys.forms import SendSurveyForm
@@ -29,10 +29,10 @@ def survey_client_panel(context, client: Client) -> dict:
 
 @register.inclusion_tag("surveys/partials/today_detractors_body.html", takes_context=True)
 def survey_today_detractors(context) -> dict:
-    user = context["request"].user
+    own = follow_ups_owned_by(context["request"].user)
     return {
         **_shared(context),
-        "detractors": list(selectors.open_detractor_responses(owner=user)),
+        "detractors": list(selectors.open_detractor_responses(follow_ups=own)),
     }
 
 

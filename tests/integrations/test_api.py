@@ -1,9 +1,11 @@
 """The REST API as another system uses it: tokens, sync, errors, limits, the schema."""
 
+import html
 from datetime import timedelta
 
 import pytest
 import yaml
+from django.urls import reverse
 from django.utils import timezone
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
@@ -179,3 +181,21 @@ def test_a_browser_session_cannot_be_made_to_write_through_the_api_without_csrf(
     assert forged.status_code == 403
     assert "CSRF" in forged.json()["detail"]
     assert not acme.follow_ups.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "reach", "sees_admin_link"),
+    [
+        ("alice", "Other systems read your book", False),
+        ("maria", "Other systems read your teams' books", False),
+        ("admin_user", "Other systems read every book", True),
+    ],
+)
+def test_the_integrations_page_says_whose_books_a_token_reads(
+    request, client, who, reach, sees_admin_link
+):
+    client.force_login(request.getfixturevalue(who))
+    page = html.unescape(client.get(reverse("integrations:settings")).content.decode())
+
+    assert reach in page
+    assert ("Django admin" in page) is sees_admin_link

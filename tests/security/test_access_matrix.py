@@ -46,6 +46,7 @@ PERMISSION_HOLDERS = {
     "import": {"alice", "bob", "carol", "admin_user"},
     "import into any book": {"admin_user"},
     "manage webhooks": {"admin_user"},
+    "configure": {"admin_user"},
 }
 
 
