@@ -232,13 +232,6 @@ def follow_ups_writable_by(user: User) -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(client__in=clients_writable_by(user))
 
 
-def follow_ups_owned_by(user: User) -> QuerySet[FollowUp]:
-    """The follow-ups assigned to ``user`` personally, whatever their role: their Today list."""
-    if not _signed_in(user):
-        return FollowUp.objects.none()
-    return FollowUp.objects.filter(owner=user)
-
-
 def interactions_visible_to(user: User) -> QuerySet[Interaction]:
     return records_visible_to(user, Interaction)
 
