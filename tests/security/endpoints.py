@@ -104,11 +104,14 @@ class Endpoint:
     # What the others get: 404 for whoever may not read the client, else this status.
     refused_readers: int = 403
     prepare: Callable[[World], None] | None = None
+    # Bulk actions take ids of several clients: any out of reach is a 403 saying nothing was
+    # changed, the same whether the id is another's or no one's.
+    refused_others: int = 404
 
     def expected(self, who: str) -> int:
         if who in self.allowed:
             return 302
-        return self.refused_readers if who in READERS else 404
+        return self.refused_readers if who in READERS else self.refused_others
 
 
 def _client_url(name):
@@ -232,5 +235,19 @@ ENDPOINTS = [
         lambda w: reverse("survey_close_loop", args=[w.unhappy.pk]),
         lambda w: {"outcome": "Called, credit note sent"},
         OWNERS,
+    ),
+    Endpoint(
+        "reassign ticked clients",
+        lambda w: reverse("clients_bulk_reassign"),
+        lambda w: {"client": [w.client.pk], "new_owner": w.bob.pk, "reason": "Cover"},
+        frozenset({"maria", "admin_user"}),
+        refused_others=403,
+    ),
+    Endpoint(
+        "complete ticked follow-ups",
+        lambda w: reverse("follow_ups_complete"),
+        lambda w: {"follow_up": [w.follow_up.pk], "outcome": "Done in bulk"},
+        OWNERS,
+        refused_others=403,
     ),
 ]
