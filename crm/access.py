@@ -226,6 +226,12 @@ def follow_up_for_user(user: User, pk, *, write: bool = False) -> FollowUp:
     return record_for_user(user, FollowUp, pk, write=write)
 
 
+def follow_ups_writable_by(user: User) -> QuerySet[FollowUp]:
+    """The follow-ups ``user`` may complete, reschedule or cancel: those of the clients they
+    may change (their own book; every client for an admin). Bulk actions check each id here."""
+    return FollowUp.objects.filter(client__in=clients_writable_by(user))
+
+
 def interactions_visible_to(user: User) -> QuerySet[Interaction]:
     return records_visible_to(user, Interaction)
 
@@ -275,6 +281,29 @@ def may_set_targets(user: User) -> bool:
 def may_keep_a_book(user: User) -> bool:
     """People who write books (the Today page, the quick log): BRMs and admins."""
     return _signed_in(user) and user.role in (Role.ADMIN, Role.BRM)
+
+
+def may_choose_owner(user: User) -> bool:
+    """Whether ``user`` picks whose book a new client goes into (an admin); anyone else who
+    keeps a book adds clients to their own."""
+    return _signed_in(user) and user.role == Role.ADMIN
+
+
+def may_filter_by_owner(user: User) -> bool:
+    """Whether lists offer an owner filter: managers and admins read several BRMs' books; a
+    BRM reads only their own."""
+    return _signed_in(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def starts_on_today(user: User) -> bool:
+    """BRMs start the day on Today; managers and admins on the book they oversee."""
+    return _signed_in(user) and user.role == Role.BRM
+
+
+def brms_visible_to(user: User) -> QuerySet[User]:
+    """The active BRMs whose books ``user`` may read, by name: the owner filters, and whom a
+    manager or admin may hand clients to."""
+    return users_visible_to(user).filter(role=Role.BRM, is_active=True).order_by("full_name")
 
 
 def may_import(user: User) -> bool:
@@ -407,6 +436,9 @@ PERMISSIONS: dict[str, Callable[[User], bool]] = {
     "compare teams": may_compare_teams,
     "set targets": may_set_targets,
     "keep a book": may_keep_a_book,
+    "choose a new client's owner": may_choose_owner,
+    "filter lists by owner": may_filter_by_owner,
+    "start on Today": starts_on_today,
     "import": may_import,
     "import into any book": may_import_into_any_book,
     "manage webhooks": may_manage_webhooks,
