@@ -92,6 +92,27 @@ class BookFilterForm(OwnerFilterForm):
         }
 
 
+class BulkReassignForm(CheckedForm):
+    """Hand the ticked clients (``client``, one value per tick) to one BRM the user may
+    choose (``crm.access.brms_visible_to``)."""
+
+    new_owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Reassign to",
+        empty_label="Choose a BRM",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].queryset = reassign_candidates(user)
+
+
 class QuickLogForm(CheckedForm):
     """Log an interaction in seconds: client, kind, and a summary or topic are all it needs."""
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("clients/", book.client_list, name="client_list"),
     path("clients/new/", clients.client_create, name="client_create"),
+    path("clients/reassign/", book.clients_bulk_reassign, name="clients_bulk_reassign"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client_edit"),
     path("clients/<int:pk>/projects/", records.client_project_add, name="client_project_add"),
@@ -54,6 +55,7 @@ urlpatterns = [
         "interactions/<int:pk>/delete/", interactions.interaction_delete, name="interaction_delete"
     ),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
+    path("follow-ups/done/", follow_ups.follow_ups_complete, name="follow_ups_complete"),
     path("follow-ups/<int:pk>/", follow_ups.follow_up_edit, name="follow_up_edit"),
     path("follow-ups/<int:pk>/cancel/", follow_ups.follow_up_cancel, name="follow_up_cancel"),
     path("follow-ups/<int:pk>/reopen/", follow_ups.follow_up_reopen, name="follow_up_reopen"),

@@ -6,13 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from crm import selectors
-from crm.forms import BookFilterForm
+from crm import selectors, services
+from crm.access import all_for_user, clients_reassignable_by, may_reassign_clients
+from crm.forms import BookFilterForm, BulkReassignForm
 from crm.list_exports import ExportColumn, csv_response, wants_csv
+from crm.redirects import redirect_back
 
 BOOK_PAGE_SIZE = 25
 
@@ -107,5 +113,40 @@ def client_list(request):
             "sort": filters["sort"],
             "dormant_cutoff": selectors.dormant_cutoff(),
             "currency": settings.CURRENCY,
+            "bulk_form": BulkReassignForm(user=request.user)
+            if may_reassign_clients(request.user)
+            else None,
         },
     )
+
+
+@login_required
+@require_POST
+def clients_bulk_reassign(request):
+    """Hand the ticked clients to one BRM: managers for their teams' clients, admins any. Every
+    id must be one the user may reassign (else a 403 saying so), and all move or none does."""
+    if not may_reassign_clients(request.user):
+        raise PermissionDenied("Only managers and admins reassign clients.")
+    form = BulkReassignForm(request.POST, user=request.user)
+    try:
+        clients = all_for_user(
+            clients_reassignable_by(request.user),
+            request.POST.getlist("client"),
+            noun="clients",
+        )
+        if not form.is_valid():
+            raise ValidationError(" ".join(m for ms in form.errors.values() for m in ms))
+        moved = services.clients_reassign(
+            clients=clients,
+            new_owner=form.cleaned_data["new_owner"],
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        owner = form.cleaned_data["new_owner"]
+        messages.success(
+            request, f"{len(moved)} client{'s' if len(moved) != 1 else ''} reassigned to {owner}."
+        )
+    return redirect_back(request, reverse("client_list"))

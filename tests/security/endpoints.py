@@ -112,11 +112,14 @@ class Endpoint:
     # What the others get: 404 for whoever may not read the client, else this status.
     refused_readers: int = 403
     prepare: Callable[[World], None] | None = None
+    # Bulk actions take ids of several clients: any out of reach is a 403 saying nothing was
+    # changed, the same whether the id is another's or no one's.
+    refused_others: int = 404
 
     def expected(self, who: str) -> int:
         if who in self.allowed:
             return 302
-        return self.refused_readers if who in READERS else 404
+        return self.refused_readers if who in READERS else self.refused_others
 
 
 def _url(name: str, of: str = "client") -> Callable[[World], str]:
@@ -208,5 +211,19 @@ ENDPOINTS = [
         "close the loop on an unhappy answer",
         _url("survey_close_loop", "unhappy"),
         lambda w: {"outcome": "Called, credit note sent"},
+    ),
+    Endpoint(
+        "reassign ticked clients",
+        lambda w: reverse("clients_bulk_reassign"),
+        lambda w: {"client": [w.client.pk], "new_owner": w.bob.pk, "reason": "Cover"},
+        frozenset({"maria", "admin_user"}),
+        refused_others=403,
+    ),
+    Endpoint(
+        "complete ticked follow-ups",
+        lambda w: reverse("follow_ups_complete"),
+        lambda w: {"follow_up": [w.follow_up.pk], "outcome": "Done in bulk"},
+        OWNERS,
+        refused_others=403,
     ),
 ]

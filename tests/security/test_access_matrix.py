@@ -42,6 +42,7 @@ PERMISSION_HOLDERS = {
     "keep a book": {"alice", "bob", "carol", "admin_user"},
     "choose a new client's owner": {"admin_user"},
     "filter lists by owner": {"maria", "oscar", "admin_user"},
+    "reassign clients": {"maria", "oscar", "admin_user"},
     "start on Today": {"alice", "bob", "carol"},
     "import": {"alice", "bob", "carol", "admin_user"},
     "import into any book": {"admin_user"},
