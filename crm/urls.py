@@ -2,7 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from crm import views
-from crm.pages import clients, contacts, follow_ups, interactions, records, search
+from crm.pages import (
+    book,
+    clients,
+    contacts,
+    follow_ups,
+    interactions,
+    pipeline,
+    records,
+    search,
+    support,
+)
 from crm.pages.password_reset import PasswordResetRequestView
 from integrations import views as integration_views
 
@@ -10,8 +20,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("today/", views.today, name="today"),
-    path("clients/", views.client_list, name="client_list"),
+    path("clients/", book.client_list, name="client_list"),
     path("clients/new/", clients.client_create, name="client_create"),
+    path("clients/reassign/", book.clients_bulk_reassign, name="clients_bulk_reassign"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client_edit"),
     path("clients/<int:pk>/projects/", records.client_project_add, name="client_project_add"),
@@ -44,15 +55,16 @@ urlpatterns = [
         "interactions/<int:pk>/delete/", interactions.interaction_delete, name="interaction_delete"
     ),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
+    path("follow-ups/done/", follow_ups.follow_ups_complete, name="follow_ups_complete"),
     path("follow-ups/<int:pk>/", follow_ups.follow_up_edit, name="follow_up_edit"),
     path("follow-ups/<int:pk>/cancel/", follow_ups.follow_up_cancel, name="follow_up_cancel"),
     path("follow-ups/<int:pk>/reopen/", follow_ups.follow_up_reopen, name="follow_up_reopen"),
     path("follow-ups/<int:pk>/snooze/", follow_ups.follow_up_snooze, name="follow_up_snooze"),
-    path("pipeline/", views.pipeline, name="pipeline"),
-    path("deals/<int:pk>/move/", views.deal_move, name="deal_move"),
-    path("support/", views.support_queue, name="support_queue"),
-    path("support/<int:pk>/respond/", views.issue_respond, name="issue_respond"),
-    path("support/<int:pk>/resolve/", views.issue_resolve, name="issue_resolve"),
+    path("pipeline/", pipeline.pipeline, name="pipeline"),
+    path("deals/<int:pk>/move/", pipeline.deal_move, name="deal_move"),
+    path("support/", support.support_queue, name="support_queue"),
+    path("support/<int:pk>/respond/", support.issue_respond, name="issue_respond"),
+    path("support/<int:pk>/resolve/", support.issue_resolve, name="issue_resolve"),
     # Django's reset page, with the throttle and the e-mail sent after the response.
     path(
         "accounts/password/reset/",

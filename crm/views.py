@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
@@ -27,14 +26,13 @@ from crm.access import (
     can_write_client,
     client_for_user,
     follow_up_for_user,
+    starts_on_today,
 )
 from crm.forms import (
-    BookFilterForm,
     ChurnForm,
     ClientPageForm,
     ContactForm,
     DealForm,
-    DealMoveForm,
     FollowUpDoneForm,
     FollowUpForm,
     QuickLogForm,
@@ -47,7 +45,8 @@ from crm.forms import (
 )
 from crm.health import run_checks
 from crm.idempotency import once_per_form_token
-from crm.models import Client, Deal, Interaction, RelationshipType, StageKind, SupportIssue
+from crm.list_exports import ExportColumn, csv_response, wants_csv
+from crm.models import Client, Interaction, RelationshipType
 from crm.pages.record_forms import (
     CertificationForm,
     FeedbackForm,
@@ -57,8 +56,6 @@ from crm.pages.record_forms import (
 )
 from crm.record_selectors import client_records
 from crm.redirects import redirect_back
-
-BOOK_PAGE_SIZE = 25
 
 
 def _optional_template(name: str) -> str:
@@ -73,7 +70,7 @@ def _optional_template(name: str) -> str:
 @login_required
 def home(request):
     """BRMs start the day on Today; managers and admins on the book they oversee."""
-    if request.user.is_brm:
+    if starts_on_today(request.user):
         return today(request)
     return redirect("client_list")
 
@@ -96,56 +93,6 @@ def health(request):
             status=status,
         )
     return render(request, "health.html", {"checks": checks, "healthy": healthy}, status=status)
-
-
-# --- My book ----------------------------------------------------------------------------------
-
-
-# Each sortable column's first click, and what a second click on the same column gives.
-SORT_TOGGLES = {
-    "name": ("name", "-name"),
-    "last_touch": ("-last_touch", "last_touch"),
-    "follow_ups": ("-follow_ups", "follow_ups"),
-}
-
-
-def _sort_direction(sort: str, column: str) -> str:
-    """The aria-sort value of ``column`` under ``sort``."""
-    if sort.lstrip("-") != column:
-        return ""
-    return "descending" if sort.startswith("-") else "ascending"
-
-
-@login_required
-def client_list(request):
-    form = BookFilterForm(request.GET, user=request.user)
-    filters = form.filters()
-    clients = selectors.client_book(user=request.user, **filters)
-    page = Paginator(clients, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    sort_links = {}
-    for column, (first, second) in SORT_TOGGLES.items():
-        params["sort"] = second if filters["sort"] == first else first
-        sort_links[column] = {
-            "querystring": params.urlencode(),
-            "direction": _sort_direction(filters["sort"], column),
-        }
-    params.pop("sort")
-    if filters["sort"] != "name":
-        params["sort"] = filters["sort"]
-    return render(
-        request,
-        "crm/client_list.html",
-        {
-            "form": form,
-            "page": page,
-            "querystring": params.urlencode(),
-            "sort_links": sort_links,
-            "sort": filters["sort"],
-            "dormant_cutoff": selectors.dormant_cutoff(),
-        },
-    )
 
 
 # --- The client page --------------------------------------------------------------------------
@@ -512,8 +459,23 @@ def interaction_reply(request, pk: int):
 # --- Today ------------------------------------------------------------------------------------
 
 
+TODAY_CSV_COLUMNS = [
+    ExportColumn("title", lambda f: f.title),
+    ExportColumn("client", lambda f: f.client.name),
+    ExportColumn("due_on", lambda f: f.due_on),
+    ExportColumn("first_due_on", lambda f: f.missed_due_on),
+    ExportColumn("days_overdue", lambda f: f.days_overdue()),
+]
+
+
 @login_required
 def today(request):
+    """The day's follow-ups and the clients going cold; ``?format=csv``: every follow-up the
+    page lists (all overdue ones, not one page of them)."""
+    if wants_csv(request):
+        return csv_response(
+            "follow-ups", TODAY_CSV_COLUMNS, selectors.today_follow_ups(request.user)
+        )
     return render(
         request,
         "crm/today.html",
@@ -551,93 +513,3 @@ def follow_up_done(request, pk: int):
         return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
     messages.success(request, f"Done: {follow_up.title}")
     return redirect_back(request, reverse("today"))
-
-
-# --- Pipeline ---------------------------------------------------------------------------------
-
-
-@login_required
-def pipeline(request):
-    columns = selectors.pipeline(request.user)
-    for column, following in zip(columns, [*columns[1:], None], strict=True):
-        for deal in column.deals:
-            deal.writable = can_write_client(request.user, deal.client)
-            # The move form offers the next stage first: moving forward is the usual step.
-            deal.next_stage_id = following.stage.pk if following else None
-        # Weighted by each deal's probability; a deal without one counts at zero.
-        column.weighted = sum(d.value * (d.probability or 0) for d in column.deals) / 100
-    return render(
-        request,
-        "crm/pipeline.html",
-        {
-            "columns": columns,
-            "stages": [column.stage for column in columns],
-            "closed_days": selectors.CLOSED_DEALS_SHOWN_DAYS,
-            "currency": settings.CURRENCY,
-        },
-    )
-
-
-@login_required
-@require_POST
-def deal_move(request, pk: int):
-    deal = get_object_or_404(Deal.objects.only("id", "client_id", "closed_at"), pk=pk)
-    client_for_user(request.user, deal.client_id, write=True)
-    form = DealMoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a stage to move the deal to.")
-        return redirect("pipeline")
-    if form.cleaned_data["to_stage"].kind == StageKind.LOST and deal.closed_at is None:
-        # A lost deal needs a reason: its page asks for one.
-        messages.error(request, "Say why it was lost: use “Mark lost” on the deal's page.")
-        return redirect("record_edit", family="deal", pk=deal.pk)
-    try:
-        change = services.deal_move(
-            deal=deal, to_stage=form.cleaned_data["to_stage"], by=request.user
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{change.deal} moved to {change.to_stage}.")
-    return redirect_back(request, reverse("pipeline"))
-
-
-# --- Support ----------------------------------------------------------------------------------
-
-
-@login_required
-def support_queue(request):
-    now = timezone.now()
-    issues = []
-    for issue in selectors.support_queue(request.user):
-        issue.writable = can_write_client(request.user, issue.client)
-        issues.append((issue, selectors.sla_clock(issue, now)))
-    return render(request, "crm/support_queue.html", {"issues": issues})
-
-
-def _issue_action(request, pk: int, act: Callable[[SupportIssue], SupportIssue], done: str):
-    issue = get_object_or_404(SupportIssue, pk=pk)
-    client_for_user(request.user, issue.client_id, write=True)
-    try:
-        act(issue)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{done}: {issue.title}")
-    return redirect_back(request, reverse("support_queue"))
-
-
-@login_required
-@require_POST
-def issue_respond(request, pk: int):
-    return _issue_action(
-        request, pk, lambda issue: services.support_issue_respond(issue=issue), "Responded"
-    )
-
-
-@login_required
-@require_POST
-def issue_resolve(request, pk: int):
-    return _issue_action(
-        request, pk, lambda issue: services.support_issue_resolve(issue=issue), "Resolved"
-    )

@@ -1,5 +1,6 @@
 """What a file's rows are checked against: the importing user's scope, and the clients, users,
-contacts and ownership spans the rows name, each loaded in one query per file."""
+contacts and ownership spans the rows name. Clients, users and ownership spans are loaded once
+per file (their number is the book's size, not the file's); contacts once per batch."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class Row:
     # Another row of the same file this one points at (a reply's message, a client's partner),
     # linked once both are saved.
     refers_to: Row | None = None
+    # Not saved with its batch: it names a record that may come later in the file, so it is
+    # checked again at the end (``EventFormat.finish``).
+    waiting: bool = False
 
     def fail(self, message: str) -> None:
         self.errors.append(message)
@@ -84,10 +88,6 @@ class ImportContext:
         self.actor = actor
         self._timelines: dict[int, OwnershipTimeline] = {}
 
-    @property
-    def is_admin(self) -> bool:
-        return may_import_into_any_book(self.actor)
-
     # --- clients ------------------------------------------------------------------------------
 
     @cached_property
@@ -113,7 +113,7 @@ class ImportContext:
             return None
         matches = self._clients.get(name.casefold(), [])
         if not matches:
-            where = "" if self.is_admin else " in your book"
+            where = "" if may_import_into_any_book(self.actor) else " in your book"
             row.fail(f'{column}: there is no client named "{name}"{where}.')
             return None
         if len(matches) > 1:
@@ -157,7 +157,7 @@ class ImportContext:
         email = row.values.get(column)
         if not email:
             return None
-        if not self.is_admin and not may_act_as(self.actor, email):
+        if not may_import_into_any_book(self.actor) and not may_act_as(self.actor, email):
             row.fail(f"{column}: you may name only yourself ({self.actor.email}) here.")
             return None
         user = self._users.get(email.casefold())

@@ -1,16 +1,24 @@
 """Importing one CSV file of one record type: all of it, or nothing.
 
-Every row is read and checked before anything is written, and the writes run in one
-transaction, so a file with a single bad row saves nothing. The report names every bad line by
-its physical line number in the file (the header is line 1). A dry run does the whole import,
-including the writes, and rolls it back: what it reports is exactly what a real run would do.
+The file is read as a stream, line by line, and its rows are checked and written in batches of
+``BATCH_ROWS`` (formats that compare rows across the whole file are checked whole, see
+``RecordFormat.streams``), all in one transaction: a file with a single bad row, even its last,
+saves nothing. Memory therefore grows with the batch, not the file (docs/import.md has the
+numbers of ``manage.py bench_import``). The report names bad lines by their physical line
+number in the file (the header is line 1), the first ``MAX_LISTED`` of them, with a count of the
+rest. A dry run does the whole import, including the writes, and rolls it back: what it reports
+is exactly what a real run would do.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import chain, islice
+from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -25,6 +33,13 @@ from crm.imports.formats import FORMATS, RecordFormat
 from crm.models import ImportBatch, ImportedRecord
 
 PREVIEW_ROWS = 10
+# Rows checked and written together: big enough that the queries per batch do not matter, small
+# enough that a batch's rows and records stay a few megabytes.
+BATCH_ROWS = 2000
+# Errors (and warnings) a report lists; the rest are counted.
+MAX_LISTED = 100
+# Bytes read from the file at a time.
+READ_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,9 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[LineError] = field(default_factory=list)
     warnings: list[LineError] = field(default_factory=list)
+    # Problems beyond the first ``MAX_LISTED`` of each kind: counted, not listed.
+    errors_unlisted: int = 0
+    warnings_unlisted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -61,6 +79,34 @@ class ImportReport:
     def summary(self) -> str:
         return ", ".join(f"{count} {label}" for label, count in self.counts.items())
 
+    def add_error(self, error: LineError) -> None:
+        if len(self.errors) < MAX_LISTED:
+            self.errors.append(error)
+        else:
+            self.errors_unlisted += 1
+
+    def add_warning(self, warning: LineError) -> None:
+        if len(self.warnings) < MAX_LISTED:
+            self.warnings.append(warning)
+        else:
+            self.warnings_unlisted += 1
+
+    def count(self, counts: dict[str, int]) -> None:
+        for label, count in counts.items():
+            self.counts[label] = self.counts.get(label, 0) + count
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data, for ``from_json`` (an import job keeps it)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportReport:
+        lines = {
+            name: [LineError(**item) for item in data.get(name, [])]
+            for name in ("errors", "warnings")
+        }
+        return cls(**{**data, **lines})
+
 
 class FileRejected(Exception):
     def __init__(self, *errors: LineError):
@@ -71,14 +117,20 @@ class FileRejected(Exception):
 def records_import(
     *,
     record_type: str,
-    data: bytes,
     by: User | None,
+    data: bytes | None = None,
+    file: IO[bytes] | None = None,
     dry_run: bool = False,
     file_name: str = "",
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import ``data``, a CSV file of ``record_type`` named ``file_name``, as ``by`` (``None``:
-    an operator at the command line, who may import anything). Nothing is saved unless every
-    row is valid; every record saved is listed under one ``ImportBatch`` (file, who, when)."""
+    """Import a CSV file of ``record_type`` named ``file_name``, given as ``data`` or as a
+    binary ``file`` read from its current position, as ``by`` (``None``: an operator at the
+    command line, who may import anything). Nothing is saved unless every row is valid; every
+    record saved is listed under one ``ImportBatch`` (file, who, when). ``progress`` is called
+    with the number of rows read so far after every batch, while the transaction is open.
+
+    Raises PermissionDenied for a user who may not import at all."""
     fmt = FORMATS[record_type]()
     if by is not None and not may_import(by):
         raise PermissionDenied("Only administrators and BRMs import records.")
@@ -86,114 +138,199 @@ def records_import(
     if fmt.admin_only and not may_import_into_any_book(by):
         report.errors = [LineError(None, f"Only an administrator may import {fmt.label}.")]
         return report
-    try:
-        header, rows, errors = read_rows(decode(data), fmt)
-    except FileRejected as rejected:
-        report.errors = rejected.errors
-        return report
-    report.header = header
-    report.row_count = len(rows) + len({error.line for error in errors})
-    report.preview = [row.cells for row in rows[:PREVIEW_ROWS]]
+    run = _Run(fmt, report, by=by, file_name=file_name, progress=progress or (lambda rows: None))
     try:
         with transaction.atomic():
-            ctx = ImportContext(by)
-            fmt.check(rows, ctx)
-            report.warnings = [LineError(row.line, text) for row in rows for text in row.warnings]
-            errors += _row_errors(rows)
-            if not errors:
-                report.counts = fmt.save(rows, ctx)
-                errors += _row_errors(rows)
-                _record_sources(rows, record_type=record_type, file_name=file_name, by=by)
-            if errors or dry_run:
+            run.read(io.BytesIO(data) if file is None else file)
+            if not report.ok or dry_run:
                 transaction.set_rollback(True)
+    except FileRejected as rejected:
+        report.header, report.preview, report.row_count = [], [], 0
+        report.errors, report.errors_unlisted = rejected.errors, 0
     except DatabaseError as error:
-        errors.append(LineError(None, f"The database refused the file: {error}"))
-    report.errors = sorted(errors, key=lambda error: error.line or 0)
+        report.add_error(LineError(None, f"The database refused the file: {error}"))
+    report.errors.sort(key=lambda error: error.line or 0)
     if report.errors:
         report.counts = {}
     return report
 
 
-def _record_sources(rows: list[Row], *, record_type: str, file_name: str, by: User | None):
-    """Note where each saved record came from: one batch for the file, one row per record."""
-    batch = ImportBatch.objects.create(
-        record_type=record_type, file_name=file_name[:255], imported_by=by, row_count=len(rows)
-    )
-    saved = [row.instance for row in rows if getattr(row.instance, "pk", None) is not None]
-    types = ContentType.objects.get_for_models(*{type(record) for record in saved})
-    ImportedRecord.objects.bulk_create(
-        [
-            ImportedRecord(batch=batch, content_type=types[type(record)], object_id=record.pk)
-            for record in saved
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
+class _Run:
+    """One import of one file: reads it, checks and saves its rows batch by batch (or whole),
+    and fills the report."""
 
+    def __init__(self, fmt: RecordFormat, report: ImportReport, *, by, file_name, progress):
+        self.fmt, self.report, self.by = fmt, report, by
+        self.file_name, self.progress = file_name, progress
+        self.ctx = ImportContext(by)
+        self.batch: ImportBatch | None = None
 
-def _row_errors(rows: list[Row]) -> list[LineError]:
-    errors = [LineError(row.line, message) for row in rows for message in row.errors]
-    for row in rows:
-        row.errors.clear()
-    return errors
-
-
-def decode(data: bytes) -> str:
-    """The file's text. It must be UTF-8; a byte-order mark (as Excel writes one) is dropped."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise FileRejected(
-            LineError(
-                line,
-                f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be read). "
-                'Save it as "CSV UTF-8" and try again.',
-            )
-        ) from None
-    if not text.strip():
-        raise FileRejected(LineError(None, "The file is empty."))
-    return text
-
-
-def read_rows(text: str, fmt: RecordFormat) -> tuple[list[str], list[Row], list[LineError]]:
-    """The header and every parsed row. Problems with the header reject the file at once;
-    problems with rows are collected for all rows."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
-    try:
-        header = _check_header(next(reader), fmt)
+    def read(self, stream: IO[bytes]) -> None:
+        header, records = read_rows(stream, self.fmt)
+        self.report.header = header
         rows: list[Row] = []
-        errors: list[LineError] = []
-        end = reader.line_num
-        for cells in reader:
-            # A quoted cell may span lines: a record is numbered by the line it starts on.
-            line, end = end + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
+        for record in records:
+            self.report.row_count += 1
+            if isinstance(record, LineError):
+                self.report.add_error(record)
                 continue
-            if len(cells) != len(header):
-                errors.append(
-                    LineError(
-                        line, f"expected {len(header)} fields, as in the header, not {len(cells)}."
-                    )
+            if len(self.report.preview) < PREVIEW_ROWS:
+                self.report.preview.append(record.cells)
+            rows.append(record)
+            if self.report.row_count % BATCH_ROWS == 0:
+                if self.fmt.streams:
+                    self._stream(rows)
+                    rows = []
+                self.progress(self.report.row_count)
+        if not self.report.row_count:
+            raise FileRejected(LineError(None, "The file has a header but no rows."))
+        if self.fmt.streams:
+            self._stream(rows)
+            waited = iter(self.fmt.finish(self.ctx))
+            while batch := list(islice(waited, BATCH_ROWS)):
+                self._stream(batch)
+        else:
+            self._whole(rows)
+        if self.batch is not None:
+            ImportBatch.objects.filter(pk=self.batch.pk).update(row_count=self.report.row_count)
+        self.progress(self.report.row_count)
+
+    def _stream(self, rows: list[Row]) -> None:
+        """Check one batch and save its good rows, whatever earlier batches held: later
+        batches are checked against them, and any error rolls the whole file back."""
+        self.fmt.check(rows, self.ctx)
+        settled = [row for row in rows if not row.waiting]
+        self._take_warnings(settled)
+        ready = [row for row in settled if row.ok]
+        self._take_errors(settled)
+        if ready:
+            self.report.count(self.fmt.save(ready, self.ctx))
+            self._take_errors(ready)
+            self._record_sources(ready)
+
+    def _whole(self, rows: list[Row]) -> None:
+        self.fmt.check(rows, self.ctx)
+        self._take_warnings(rows)
+        self._take_errors(rows)
+        if self.report.ok:
+            self.report.count(self.fmt.save(rows, self.ctx))
+            self._take_errors(rows)
+            self._record_sources(rows)
+
+    def _take_warnings(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            for text in row.warnings:
+                self.report.add_warning(LineError(row.line, text))
+            row.warnings.clear()
+
+    def _take_errors(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            for message in row.errors:
+                self.report.add_error(LineError(row.line, message))
+            row.errors.clear()
+
+    def _record_sources(self, rows: list[Row]) -> None:
+        """Note where each saved record came from: one batch for the file, one row per
+        record."""
+        if self.batch is None:
+            self.batch = ImportBatch.objects.create(
+                record_type=self.fmt.key, file_name=self.file_name[:255], imported_by=self.by
+            )
+        saved = [row.instance for row in rows if getattr(row.instance, "pk", None) is not None]
+        types = ContentType.objects.get_for_models(*{type(record) for record in saved})
+        ImportedRecord.objects.bulk_create(
+            [
+                ImportedRecord(batch=self.batch, content_type=types[type(r)], object_id=r.pk)
+                for r in saved
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+
+
+def _text_lines(stream: IO[bytes]) -> Iterator[str]:
+    """The file's lines as text, each with its line ending.
+
+    The file must be UTF-8; a byte-order mark (as Excel writes one) is dropped. Raises
+    FileRejected naming the first line that is not UTF-8, or for a file with nothing in it
+    but white space (once it has been read to the end)."""
+    anything = False
+    for number, raw in enumerate(_byte_lines(stream), start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise FileRejected(
+                LineError(
+                    number,
+                    f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x} cannot be "
+                    'read). Save it as "CSV UTF-8" and try again.',
                 )
-                continue
-            rows.append(_parse_row(line, header, cells, fmt))
+            ) from None
+        anything = anything or not text.isspace()
+        yield text
+    if not anything:
+        raise FileRejected(LineError(None, "The file is empty."))
+
+
+def _byte_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines, ending in ``\\n`` but the last, read ``READ_BYTES`` at a time."""
+    rest = b""
+    while chunk := stream.read(READ_BYTES):
+        *lines, rest = (rest + chunk).split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if rest:
+        yield rest
+
+
+def read_rows(stream: IO[bytes], fmt: RecordFormat) -> tuple[list[str], Iterator[Row | LineError]]:
+    """The header, and an iterator over the file's records: a parsed row, or the line error
+    of a record with the wrong number of fields. Problems with the header, with the file's
+    encoding or its CSV syntax reject the file (FileRejected) when they are met."""
+    lines = _text_lines(stream)
+    first = next(lines, "")
+    reader = csv.reader(chain([first], lines), delimiter=_delimiter(first), strict=True)
+    header_cells = _next_record(reader) or []
+    if not any(cell.strip() for cell in header_cells):
+        # Only white space on the first line: read on, to tell an empty file from a late header.
+        for _ in lines:
+            pass
+    header = _check_header(header_cells, fmt)
+    return header, _records(reader, header, fmt)
+
+
+def _next_record(reader) -> list[str] | None:
+    try:
+        return next(reader, None)
     except csv.Error as error:
         raise FileRejected(
             LineError(reader.line_num, f"the file is not valid CSV: {error}.")
         ) from None
-    if not rows and not errors:
-        raise FileRejected(LineError(None, "The file has a header but no rows."))
-    return header, rows, errors
 
 
-def _delimiter(text: str) -> str:
+def _records(reader, header: list[str], fmt: RecordFormat) -> Iterator[Row | LineError]:
+    end = reader.line_num
+    while (cells := _next_record(reader)) is not None:
+        # A quoted cell may span lines: a record is numbered by the line it starts on.
+        line, end = end + 1, reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            yield LineError(
+                line, f"expected {len(header)} fields, as in the header, not {len(cells)}."
+            )
+            continue
+        yield _parse_row(line, header, cells, fmt)
+
+
+def _delimiter(header: str) -> str:
     """``;`` for a file whose header line separates its names with semicolons and has no comma
     (what Excel saves as "CSV" where the decimal separator is a comma), else ``,``.
 
     Column names never contain either character, so the header alone decides it. Cells of such
     a file that hold a ``;`` (a list of contact names) are quoted by Excel, as CSV requires."""
-    header = text.split("\n", 1)[0]
     return ";" if ";" in header and "," not in header else ","
 
 

@@ -23,6 +23,12 @@ from surveys.models import Response
 # --- Reads --------------------------------------------------------------------------------------
 
 
+def book_record_fields(*fields: str) -> list[str]:
+    """What the API shows of a book record: its id, client and owner (credited when it
+    happened), then ``fields``, then ``updated_at`` (what ``?updated_since=`` reads)."""
+    return ["id", "client", "owner", *fields, "updated_at"]
+
+
 class ClientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Client
@@ -61,10 +67,7 @@ class ContactSerializer(serializers.ModelSerializer):
 class InteractionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Interaction
-        fields = [
-            "id",
-            "client",
-            "owner",
+        fields = book_record_fields(
             "logged_by",
             "kind",
             "direction",
@@ -74,26 +77,15 @@ class InteractionSerializer(serializers.ModelSerializer):
             "contacts",
             "in_reply_to",
             "created_at",
-            "updated_at",
-        ]
+        )
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
     class Meta:
         model = FollowUp
-        fields = [
-            "id",
-            "client",
-            "owner",
-            "title",
-            "due_on",
-            "done_at",
-            "outcome",
-            "origin",
-            "interaction",
-            "created_at",
-            "updated_at",
-        ]
+        fields = book_record_fields(
+            "title", "due_on", "done_at", "outcome", "origin", "interaction", "created_at"
+        )
 
 
 class DealSerializer(serializers.ModelSerializer):
@@ -101,10 +93,7 @@ class DealSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deal
-        fields = [
-            "id",
-            "client",
-            "owner",
+        fields = book_record_fields(
             "title",
             "kind",
             "value",
@@ -118,8 +107,7 @@ class DealSerializer(serializers.ModelSerializer):
             "lost_note",
             "partner",
             "partner_role",
-            "updated_at",
-        ]
+        )
 
 
 class DealStageSerializer(serializers.ModelSerializer):
@@ -131,10 +119,7 @@ class DealStageSerializer(serializers.ModelSerializer):
 class SupportIssueSerializer(serializers.ModelSerializer):
     class Meta:
         model = SupportIssue
-        fields = [
-            "id",
-            "client",
-            "owner",
+        fields = book_record_fields(
             "contact",
             "title",
             "priority",
@@ -143,8 +128,7 @@ class SupportIssueSerializer(serializers.ModelSerializer):
             "opened_at",
             "first_response_at",
             "resolved_at",
-            "updated_at",
-        ]
+        )
 
 
 class RevenueLineSerializer(serializers.ModelSerializer):
@@ -152,18 +136,9 @@ class RevenueLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RevenueLine
-        fields = [
-            "id",
-            "client",
-            "owner",
-            "product",
-            "recognised_on",
-            "amount",
-            "cost_to_serve",
-            "deal",
-            "description",
-            "updated_at",
-        ]
+        fields = book_record_fields(
+            "product", "recognised_on", "amount", "cost_to_serve", "deal", "description"
+        )
 
 
 class SurveyAnswerSerializer(serializers.ModelSerializer):

@@ -80,8 +80,50 @@ class SyncListMixin:
         return queryset
 
 
+def record_action(
+    name: str,
+    service,
+    *,
+    record: str,
+    takes: type[serializers.Serializer] | None = None,
+    by: str | None = None,
+):
+    """A ``POST /<id>/<name>/`` endpoint of a viewset: the record must be one the caller may
+    change (404/403 otherwise, through ``writable``); the input validated by ``takes`` (none
+    when ``None``) goes to ``service(<record>=record, [<by>=caller,] **input)``, the same
+    service the page calls; the answer is the record as the viewset lists it, read again."""
+
+    def endpoint(self, request, pk=None):
+        target = self.writable(pk)
+        data = self.inputs(takes)[1] if takes is not None else {}
+        if by is not None:
+            data[by] = request.user
+        service(**{record: target}, **data)
+        return self.shown(target)
+
+    endpoint.__name__ = endpoint.__qualname__ = name
+    return extend_schema(request=takes)(action(detail=True, methods=["post"])(endpoint))
+
+
+def record_create(service, *, takes: type[serializers.Serializer], by: str | None = None):
+    """A viewset's ``create``: ``takes`` validates the input, whose ``client`` must be one the
+    caller may change (404/403 otherwise); ``service(client=client, [<by>=caller,] **input)``
+    creates the record; the answer is 201 with the record as the viewset lists it."""
+
+    @extend_schema(request=takes)
+    def create(self, request):
+        client, data = self.inputs(takes)
+        if by is not None:
+            data[by] = request.user
+        return self.created(service(client=client, **data))
+
+    return create
+
+
+@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
 class ReadViewSet(SyncListMixin, viewsets.ReadOnlyModelViewSet):
-    """Lists and reads of one record type, limited to the clients the caller may read."""
+    """Lists and reads of one record type, limited to the clients the caller may read; lists
+    take ``?updated_since=`` and ``?client=``."""
 
     model = None
     related: tuple[str, ...] = ()
@@ -113,7 +155,12 @@ class ReadViewSet(SyncListMixin, viewsets.ReadOnlyModelViewSet):
         return client, data
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
+# A record type the API also creates (``create = record_create(...)`` or its own). No
+# docstring: a viewset's docstring is its operations' description in the schema.
+class WriteViewSet(mixins.CreateModelMixin, ReadViewSet):
+    pass
+
+
 class ClientViewSet(ReadViewSet):
     """Clients in the caller's reach; churn and reactivate as on the client page."""
 
@@ -123,39 +170,25 @@ class ClientViewSet(ReadViewSet):
     def get_queryset(self):
         return clients_visible_to(self.request.user)
 
-    def _writable_client(self, pk) -> Client:
+    def writable(self, pk) -> Client:
         return client_for_user(self.request.user, pk, write=True)
 
-    @extend_schema(request=s.ChurnInput, responses=s.ClientSerializer)
-    @action(detail=True, methods=["post"])
-    def churn(self, request, pk=None):
-        client = self._writable_client(pk)
-        _, data = self.inputs(s.ChurnInput)
-        services.client_churn(client=client, by=request.user, **data)
-        return self.shown(client)
-
-    @extend_schema(request=s.ReactivateInput, responses=s.ClientSerializer)
-    @action(detail=True, methods=["post"])
-    def reactivate(self, request, pk=None):
-        client = self._writable_client(pk)
-        _, data = self.inputs(s.ReactivateInput)
-        services.client_reactivate(client=client, by=request.user, **data)
-        return self.shown(client)
+    churn = record_action(
+        "churn", services.client_churn, record="client", takes=s.ChurnInput, by="by"
+    )
+    reactivate = record_action(
+        "reactivate", services.client_reactivate, record="client", takes=s.ReactivateInput, by="by"
+    )
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
-class ContactViewSet(mixins.CreateModelMixin, ReadViewSet):
+class ContactViewSet(WriteViewSet):
     model = Contact
     serializer_class = s.ContactSerializer
 
-    @extend_schema(request=s.ContactInput, responses={201: s.ContactSerializer})
-    def create(self, request):
-        client, data = self.inputs(s.ContactInput)
-        return self.created(services.contact_create(client=client, **data))
+    create = record_create(services.contact_create, takes=s.ContactInput)
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
-class InteractionViewSet(mixins.CreateModelMixin, ReadViewSet):
+class InteractionViewSet(WriteViewSet):
     """Interactions; a reply names the outbound message it answers (``in_reply_to``), which is
     what reply conversion counts."""
 
@@ -183,8 +216,7 @@ class InteractionViewSet(mixins.CreateModelMixin, ReadViewSet):
         return self.created(interaction)
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
-class FollowUpViewSet(mixins.CreateModelMixin, ReadViewSet):
+class FollowUpViewSet(WriteViewSet):
     model = FollowUp
     serializer_class = s.FollowUpSerializer
 
@@ -193,33 +225,19 @@ class FollowUpViewSet(mixins.CreateModelMixin, ReadViewSet):
         client, data = self.inputs(s.FollowUpInput)
         return self.created(services.follow_up_create(client=client, owner=client.owner, **data))
 
-    @extend_schema(request=s.FollowUpCompleteInput, responses=s.FollowUpSerializer)
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        follow_up = self.writable(pk)
-        _, data = self.inputs(s.FollowUpCompleteInput)
-        services.follow_up_complete(follow_up=follow_up, **data)
-        return self.shown(follow_up)
+    complete = record_action(
+        "complete", services.follow_up_complete, record="follow_up", takes=s.FollowUpCompleteInput
+    )
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
-class DealViewSet(mixins.CreateModelMixin, ReadViewSet):
+class DealViewSet(WriteViewSet):
     model = Deal
     related = ("stage",)
     serializer_class = s.DealSerializer
 
-    @extend_schema(request=s.DealInput, responses={201: s.DealSerializer})
-    def create(self, request):
-        client, data = self.inputs(s.DealInput)
-        return self.created(services.deal_create(client=client, created_by=request.user, **data))
+    create = record_create(services.deal_create, takes=s.DealInput, by="created_by")
 
-    @extend_schema(request=s.DealMoveInput, responses=s.DealSerializer)
-    @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
-        deal = self.writable(pk)
-        _, data = self.inputs(s.DealMoveInput)
-        services.deal_move(deal=deal, by=request.user, **data)
-        return self.shown(deal)
+    move = record_action("move", services.deal_move, record="deal", takes=s.DealMoveInput, by="by")
 
 
 class DealStageViewSet(viewsets.ReadOnlyModelViewSet):
@@ -230,31 +248,17 @@ class DealStageViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
-class SupportIssueViewSet(mixins.CreateModelMixin, ReadViewSet):
+class SupportIssueViewSet(WriteViewSet):
     model = SupportIssue
     serializer_class = s.SupportIssueSerializer
 
-    @extend_schema(request=s.SupportIssueInput, responses={201: s.SupportIssueSerializer})
-    def create(self, request):
-        client, data = self.inputs(s.SupportIssueInput)
-        return self.created(services.support_issue_open(client=client, **data))
+    create = record_create(services.support_issue_open, takes=s.SupportIssueInput)
 
-    @extend_schema(request=None, responses=s.SupportIssueSerializer)
-    @action(detail=True, methods=["post"])
-    def respond(self, request, pk=None):
-        issue = services.support_issue_respond(issue=self.writable(pk))
-        return self.shown(issue)
-
-    @extend_schema(request=None, responses=s.SupportIssueSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        issue = services.support_issue_resolve(issue=self.writable(pk))
-        return self.shown(issue)
+    respond = record_action("respond", services.support_issue_respond, record="issue")
+    resolve = record_action("resolve", services.support_issue_resolve, record="issue")
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
-class RevenueLineViewSet(mixins.CreateModelMixin, ReadViewSet):
+class RevenueLineViewSet(WriteViewSet):
     model = RevenueLine
     related = ("product",)
     serializer_class = s.RevenueLineSerializer
@@ -266,7 +270,6 @@ class RevenueLineViewSet(mixins.CreateModelMixin, ReadViewSet):
         return self.created(line)
 
 
-@extend_schema_view(list=extend_schema(parameters=SYNC_PARAMETERS))
 class SurveyAnswerViewSet(ReadViewSet):
     """Confirmed survey answers (read only: answers come from the people surveyed)."""
 

@@ -60,3 +60,16 @@ function focusQuickLog() {
 }
 document.addEventListener("htmx:afterSettle", focusQuickLog);
 document.addEventListener("shown.bs.modal", focusQuickLog);
+
+// Bulk actions: a heading checkbox (data-check-all="<form id>") ticks or clears every row's
+// checkbox that belongs to that form. The list works without it, one tick at a time.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-check-all]");
+  if (!all) {
+    return;
+  }
+  const boxes = document.querySelectorAll(`input[type=checkbox][form="${all.dataset.checkAll}"]`);
+  boxes.forEach((box) => {
+    box.checked = all.checked;
+  });
+});

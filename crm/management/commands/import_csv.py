@@ -21,12 +21,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, type, file, dry_run, **options):
         try:
-            data = file.read_bytes()
+            stream = file.open("rb")
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
-        report = records_import(
-            record_type=type, data=data, by=None, dry_run=dry_run, file_name=file.name
-        )
+        with stream:
+            report = records_import(
+                record_type=type, file=stream, by=None, dry_run=dry_run, file_name=file.name
+            )
         if not report.ok:
             for error in report.errors:
                 self.stderr.write(f"{file}: {error}")

@@ -1,0 +1,15 @@
+"""The CSV formats, one per record type: their columns, how rows are checked and saved, and how
+records are exported again in the same shape. One module per record family; ``registry`` lists
+them by key."""
+
+from crm.imports.formats.base import EventFormat, RecordFormat, choice_values, not_in_future
+from crm.imports.formats.registry import FORMATS, register_format
+
+__all__ = [
+    "FORMATS",
+    "EventFormat",
+    "RecordFormat",
+    "choice_values",
+    "not_in_future",
+    "register_format",
+]

@@ -1,0 +1,272 @@
+"""What a BRM delivers: follow-ups, support issues, projects, shared goals, their reviews and
+feedback."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.conf import settings
+
+from crm.imports.columns import Column, Kind
+from crm.imports.context import ImportContext, Row, contact_id
+from crm.imports.formats.base import (
+    BATCH_SIZE,
+    EventFormat,
+    both_or_neither,
+    choice_values,
+    client_of,
+    fold,
+    not_before,
+)
+from crm.models import (
+    FeedbackItem,
+    FollowUp,
+    GoalReview,
+    Priority,
+    Project,
+    SharedGoal,
+    SupportIssue,
+)
+
+
+class FollowUpsFormat(EventFormat):
+    key = "follow_ups"
+    label = "follow-ups"
+    model = FollowUp
+    sort_by = ("client.name", "due_on")
+    help = "Follow-ups, open or done. The owner is the BRM who has to do it."
+    columns = (
+        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        Column("owner", Kind.USER, required=True, example="bea@example.com"),
+        Column("title", required=True, example="Send the proposal"),
+        Column("due_on", Kind.DATE, required=True, example="2025-03-10"),
+        Column("done_at", Kind.DATETIME, help="blank while open"),
+        Column("outcome"),
+        Column(
+            "origin",
+            Kind.CHOICE,
+            choices=choice_values(FollowUp.Origin),
+            help="default import",
+            example="import",
+        ),
+        Column("created_at", Kind.DATETIME, help="defaults to the time of the import"),
+    )
+
+    def build(self, row: Row, ctx: ImportContext) -> FollowUp:
+        values = row.values
+        follow_up = FollowUp(
+            client=row.client,
+            owner=ctx.user(row, "owner"),
+            title=values["title"],
+            due_on=values["due_on"],
+            done_at=values["done_at"],
+            outcome=values["outcome"],
+            origin=values["origin"] or FollowUp.Origin.IMPORT,
+        )
+        if values["created_at"] is not None:
+            follow_up.created_at = values["created_at"]
+        return follow_up
+
+
+class SupportIssuesFormat(EventFormat):
+    key = "support_issues"
+    label = "support issues"
+    model = SupportIssue
+    sort_by = ("client.name", "opened_at")
+    help = (
+        "Support issues, credited to the owner at opened_at. The status follows from the "
+        "dates: resolved with resolved_at, answered with first_response_at, open otherwise."
+    )
+    columns = (
+        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        Column("title", required=True, example="Invoices do not reconcile"),
+        Column(
+            "priority", Kind.CHOICE, required=True, choices=choice_values(Priority), example="high"
+        ),
+        Column("opened_at", Kind.DATETIME, required=True, example="2025-02-01T09:00:00+00:00"),
+        Column("first_response_at", Kind.DATETIME, help="required when resolved_at is given"),
+        Column("resolved_at", Kind.DATETIME),
+        Column("contact", help="a contact of the client, by name", source="contact.name"),
+        Column(
+            "sla_hours",
+            Kind.INTEGER,
+            help="0 or more; default: the SLA configured today for the priority",
+            example="24",
+        ),
+    )
+
+    def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
+        self._contacts = ctx.contacts_by_name(row.client for row in rows)
+
+    def build(self, row: Row, ctx: ImportContext) -> SupportIssue:
+        values = row.values
+        not_before(row, "first_response_at", "opened_at")
+        not_before(row, "resolved_at", "opened_at")
+        not_before(row, "resolved_at", "first_response_at")
+        if values["resolved_at"] is not None and values["first_response_at"] is None:
+            row.fail(
+                "first_response_at is required for a resolved issue (the resolution time if "
+                "there was no earlier response)."
+            )
+        if values["resolved_at"] is not None:
+            status = SupportIssue.Status.RESOLVED
+        elif values["first_response_at"] is not None:
+            status = SupportIssue.Status.ANSWERED
+        else:
+            status = SupportIssue.Status.OPEN
+        sla_hours = values["sla_hours"]
+        return SupportIssue(
+            client=row.client,
+            owner_id=ctx.owner_id_at(row.client, values["opened_at"]),
+            title=values["title"],
+            priority=values["priority"],
+            sla_hours=settings.SUPPORT_SLA_HOURS[values["priority"]]
+            if sla_hours is None
+            else sla_hours,
+            opened_at=values["opened_at"],
+            first_response_at=values["first_response_at"],
+            resolved_at=values["resolved_at"],
+            status=status,
+            contact_id=(
+                contact_id(row, "contact", values["contact"], self._contacts)
+                if values["contact"]
+                else None
+            ),
+        )
+
+
+class ProjectsFormat(EventFormat):
+    key = "projects"
+    label = "projects"
+    model = Project
+    sort_by = ("client.name", "due_on")
+    help = "Projects, credited to the owner on due_on."
+    columns = (
+        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        Column("name", required=True, example="Warehouse roll-out"),
+        Column("due_on", Kind.DATE, required=True, example="2025-06-30"),
+        Column("started_on", Kind.DATE, example="2025-01-15"),
+        Column("completed_at", Kind.DATETIME, help="blank while not completed"),
+    )
+
+    def build(self, row: Row, ctx: ImportContext) -> Project:
+        values = row.values
+        return Project(
+            client=row.client,
+            owner_id=ctx.owner_id_at(row.client, values["due_on"]),
+            name=values["name"],
+            due_on=values["due_on"],
+            started_on=values["started_on"],
+            completed_at=values["completed_at"],
+        )
+
+
+class SharedGoalsFormat(EventFormat):
+    key = "shared_goals"
+    label = "shared goals"
+    model = SharedGoal
+    sort_by = ("client.name", "due_on", "title")
+    help = (
+        "Goals agreed with a client, credited to the owner on due_on. A goal that was assessed "
+        "has both met and assessed_on. Reviews are a file of their own (goal_reviews)."
+    )
+    columns = (
+        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        Column("title", required=True, example="Cut delivery claims by 20 %"),
+        Column("due_on", Kind.DATE, required=True, example="2025-12-31"),
+        Column("met", Kind.BOOLEAN, help="blank until assessed"),
+        Column("assessed_on", Kind.DATE),
+        Column("created_at", Kind.DATETIME, help="defaults to the time of the import"),
+    )
+
+    def build(self, row: Row, ctx: ImportContext) -> SharedGoal:
+        values = row.values
+        both_or_neither(row, "met", "assessed_on")
+        goal = SharedGoal(
+            client=row.client,
+            owner_id=ctx.owner_id_at(row.client, values["due_on"]),
+            title=values["title"],
+            due_on=values["due_on"],
+            met=values["met"],
+            assessed_on=values["assessed_on"],
+        )
+        if values["created_at"] is not None:
+            goal.created_at = values["created_at"]
+        return goal
+
+
+class GoalReviewsFormat(EventFormat):
+    key = "goal_reviews"
+    label = "goal reviews"
+    model = GoalReview
+    export_scope = "goal__client"
+    sort_by = ("goal.client.name", "goal.title", "reviewed_on")
+    help = (
+        "Reviews of shared goals; the goal is named by title within the client. Each goal's "
+        "last review date moves forward to its latest review."
+    )
+    columns = (
+        client_of("goal"),
+        Column("goal", required=True, example="Cut delivery claims by 20 %", source="goal.title"),
+        Column("reviewed_on", Kind.DATE, required=True, example="2025-03-31"),
+        Column("note"),
+    )
+
+    def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
+        self._goals: dict[tuple[int, str], list[SharedGoal]] = defaultdict(list)
+        for goal in SharedGoal.objects.filter(client__in={row.client.pk for row in rows}).only(
+            "id", "client_id", "title", "last_reviewed_on"
+        ):
+            self._goals[(goal.client_id, fold(goal.title))].append(goal)
+
+    def build(self, row: Row, ctx: ImportContext) -> GoalReview:
+        goals = self._goals.get((row.client.pk, fold(row.values["goal"])), [])
+        if len(goals) != 1:
+            found = "no" if not goals else str(len(goals))
+            row.fail(f'goal: {row.client} has {found} shared goals titled "{row.values["goal"]}".')
+        row.refs["goal"] = goals[0] if len(goals) == 1 else None
+        return GoalReview(
+            goal=row.refs["goal"], reviewed_on=row.values["reviewed_on"], note=row.values["note"]
+        )
+
+    def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]:
+        counts = super().save(rows, ctx)
+        latest: dict[int, SharedGoal] = {}
+        for row in rows:
+            goal, on = row.refs["goal"], row.values["reviewed_on"]
+            if goal.last_reviewed_on is None or on > goal.last_reviewed_on:
+                goal.last_reviewed_on = on
+                latest[goal.pk] = goal
+        SharedGoal.objects.bulk_update(latest.values(), ["last_reviewed_on"], batch_size=BATCH_SIZE)
+        return counts
+
+
+class FeedbackFormat(EventFormat):
+    key = "feedback"
+    label = "feedback items"
+    model = FeedbackItem
+    sort_by = ("client.name", "received_on")
+    help = (
+        "Client feedback, credited to the owner on received_on. A closed item has both "
+        "closed_on and outcome."
+    )
+    columns = (
+        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        Column("summary", required=True, example="Wants a weekly claims report"),
+        Column("received_on", Kind.DATE, required=True, example="2025-02-14"),
+        Column("closed_on", Kind.DATE),
+        Column("outcome", Kind.CHOICE, choices=choice_values(FeedbackItem.Outcome)),
+    )
+
+    def build(self, row: Row, ctx: ImportContext) -> FeedbackItem:
+        values = row.values
+        both_or_neither(row, "closed_on", "outcome")
+        not_before(row, "closed_on", "received_on")
+        return FeedbackItem(
+            client=row.client,
+            owner_id=ctx.owner_id_at(row.client, values["received_on"]),
+            summary=values["summary"],
+            received_on=values["received_on"],
+            closed_on=values["closed_on"],
+            outcome=values["outcome"] or "",
+        )
