@@ -111,12 +111,37 @@ def grouped(
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def values_table(name: str, columns: dict[str, str], rows: list[tuple]) -> tuple[str, list]:
+    """``name(columns) AS (VALUES ...)`` for a CTE, with its parameters: ``columns`` maps each
+    column to its kind, ``"int"`` (written into the statement), ``"date"`` or ``"instant"``
+    (bound, typed on PostgreSQL, as strings on SQLite). Used to join many windows' bounds to
+    the events in one statement."""
+    postgres = connection.vendor == "postgresql"
+    ops = connection.ops
+    casts = {"date": "CAST(%s AS date)", "instant": "CAST(%s AS timestamptz)"}
+    adapt = {"date": ops.adapt_datefield_value, "instant": ops.adapt_datetimefield_value}
+    params: list = []
+    lines = []
+    for row in rows:
+        cells = []
+        for kind, value in zip(columns.values(), row, strict=True):
+            if kind == "int":
+                cells.append(str(int(value)))
+            else:
+                cells.append(casts[kind] if postgres else "%s")
+                params.append(adapt[kind](value))
+        lines.append(f"({', '.join(cells)})")
+    return f"{name}({', '.join(columns)}) AS (VALUES {', '.join(lines)})", params
+
+
 # One measurement window of a per-subject statement: who is measured, and the half-open
 # instants ``[from, until)`` of the events counted (``None``: every event of the queryset).
 Group = tuple[Subjects, tuple[datetime, datetime] | None]
 
 
-def _per_window_sql(sql: str, groups: list[Group], aggregates: str) -> tuple[str, list]:
+def _per_window_sql(
+    sql: str, groups: list[Group], aggregates: str, *, indexed: bool = False
+) -> tuple[str, list]:
     """One statement returning ``aggregates`` for every BRM, team and the organisation of every
     window, over the CTE ``ev(who, x[, at])``: the events are read once and joined to the
     windows containing their instant ``at``. Teams are joined through their membership pairs
@@ -126,7 +151,11 @@ def _per_window_sql(sql: str, groups: list[Group], aggregates: str) -> tuple[str
     instant = "CAST(%s AS timestamptz)" if postgres else "%s"
     params: list[Any] = []
     timed = [index for index, (_, bounds) in enumerate(groups) if bounds is not None]
-    if timed:
+    if indexed:
+        # The statement gives each event's window index ``i`` itself.
+        every = ", ".join(f"({index})" for index in range(len(groups)))
+        ctes = [f"ev AS ({sql})", f"w_(i) AS (VALUES {every})", "evw AS (SELECT * FROM ev)"]
+    elif timed:
         windows = ", ".join(f"({index}, {instant}, {instant})" for index in timed)
         adapt = connection.ops.adapt_datetimefield_value
         for index in timed:
@@ -160,10 +189,16 @@ def _per_window_sql(sql: str, groups: list[Group], aggregates: str) -> tuple[str
 
 
 def _fetch_per_window(
-    queryset: QuerySet, groups: list[Group], aggregates: dict[str, str]
+    queryset: QuerySet | tuple[str, list],
+    groups: list[Group],
+    aggregates: dict[str, str],
 ) -> list[dict[SubjectKey, dict[str, float]]]:
-    sql, params = statement(queryset)
-    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()))
+    """``aggregates`` per subject of each group, over a queryset's events (joined to the
+    groups' windows by their instant ``at``) or over a statement's ``(sql, params)`` whose
+    events carry their group's index ``i``."""
+    indexed = isinstance(queryset, tuple)
+    sql, params = queryset if indexed else statement(queryset)
+    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()), indexed=indexed)
     with connection.cursor() as cursor:
         cursor.execute(query, (*params, *tail))
         rows = cursor.fetchall()
@@ -188,16 +223,17 @@ def distinct_per_subject(
 
 
 def distinct_where_per_subject(
-    queryset: QuerySet, subjects: Subjects, counts: dict[str, str]
-) -> dict[SubjectKey, dict[str, float]]:
+    rows: tuple[str, list], groups: list[Subjects], counts: dict[str, str]
+) -> list[dict[SubjectKey, dict[str, float]]]:
     """For each ``name: flag`` of ``counts``, ``COUNT(DISTINCT x)`` over the rows where the
-    column ``flag`` is 1, per subject, over ``queryset.values(who=..., x=..., <flags>)``: one
-    query for several distinct counts, each record counted once in a team or the organisation."""
+    column ``flag`` is 1, per subject of each window, over the statement ``rows`` giving
+    ``(i, who, x, <flags>)`` (``i``: the window's index in ``groups``): one query for several
+    distinct counts of many windows, each record counted once in a team or the organisation."""
     return _fetch_per_window(
-        queryset,
-        [(subjects, None)],
+        rows,
+        [(subjects, None) for subjects in groups],
         {name: f"COUNT(DISTINCT CASE WHEN {flag} = 1 THEN x END)" for name, flag in counts.items()},
-    )[0]
+    )
 
 
 def median_per_subject(
