@@ -12,6 +12,7 @@ from crm.pages import (
     records,
     search,
     support,
+    worklist,
 )
 from crm.pages.password_reset import PasswordResetRequestView
 from integrations import views as integration_views
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("today/", views.today, name="today"),
+    path("worklist/", worklist.worklist_page, name="worklist"),
     path("clients/", book.client_list, name="client_list"),
     path("clients/new/", clients.client_create, name="client_create"),
     path("clients/reassign/", book.clients_bulk_reassign, name="clients_bulk_reassign"),

@@ -58,7 +58,7 @@ from crm.record_selectors import client_records
 from crm.redirects import redirect_back
 
 
-def _optional_template(name: str) -> str:
+def optional_template(name: str) -> str:
     """``name`` if another app has provided that template, else "" (the page omits it)."""
     try:
         select_template([name])
@@ -116,7 +116,7 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
         "records": client_records(client),
         "can_write": can_write_client(user, client),
         "can_reassign": can_reassign_client(user, client),
-        "survey_panel": _optional_template("surveys/partials/client_panel.html"),
+        "survey_panel": optional_template("surveys/partials/client_panel.html"),
         "currency": settings.CURRENCY,
         # Messages get replies; a call or a meeting is a conversation in itself.
         "replyable_kinds": (Interaction.Kind.EMAIL, Interaction.Kind.MESSAGE),
@@ -485,7 +485,7 @@ def today(request):
             ),
             "dormant_clients": selectors.dormant_clients(request.user),
             "dormant_after_days": settings.DORMANT_AFTER_DAYS,
-            "detractors_panel": _optional_template("surveys/partials/today_detractors.html"),
+            "detractors_panel": optional_template("surveys/partials/today_detractors.html"),
             "today": timezone.localdate(),
         },
     )
