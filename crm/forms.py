@@ -12,6 +12,7 @@ from accounts.models import User
 from crm.access import clients_writable_by, may_filter_by_owner
 from crm.input_rules import CheckedForm
 from crm.models import (
+    TWO_WAY_KINDS,
     Client,
     Contact,
     Deal,
@@ -100,7 +101,7 @@ class BulkReassignForm(CheckedForm):
         queryset=User.objects.none(),
         label="Reassign to",
         empty_label="Choose a BRM",
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
     )
     reason = forms.CharField(
         max_length=200,
@@ -123,7 +124,10 @@ class QuickLogForm(CheckedForm):
     direction = forms.ChoiceField(
         required=False,
         choices=[("", "Default for the kind"), *Interaction.Direction.choices],
-        help_text="Notes are internal; everything else defaults to outbound.",
+        help_text="Meetings and events default to two-way, notes to internal, anything else "
+        "to outbound.",
+        # static/js/app.js preselects "Two-way" when one of these kinds is chosen.
+        widget=forms.Select(attrs={"data-two-way-kinds": " ".join(TWO_WAY_KINDS)}),
     )
     occurred_at = forms.DateTimeField(
         required=False,
@@ -148,6 +152,8 @@ class QuickLogForm(CheckedForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound and self.initial.get("kind") in TWO_WAY_KINDS:
+            self.initial.setdefault("direction", Interaction.Direction.TWO_WAY)
         clients = clients_writable_by(user)
         self.fields["client"].queryset = clients.order_by("name")
         # The picker offers the chosen client's contacts; the service refuses any other.

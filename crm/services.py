@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User, normalise_email
 from crm.attribution import owner_id_at, restamp_client_events
 from crm.models import (
+    TWO_WAY_KINDS,
     Client,
     ClientOwnership,
     ClientStatusChange,
@@ -305,8 +306,12 @@ def interaction_log(
 
 
 def default_direction(kind: str) -> str:
+    """The direction of an interaction logged without one: a note is internal, a meeting or
+    an attended event two-way, anything else (a call, an e-mail, a message) outbound."""
     if kind == Interaction.Kind.NOTE:
         return Interaction.Direction.INTERNAL
+    if kind in TWO_WAY_KINDS:
+        return Interaction.Direction.TWO_WAY
     return Interaction.Direction.OUTBOUND
 
 

@@ -3,18 +3,15 @@ every client's ``metrics.sources.book`` columns in every window, each table read
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Sequence
-
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, BigIntegerField, Case, F, QuerySet, Value, When
+from django.db.models import F, QuerySet
 
 from crm import models as crm
 from metrics import sources as src
 from metrics.periods import Window
 from metrics.sources import clients as clients_src
-from metrics.sql import statement, values_table
+from metrics.sql import AnyBits, Segments, statement, values_table
 from surveys.models import Response
 
 # Every status change with the day the next one takes over (``NULL`` for the latest), ties
@@ -25,54 +22,6 @@ STATUS_HISTORY = f"""
     ) AS next_on
     FROM {crm.ClientStatusChange._meta.db_table}
 """
-# Bits of a signed 64-bit integer a segment mask may use.
-MAX_SEGMENTS = 63
-
-
-class AnyBits(Aggregate):
-    """Bitwise OR of the rows' masks (each a power of two): ``BIT_OR`` on PostgreSQL, the sum
-    of the distinct powers on SQLite, which has no ``BIT_OR``."""
-
-    function = "BIT_OR"
-    output_field = BigIntegerField()
-    allow_distinct = True
-
-    def as_sqlite(self, compiler, connection, **extra):
-        clone = self.copy()
-        clone.distinct = True
-        return clone.as_sql(compiler, connection, function="SUM", **extra)
-
-
-class Segments:
-    """The instants (or days) where some window starts or ends, sorted: an event's segment is
-    how many of them are at or before it, so every window's span ``[a, b)`` between two of
-    them is a run of segments, and "some event in the span" is a bit test on the OR of the
-    events' ``1 << segment`` (``bit``)."""
-
-    def __init__(self, bounds: Sequence):
-        self.bounds = sorted(set(bounds))
-        if len(self.bounds) >= MAX_SEGMENTS:
-            raise ValueError("Too many window bounds for one statement: split the windows.")
-
-    def bit(self, field: str) -> Case | Value:
-        """``1 << segment`` of ``field``, as a binary search over the bounds."""
-
-        def search(low: int, high: int) -> Case | Value:
-            if low == high:
-                return Value(1 << low, output_field=BigIntegerField())
-            middle = (low + high + 1) // 2
-            return Case(
-                When(**{f"{field}__gte": self.bounds[middle - 1]}, then=search(middle, high)),
-                default=search(low, middle - 1),
-                output_field=BigIntegerField(),
-            )
-
-        return search(0, len(self.bounds))
-
-    def mask(self, first, until) -> int:
-        """The segments of ``[first, until)`` (both among the bounds)."""
-        low, high = bisect_right(self.bounds, first), bisect_right(self.bounds, until)
-        return sum(1 << segment for segment in range(low, high))
 
 
 def _instants(window: Window) -> list:
@@ -91,7 +40,7 @@ def batches(windows: list[Window]) -> list[list[Window]]:
         group = [*groups[-1], window] if groups else []
         instants = {moment for each in group for moment in _instants(each)}
         days = {day for each in group for day in _days(each)}
-        if group and max(len(instants), len(days)) < MAX_SEGMENTS:
+        if group and max(len(instants), len(days)) < Segments.MAX_BITS:
             groups[-1] = group
         else:
             groups.append([window])

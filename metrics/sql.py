@@ -7,20 +7,27 @@ computed by the database over the events of the period and returned per subject.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from statistics import median
 from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Aggregate,
+    BigIntegerField,
     BooleanField,
+    Case,
     ExpressionWrapper,
     FloatField,
     Func,
     IntegerField,
     Q,
     QuerySet,
+    Value,
+    When,
 )
 
 from metrics.subjects import SubjectKey, Subjects
@@ -79,6 +86,63 @@ class DaysBetween(Func):
 def boolean(condition: Q) -> ExpressionWrapper:
     """``condition`` as a boolean column (an annotation or a value)."""
     return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+class AnyBits(Aggregate):
+    """Bitwise OR of the rows' masks (each a power of two): ``BIT_OR`` on PostgreSQL, the sum
+    of the distinct powers on SQLite, which has no ``BIT_OR``."""
+
+    function = "BIT_OR"
+    output_field = BigIntegerField()
+    allow_distinct = True
+
+    def as_sqlite(self, compiler, connection, **extra):
+        clone = self.copy()
+        clone.distinct = True
+        return clone.as_sql(compiler, connection, function="SUM", **extra)
+
+
+class Segments:
+    """The instants (or days) where some window starts or ends, sorted: an event's segment is
+    how many of them are at or before it, so every window's span ``[a, b)`` between two of
+    them is a run of segments, and "some event in the span" is a bit test on the OR of the
+    events' ``1 << segment`` (``bit``)."""
+
+    # Bits of a signed 64-bit integer a mask may use.
+    MAX_BITS = 63
+
+    def __init__(self, bounds: Sequence):
+        self.bounds = sorted(set(bounds))
+
+    def index(self, field: str, value: Callable[[int], int] = int) -> Case | Value:
+        """The segment of ``field`` (or ``value(segment)``), as a binary search over the
+        bounds: a few comparisons per row, whatever the number of windows."""
+
+        def search(low: int, high: int) -> Case | Value:
+            if low == high:
+                return Value(value(low), output_field=BigIntegerField())
+            middle = (low + high + 1) // 2
+            return Case(
+                When(**{f"{field}__gte": self.bounds[middle - 1]}, then=search(middle, high)),
+                default=search(low, middle - 1),
+                output_field=BigIntegerField(),
+            )
+
+        return search(0, len(self.bounds))
+
+    def bit(self, field: str) -> Case | Value:
+        """``1 << segment`` of ``field``."""
+        if len(self.bounds) >= self.MAX_BITS:
+            raise ValueError("Too many window bounds for one mask: split the windows.")
+        return self.index(field, lambda segment: 1 << segment)
+
+    def of(self, first, until) -> range:
+        """The segments of ``[first, until)`` (both among the bounds)."""
+        return range(bisect_right(self.bounds, first), bisect_right(self.bounds, until))
+
+    def mask(self, first, until) -> int:
+        """The bits of the segments of ``[first, until)``."""
+        return sum(1 << segment for segment in self.of(first, until))
 
 
 def when(*flags: str, value: str = "1") -> str:
@@ -147,8 +211,6 @@ def _per_window_sql(
     windows containing their instant ``at``. Teams are joined through their membership pairs
     (per window), so a team's value is computed from its members' records, never from their
     results. Rows are ``(window index, subject type, subject id, *aggregates)``."""
-    postgres = connection.vendor == "postgresql"
-    instant = "CAST(%s AS timestamptz)" if postgres else "%s"
     params: list[Any] = []
     timed = [index for index, (_, bounds) in enumerate(groups) if bounds is not None]
     if indexed:
@@ -156,14 +218,18 @@ def _per_window_sql(
         every = ", ".join(f"({index})" for index in range(len(groups)))
         ctes = [f"ev AS ({sql})", f"w_(i) AS (VALUES {every})", "evw AS (SELECT * FROM ev)"]
     elif timed:
-        windows = ", ".join(f"({index}, {instant}, {instant})" for index in timed)
-        adapt = connection.ops.adapt_datetimefield_value
-        for index in timed:
-            params.extend(adapt(moment) for moment in groups[index][1])
+        # Each event carries its segment between the windows' bounds (``_segments``): joined
+        # by equality to the windows containing the segment, not tested against every window.
+        segments = _segments(groups)
+        windows = ", ".join(f"({index})" for index in timed)
+        covered = ", ".join(
+            f"({segment}, {index})" for index in timed for segment in segments.of(*groups[index][1])
+        )
         ctes = [
             f"ev AS ({sql})",
-            f"w_(i, f, u) AS (VALUES {windows})",
-            "evw AS (SELECT w_.i, ev.* FROM ev JOIN w_ ON ev.at >= w_.f AND ev.at < w_.u)",
+            f"w_(i) AS (VALUES {windows})",
+            f"ws(seg, i) AS (VALUES {covered or '(-1, -1)'})",
+            "evw AS (SELECT ws.i, ev.* FROM ev JOIN ws ON ws.seg = ev.seg)",
         ]
     else:
         ctes = [f"ev AS ({sql})", "w_(i) AS (VALUES (0))", "evw AS (SELECT 0 AS i, ev.* FROM ev)"]
@@ -188,6 +254,10 @@ def _per_window_sql(
     return "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params
 
 
+def _segments(groups: list[Group]) -> Segments:
+    return Segments([moment for _, bounds in groups if bounds is not None for moment in bounds])
+
+
 def _fetch_per_window(
     queryset: QuerySet | tuple[str, list],
     groups: list[Group],
@@ -197,6 +267,8 @@ def _fetch_per_window(
     groups' windows by their instant ``at``) or over a statement's ``(sql, params)`` whose
     events carry their group's index ``i``."""
     indexed = isinstance(queryset, tuple)
+    if not indexed and any(bounds is not None for _, bounds in groups):
+        queryset = queryset.annotate(seg=_segments(groups).index("at"))
     sql, params = queryset if indexed else statement(queryset)
     query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()), indexed=indexed)
     with connection.cursor() as cursor:

@@ -65,7 +65,7 @@ def with_nps(clients: QuerySet[Client], since: datetime) -> QuerySet[Client]:
 
 NPS_COLUMN = BookColumn(
     key="nps",
-    label="NPS, 12 months",
+    label="NPS 12 mo",
     annotate=with_nps,
     sort_field="nps",
     cell_template="surveys/partials/book_nps_cell.html",

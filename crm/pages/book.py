@@ -40,8 +40,8 @@ class SortHeader:
 OWN_HEADERS = {
     "name": ("Client", False, False),
     "last_touch": ("Last touch", True, False),
-    "follow_ups": ("Open follow-ups", True, True),
-    "revenue": ("Revenue, 12 months", True, True),
+    "follow_ups": ("Follow-ups", True, True),
+    "revenue": ("Revenue 12 mo", True, True),
     "renewal": ("Renewal", False, False),
 }
 

@@ -73,3 +73,23 @@ document.addEventListener("change", (event) => {
     box.checked = all.checked;
   });
 });
+
+// Logging an interaction: choosing a meeting (or an event) preselects "Two-way" as its
+// direction, and choosing another kind puts a preselected "Two-way" back to the default. The
+// server applies the same default when no direction is sent.
+document.addEventListener("change", (event) => {
+  const kind = event.target;
+  if (!kind.matches || !kind.matches("select[name=kind]") || !kind.form) {
+    return;
+  }
+  const direction = kind.form.querySelector("select[data-two-way-kinds]");
+  if (!direction) {
+    return;
+  }
+  const twoWay = direction.dataset.twoWayKinds.split(" ").includes(kind.value);
+  if (twoWay && direction.value === "") {
+    direction.value = "two_way";
+  } else if (!twoWay && direction.value === "two_way") {
+    direction.value = "";
+  }
+});
