@@ -66,6 +66,21 @@ def fingerprint(world: World) -> tuple:
     return row_counts(), fields
 
 
+def attempt(world: World, write, post: Callable[[World], object]):
+    """Prepare ``world`` for ``write`` (an Endpoint or an API Write), send it with
+    ``post(world)`` and return the response, having checked what a user would notice: an
+    accepted write (below 400) changed something, a refused one saved nothing at all."""
+    if write.prepare:
+        write.prepare(world)
+    before = fingerprint(world)
+    response = post(world)
+    if response.status_code < 400:
+        assert fingerprint(world) != before, "an accepted write changed nothing"
+    else:
+        assert fingerprint(world) == before, "a refused write saved something"
+    return response
+
+
 def make_world(alices_client, alice, bob) -> World:
     dana = ContactFactory(client=alices_client, name="Dana Diaz", email="dana@acme.example")
     eli = ContactFactory(client=alices_client, name="Eli Ezra", email="eli@acme.example")
