@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench load setup migrate demo clean vendor
+.PHONY: run test lint format bench bench-small load setup migrate demo clean vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -41,6 +41,12 @@ test: setup
 # database has no demo organisation, snapshots a month and backfills 24 (docs/kpis-implementation.md).
 bench: migrate
 	$(BIN)/python manage.py bench_kpis $(BENCH_ARGS)
+
+# The small benchmark (40 BRMs, 4k clients, 12 months) with work_mem 256kB, where every hash
+# spills: fails if the month snapshot costs more than 4x the floor (a plan cliff).
+bench-small: migrate
+	$(BIN)/python manage.py bench_kpis --scale 0.2 --months 12 --backfill 12 --work-mem 256kB \
+		--grains month --write-seconds 0 --explain 8 --max-snapshot-ratio 4 $(BENCH_ARGS)
 
 # Load test (tests/load/run.py): gunicorn in production mode on 127.0.0.1 driven by locust, on
 # the benchmark dataset (LOAD_DATABASE_URL, default metrics_bench; refuses without it).

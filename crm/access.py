@@ -25,7 +25,7 @@ from datetime import date
 from functools import reduce
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -152,6 +152,14 @@ def can_write_client(user: User, client: Client) -> bool:
     return user.role == Role.ADMIN or client.owner_id == user.pk
 
 
+def clients_reassignable_by(user: User) -> QuerySet[Client]:
+    """The clients ``user`` may hand to another BRM: those of the teams a manager manages (the
+    clients they read), every client for an admin, none for a BRM."""
+    if not may_reassign_clients(user):
+        return Client.objects.none()
+    return clients_visible_to(user)
+
+
 def can_reassign_client(user: User, client: Client) -> bool:
     """A manager may hand over the clients of the teams they manage; an admin any client."""
     return user.role in (Role.ADMIN, Role.MANAGER) and (
@@ -227,6 +235,42 @@ def follow_up_for_user(user: User, pk, *, write: bool = False) -> FollowUp:
     return record_for_user(user, FollowUp, pk, write=write)
 
 
+# Bulk actions take at most this many ids at once: more is not a page's selection.
+BULK_LIMIT = 500
+
+
+def all_for_user(rows: QuerySet, ids, *, noun: str = "records") -> list:
+    """Every row of ``rows`` (a queryset of this module: what the user may change) whose pk is
+    in ``ids``, for a bulk action that writes all of them or none.
+
+    Raises ValidationError, with a message for people, when ``ids`` is empty, longer than
+    ``BULK_LIMIT`` or holds something that is not a number; PermissionDenied when it names any
+    row outside ``rows`` (another BRM's, or none at all). Which ones is not said, and a missing
+    id is refused like another's, so guessing reveals nothing."""
+    try:
+        wanted = {int(pk) for pk in ids}
+    except (TypeError, ValueError):
+        raise ValidationError(f"Choose {noun} from the list.") from None
+    if not wanted:
+        raise ValidationError(f"Choose at least one of the {noun}.")
+    if len(wanted) > BULK_LIMIT:
+        raise ValidationError(f"Choose at most {BULK_LIMIT} {noun} at once.")
+    found = list(rows.filter(pk__in=wanted).order_by("pk"))
+    if len(found) != len(wanted):
+        missing = len(wanted) - len(found)
+        raise PermissionDenied(
+            f"{missing} of the {len(wanted)} chosen {noun} "
+            f"{'is' if missing == 1 else 'are'} not yours to change: nothing was changed."
+        )
+    return found
+
+
+def follow_ups_writable_by(user: User) -> QuerySet[FollowUp]:
+    """The follow-ups ``user`` may complete, reschedule or cancel: those of the clients they
+    may change (their own book; every client for an admin). Bulk actions check each id here."""
+    return FollowUp.objects.filter(client__in=clients_writable_by(user))
+
+
 def interactions_visible_to(user: User) -> QuerySet[Interaction]:
     return records_visible_to(user, Interaction)
 
@@ -276,6 +320,35 @@ def may_set_targets(user: User) -> bool:
 def may_keep_a_book(user: User) -> bool:
     """People who write books (the Today page, the quick log): BRMs and admins."""
     return _signed_in(user) and user.role in (Role.ADMIN, Role.BRM)
+
+
+def may_choose_owner(user: User) -> bool:
+    """Whether ``user`` picks whose book a new client goes into (an admin); anyone else who
+    keeps a book adds clients to their own."""
+    return _signed_in(user) and user.role == Role.ADMIN
+
+
+def may_reassign_clients(user: User) -> bool:
+    """Hand clients to another BRM (one by one or in bulk): managers, for the teams they
+    manage, and admins."""
+    return _signed_in(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def may_filter_by_owner(user: User) -> bool:
+    """Whether lists offer an owner filter: managers and admins read several BRMs' books; a
+    BRM reads only their own."""
+    return _signed_in(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def starts_on_today(user: User) -> bool:
+    """BRMs start the day on Today; managers and admins on the book they oversee."""
+    return _signed_in(user) and user.role == Role.BRM
+
+
+def brms_visible_to(user: User) -> QuerySet[User]:
+    """The active BRMs whose books ``user`` may read, by name: the owner filters, and whom a
+    manager or admin may hand clients to."""
+    return users_visible_to(user).filter(role=Role.BRM, is_active=True).order_by("full_name")
 
 
 def may_import(user: User) -> bool:
@@ -433,6 +506,10 @@ PERMISSIONS: dict[str, Callable[[User], bool]] = {
     "compare teams": may_compare_teams,
     "set targets": may_set_targets,
     "keep a book": may_keep_a_book,
+    "choose a new client's owner": may_choose_owner,
+    "filter lists by owner": may_filter_by_owner,
+    "reassign clients": may_reassign_clients,
+    "start on Today": starts_on_today,
     "import": may_import,
     "import into any book": may_import_into_any_book,
     "manage webhooks": may_manage_webhooks,

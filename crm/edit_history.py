@@ -10,9 +10,27 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm.models import Client, Contact, FeedbackItem, FollowUp, Interaction, Project, SharedGoal
+from django.db.models import Q
 
-# (model, what the timeline calls it, how a row names the client, how it names the record)
+from crm.models import (
+    Client,
+    Contact,
+    Deal,
+    FeedbackItem,
+    FollowUp,
+    GoalReview,
+    Interaction,
+    PartnerCertification,
+    PartnerReferral,
+    Project,
+    RevenueLine,
+    SharedGoal,
+    SupportIssue,
+)
+
+# (model, what the timeline calls it, how a row names the client, how it names the record).
+# A goal review names its client through its goal ("goal__client_id" is looked up on the live
+# goals, so the reviews of a deleted goal leave the timeline with it).
 TRACKED = (
     (Client, "Client", "id", lambda r: "Client details"),
     (Contact, "Contact", "client_id", lambda r: f"Contact {r.name}"),
@@ -26,9 +44,26 @@ TRACKED = (
     (Project, "Project", "client_id", lambda r: f"Project “{r.name}”"),
     (SharedGoal, "Shared goal", "client_id", lambda r: f"Shared goal “{r.title}”"),
     (FeedbackItem, "Feedback", "client_id", lambda r: f"Feedback “{r.summary[:40]}”"),
+    (GoalReview, "Goal review", "goal__client_id", lambda r: f"Goal review of {r.reviewed_on}"),
+    (Deal, "Deal", "client_id", lambda r: f"Deal “{r.title}”"),
+    (SupportIssue, "Support issue", "client_id", lambda r: f"Support issue “{r.title}”"),
+    (RevenueLine, "Revenue", "client_id", lambda r: f"Revenue of {r.recognised_on}"),
+    (PartnerReferral, "Referral", "partner_id", lambda r: f"Referral of {r.lead_name}"),
+    (
+        PartnerCertification,
+        "Certification",
+        "partner_id",
+        lambda r: f"Certification “{r.name}”",
+    ),
 )
 # Bookkeeping columns an edit page never shows; a change there alone is not an "edit".
-IGNORED = {"id", "created_at", "owner", "missed_due_on"}
+IGNORED = {"id", "created_at", "updated_at", "owner", "missed_due_on"}
+# Columns that actions with their own timeline entries change: a deal's move (its stage
+# change), an issue's response and resolution. Only what an edit page changes is an "edit".
+IGNORED_PER_MODEL = {
+    Deal: {"stage", "closed_at", "lost_reason", "lost_note"},
+    SupportIssue: {"first_response_at", "resolved_at"},
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +84,14 @@ class EditEvent:
 
 
 def _shown_fields(model) -> list:
-    return [f for f in model._meta.concrete_fields if f.name not in IGNORED]
+    ignored = IGNORED | IGNORED_PER_MODEL.get(model, set())
+    return [f for f in model._meta.concrete_fields if f.name not in ignored]
+
+
+def _of_client(column: str, client: Client) -> Q:
+    if column == "goal__client_id":
+        return Q(goal_id__in=SharedGoal.objects.filter(client=client).values("pk"))
+    return Q(**{column: client.pk})
 
 
 def client_edit_events(client: Client, limit: int | None = None) -> list[EditEvent]:
@@ -57,7 +99,7 @@ def client_edit_events(client: Client, limit: int | None = None) -> list[EditEve
     changed (old and new). One query per family, plus one per family that has edits."""
     events: list[EditEvent] = []
     for model, what, client_column, name in TRACKED:
-        history = model.history.filter(**{client_column: client.pk})
+        history = model.history.filter(_of_client(client_column, client))
         edits = list(
             history.filter(history_type__in=("~", "-"))
             .select_related("history_user")

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from crm.access import clients_writable_by
+from crm.access import clients_writable_by, may_filter_by_owner
 from crm.input_rules import CheckedForm
 from crm.models import (
+    TWO_WAY_KINDS,
     Client,
     Contact,
     Deal,
@@ -21,7 +22,7 @@ from crm.models import (
     Priority,
     RelationshipType,
 )
-from crm.selectors import BOOK_SORTS, book_owners, reassign_candidates
+from crm.selectors import book_owners, book_sort_keys, reassign_candidates
 
 # HTML date inputs take ISO values whatever the locale's display format.
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -37,7 +38,32 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class BookFilterForm(CheckedForm):
+class OwnerFilterForm(CheckedForm):
+    """A list's owner filter: the BRMs whose books the user reads (managers and admins; a BRM
+    is offered none). An owner outside them, or not a number, is dropped: the whole list."""
+
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Any owner",
+        label="Owner",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_filter_by_owner(user):
+            self.fields["owner"].queryset = book_owners(user)
+        else:
+            del self.fields["owner"]
+
+    def chosen_owner(self) -> User | None:
+        if "owner" not in self.fields or not self.is_valid():
+            return None
+        return self.cleaned_data["owner"]
+
+
+class BookFilterForm(OwnerFilterForm):
     """The book's search, filters and sort. Invalid values are dropped, never an error page."""
 
     q = forms.CharField(required=False, label="Search")
@@ -48,31 +74,9 @@ class BookFilterForm(CheckedForm):
         required=False, choices=[("", "Any status"), *LifecycleStatus.choices], label="Status"
     )
     dormant = forms.BooleanField(required=False, label="Dormant only")
-    owner = forms.ModelChoiceField(
-        queryset=User.objects.none(),
-        required=False,
-        empty_label="Any owner",
-        label="Owner",
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
-    sort = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("name", "Name A–Z"),
-            ("-name", "Name Z–A"),
-            ("-last_touch", "Touched most recently"),
-            ("last_touch", "Touched longest ago"),
-            ("-follow_ups", "Most open follow-ups"),
-            ("follow_ups", "Fewest open follow-ups"),
-        ],
-    )
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user.is_brm:
-            del self.fields["owner"]
-        else:
-            self.fields["owner"].queryset = book_owners(user)
+    # Checked against ``book_sort_keys()`` in ``filters``: the columns are known only once
+    # every app has registered its own.
+    sort = forms.CharField(required=False, max_length=40)
 
     def filters(self) -> dict:
         """Keyword arguments for ``crm.selectors.client_book`` from whatever was valid."""
@@ -85,8 +89,29 @@ class BookFilterForm(CheckedForm):
             "status": data.get("status") or "",
             "only_dormant": bool(data.get("dormant")),
             "owner": data.get("owner"),
-            "sort": sort if sort in BOOK_SORTS else "name",
+            "sort": sort if sort in book_sort_keys() else "name",
         }
+
+
+class BulkReassignForm(CheckedForm):
+    """Hand the ticked clients (``client``, one value per tick) to one BRM the user may
+    choose (``crm.access.brms_visible_to``)."""
+
+    new_owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Reassign to",
+        empty_label="Choose a BRM",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
+    )
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].queryset = reassign_candidates(user)
 
 
 class QuickLogForm(CheckedForm):
@@ -99,7 +124,10 @@ class QuickLogForm(CheckedForm):
     direction = forms.ChoiceField(
         required=False,
         choices=[("", "Default for the kind"), *Interaction.Direction.choices],
-        help_text="Notes are internal; everything else defaults to outbound.",
+        help_text="Meetings and events default to two-way, notes to internal, anything else "
+        "to outbound.",
+        # static/js/app.js preselects "Two-way" when one of these kinds is chosen.
+        widget=forms.Select(attrs={"data-two-way-kinds": " ".join(TWO_WAY_KINDS)}),
     )
     occurred_at = forms.DateTimeField(
         required=False,
@@ -124,6 +152,8 @@ class QuickLogForm(CheckedForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound and self.initial.get("kind") in TWO_WAY_KINDS:
+            self.initial.setdefault("direction", Interaction.Direction.TWO_WAY)
         clients = clients_writable_by(user)
         self.fields["client"].queryset = clients.order_by("name")
         # The picker offers the chosen client's contacts; the service refuses any other.

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -253,6 +254,8 @@ class Interaction(TracksUpdates):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
         INTERNAL = "internal", "Internal"
+        # Both sides spoke: what a meeting or an attended event is, and their default.
+        TWO_WAY = "two_way", "Two-way"
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interactions")
     owner = models.ForeignKey(
@@ -291,10 +294,22 @@ class Interaction(TracksUpdates):
 
     @property
     def is_two_way(self) -> bool:
-        return (
-            self.kind in (self.Kind.MEETING, self.Kind.EVENT)
-            or self.direction == self.Direction.INBOUND
-        )
+        return self.kind in TWO_WAY_KINDS or self.direction == self.Direction.INBOUND
+
+    def clean(self):
+        # The KPI contract (engagement_rate) counts meetings and events as two-way by kind and
+        # other kinds only when inbound: a call marked "two-way" would claim what it does not count.
+        if self.direction == self.Direction.TWO_WAY and self.kind not in TWO_WAY_KINDS:
+            raise ValidationError(
+                {
+                    "direction": "Only a meeting or an event is two-way; a call, e-mail or "
+                    "message is inbound or outbound."
+                }
+            )
+
+
+# Kinds of interaction that are a conversation in themselves (docs/kpis.md engagement_rate).
+TWO_WAY_KINDS = (Interaction.Kind.MEETING, Interaction.Kind.EVENT)
 
 
 class FollowUpQuerySet(TrackedQuerySet):

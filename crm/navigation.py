@@ -25,6 +25,7 @@ class NavItem:
 
 NAV_ITEMS = [
     NavItem("Today", "today", may_keep_a_book),
+    NavItem("Worklist", "worklist", may_compare_teams),
     NavItem("Clients", "client_list"),
     NavItem("Contacts", "contact_list"),
     NavItem("Pipeline", "pipeline"),

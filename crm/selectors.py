@@ -17,7 +17,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -28,8 +27,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from accounts.models import Role, User
-from crm.access import clients_visible_to, users_visible_to
+from accounts.models import User
+from crm.access import (
+    brms_visible_to,
+    clients_owned_by,
+    clients_visible_to,
+    follow_ups_owned_by,
+)
 from crm.attribution import as_instant
 from crm.edit_history import client_edit_events
 from crm.models import (
@@ -50,15 +54,70 @@ from crm.models import (
 )
 from crm.record_selectors import client_records
 
-BOOK_SORTS = {
-    "name": (Lower("name").asc(), "pk"),
-    "-name": (Lower("name").desc(), "-pk"),
-    # Never-touched clients are the most stale, so they lead "oldest touch first".
-    "last_touch": (F("last_touch").asc(nulls_first=True), "pk"),
-    "-last_touch": (F("last_touch").desc(nulls_last=True), "pk"),
-    "follow_ups": (F("open_follow_ups").asc(), Lower("name").asc()),
-    "-follow_ups": (F("open_follow_ups").desc(), Lower("name").asc()),
+# Sortable columns of the book: key -> the annotation (or expression) rows are ordered by.
+# Empty values (never touched, no answers, no open renewal) sort last whichever the direction,
+# except "oldest touch first", which leads with the never-touched clients: the most stale.
+BOOK_SORT_FIELDS = {
+    "name": Lower("name"),
+    "last_touch": F("last_touch"),
+    "follow_ups": F("open_follow_ups"),
+    "revenue": F("revenue_12m"),
+    "renewal": F("renewal_on"),
 }
+
+
+@dataclass(frozen=True)
+class BookColumn:
+    """A column of the book added by an app above ``crm`` (surveys' NPS), registered from its
+    AppConfig.ready so the book imports none of them.
+
+    ``annotate(clients, since)`` adds the column's annotations (one subquery each, ``since``
+    the start of the 12 months shown); ``sort_field`` is the annotation sorted on under the
+    key ``key``; ``cell_template`` renders one row's cell (``client`` in its context);
+    ``csv_headers``/``csv_values(client)`` are the column's cells in the CSV export."""
+
+    key: str
+    label: str
+    annotate: Callable[[QuerySet[Client], datetime], QuerySet[Client]]
+    sort_field: str
+    cell_template: str
+    csv_headers: tuple[str, ...]
+    csv_values: Callable[[Client], list]
+
+
+BOOK_COLUMNS: list[BookColumn] = []
+
+
+def register_book_column(column: BookColumn) -> None:
+    """Show ``column`` in every book (the list page and its CSV export)."""
+    if all(c.key != column.key for c in BOOK_COLUMNS):
+        BOOK_COLUMNS.append(column)
+
+
+def book_sort_keys() -> list[str]:
+    """Every valid ``sort`` of the book, each column ascending and (``-``) descending."""
+    keys = [*BOOK_SORT_FIELDS, *(c.key for c in BOOK_COLUMNS)]
+    return [direction + key for key in keys for direction in ("", "-")]
+
+
+def _book_ordering(sort: str) -> tuple:
+    """ORDER BY for a ``sort`` key; an unknown key sorts by name. Ties break on name, then pk,
+    so paging never repeats or skips a row."""
+    key = sort.lstrip("-")
+    field = BOOK_SORT_FIELDS.get(key)
+    if field is None:
+        column = next((c for c in BOOK_COLUMNS if c.key == key), None)
+        if column is None:
+            return (Lower("name").asc(), "pk")
+        field = F(column.sort_field)
+    descending = sort.startswith("-")
+    if key == "last_touch" and not descending:
+        first = field.asc(nulls_first=True)
+    else:
+        first = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    if key == "name":
+        return (first, "-pk" if descending else "pk")
+    return (first, Lower("name").asc(), "pk")
 
 
 def dormant_cutoff(now: datetime | None = None) -> datetime:
@@ -66,26 +125,51 @@ def dormant_cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.DORMANT_AFTER_DAYS)
 
 
-def with_book_columns(clients: QuerySet[Client]) -> QuerySet[Client]:
-    """Annotate each client with ``last_touch`` (latest interaction) and ``open_follow_ups``,
-    as correlated subqueries so the list stays one query and the two never multiply."""
+def per_client(rows: QuerySet, aggregate) -> Subquery:
+    """``aggregate`` (``Count("pk")``, ``Sum("amount")``) over ``rows`` of the outer query's
+    client, as a correlated subquery: None for a client without rows."""
+    return Subquery(
+        rows.filter(client=OuterRef("pk"))
+        .order_by()
+        .values("client")
+        .annotate(value=aggregate)
+        .values("value")
+    )
+
+
+def with_book_columns(clients: QuerySet[Client], now: datetime | None = None) -> QuerySet[Client]:
+    """Annotate each client with ``last_touch`` (latest interaction), ``open_follow_ups``,
+    ``revenue_12m`` (revenue recognised in the last 365 days; None when there is none),
+    ``renewal_on`` (the earliest expected close of an open renewal deal; None without one or
+    when none has a date) and the registered ``BOOK_COLUMNS``' annotations: correlated
+    subqueries, so the list stays one query and the columns never multiply each other."""
+    now = now or timezone.now()
     last_touch = (
         Interaction.objects.filter(client=OuterRef("pk"))
         .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )
-    open_follow_ups = (
-        FollowUp.objects.filter(client=OuterRef("pk"))
-        .open()
-        .order_by()
-        .values("client")
-        .annotate(n=Count("pk"))
-        .values("n")
+    year_ago = timezone.localdate(now) - timedelta(days=365)
+    revenue = RevenueLine.objects.filter(recognised_on__gt=year_ago)
+    renewal = (
+        Deal.objects.filter(
+            client=OuterRef("pk"),
+            kind=Deal.Kind.RENEWAL,
+            closed_at__isnull=True,
+            expected_close_on__isnull=False,
+        )
+        .order_by("expected_close_on")
+        .values("expected_close_on")[:1]
     )
-    return clients.annotate(
+    clients = clients.annotate(
         last_touch=Subquery(last_touch),
-        open_follow_ups=Coalesce(Subquery(open_follow_ups, output_field=IntegerField()), Value(0)),
+        open_follow_ups=Coalesce(per_client(FollowUp.objects.open(), Count("pk")), Value(0)),
+        revenue_12m=per_client(revenue, Sum("amount")),
+        renewal_on=Subquery(renewal),
     )
+    for column in BOOK_COLUMNS:
+        clients = column.annotate(clients, now - timedelta(days=365))
+    return clients
 
 
 def dormant(clients: QuerySet[Client], now: datetime | None = None) -> QuerySet[Client]:
@@ -123,12 +207,12 @@ def client_book(
         clients = dormant(clients)
     if owner is not None:
         clients = clients.filter(owner=owner)
-    return clients.order_by(*BOOK_SORTS.get(sort, BOOK_SORTS["name"]))
+    return clients.order_by(*_book_ordering(sort))
 
 
 def book_owners(user: User) -> QuerySet[User]:
     """The BRMs whose books ``user`` may read, for the owner filter."""
-    return users_visible_to(user).filter(role=Role.BRM, is_active=True).order_by("full_name")
+    return brms_visible_to(user)
 
 
 def reassign_candidates(user: User) -> QuerySet[User]:
@@ -155,27 +239,16 @@ class ClientFacts:
 def client_facts(client: Client, today: date | None = None) -> ClientFacts:
     """The numbers in a client page's header, in one query."""
     today = today or timezone.localdate()
-    revenue = (
-        RevenueLine.objects.filter(client=OuterRef("pk"), recognised_on__gt=today - timedelta(365))
-        .order_by()
-        .values("client")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    deals = Deal.objects.filter(client=OuterRef("pk"), closed_at__isnull=True).order_by()
-    issues = SupportIssue.objects.filter(client=OuterRef("pk"), resolved_at__isnull=True).order_by()
+    revenue = RevenueLine.objects.filter(recognised_on__gt=today - timedelta(365))
+    deals = Deal.objects.filter(closed_at__isnull=True)
     row = (
         Client.objects.filter(pk=client.pk)
         .annotate(
-            revenue_12m=Subquery(revenue),
-            open_deals=Subquery(
-                deals.values("client").annotate(n=Count("pk")).values("n"),
-                output_field=IntegerField(),
-            ),
-            open_deal_value=Subquery(deals.values("client").annotate(v=Sum("value")).values("v")),
-            open_issues=Subquery(
-                issues.values("client").annotate(n=Count("pk")).values("n"),
-                output_field=IntegerField(),
+            revenue_12m=per_client(revenue, Sum("amount")),
+            open_deals=per_client(deals, Count("pk")),
+            open_deal_value=per_client(deals, Sum("value")),
+            open_issues=per_client(
+                SupportIssue.objects.filter(resolved_at__isnull=True), Count("pk")
             ),
         )
         .values("revenue_12m", "open_deals", "open_deal_value", "open_issues")
@@ -369,9 +442,7 @@ def follow_ups_due(
     number out of range or not a number gives the nearest page), due today or due in the next
     seven days."""
     today = today or timezone.localdate()
-    open_ = (
-        FollowUp.objects.open().filter(owner=user).select_related("client").order_by("due_on", "pk")
-    )
+    open_ = today_follow_ups(user, today)
     upcoming = list(open_.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)))
     return TodayFollowUps(
         overdue=Paginator(open_.filter(due_on__lt=today), OVERDUE_PER_PAGE).get_page(overdue_page),
@@ -380,9 +451,22 @@ def follow_ups_due(
     )
 
 
+def today_follow_ups(user: User, today: date | None = None) -> QuerySet[FollowUp]:
+    """Every open follow-up of ``user``'s that Today lists (overdue, or due within seven days),
+    oldest due first, with its client: the page's lists and its CSV export."""
+    today = today or timezone.localdate()
+    return (
+        follow_ups_owned_by(user)
+        .open()
+        .filter(due_on__lte=today + timedelta(days=7))
+        .select_related("client")
+        .order_by("due_on", "pk")
+    )
+
+
 def dormant_clients(user: User, limit: int = 20) -> list[Client]:
     """The clients in ``user``'s own book going cold, stalest first."""
-    clients = with_book_columns(Client.objects.filter(owner=user))
+    clients = with_book_columns(clients_owned_by(user))
     return list(
         dormant(clients).order_by(F("last_touch").asc(nulls_first=True), Lower("name"))[:limit]
     )
@@ -400,13 +484,24 @@ class PipelineColumn:
     def total(self) -> Decimal:
         return sum((deal.value for deal in self.deals), settings.ZERO_MONEY)
 
+    @property
+    def weighted(self) -> Decimal:
+        """Each deal's value times its probability; a deal without one counts at zero."""
+        return sum(
+            (deal.value * (deal.probability or 0) / 100 for deal in self.deals),
+            settings.ZERO_MONEY,
+        )
+
 
 CLOSED_DEALS_SHOWN_DAYS = 30
 
 
-def pipeline(user: User, now: datetime | None = None) -> list[PipelineColumn]:
-    """One column per stage with the deals ``user`` may read: every open deal, and deals won or
-    lost in the last ``CLOSED_DEALS_SHOWN_DAYS`` days (older ones only clutter the board)."""
+def pipeline(
+    user: User, now: datetime | None = None, *, owner: User | None = None
+) -> list[PipelineColumn]:
+    """One column per stage with the deals ``user`` may read (only ``owner``'s, given one):
+    every open deal, and deals won or lost in the last ``CLOSED_DEALS_SHOWN_DAYS`` days (older
+    ones only clutter the board). Two queries."""
     now = now or timezone.now()
     stages = list(DealStage.objects.order_by("position"))
     deals = (
@@ -418,6 +513,8 @@ def pipeline(user: User, now: datetime | None = None) -> list[PipelineColumn]:
         .select_related("client", "owner", "stage", "lost_reason")
         .order_by("-value", "pk")
     )
+    if owner is not None:
+        deals = deals.filter(owner=owner)
     columns = {stage.pk: PipelineColumn(stage, []) for stage in stages}
     for deal in deals:
         columns[deal.stage_id].deals.append(deal)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User, normalise_email
 from crm.attribution import owner_id_at, restamp_client_events
 from crm.models import (
+    TWO_WAY_KINDS,
     Client,
     ClientOwnership,
     ClientStatusChange,
@@ -122,6 +123,22 @@ def client_reassign(
     FollowUp.objects.filter(client=client).open().update(owner=new_owner)
     restamp_client_events(client)
     return ownership
+
+
+@transaction.atomic
+def clients_reassign(
+    *, clients: list[Client], new_owner: User, by: User | None = None, reason: str = ""
+) -> list[ClientOwnership]:
+    """Hand every one of ``clients`` to ``new_owner`` at one instant, or none of them: the first
+    refusal (an inactive owner, a reassignment before the current ownership began) rolls all
+    back. Clients ``new_owner`` already owns are left as they are. Each change keeps its
+    history (ownership span, edit-history row) as ``client_reassign`` does."""
+    at = timezone.now()
+    return [
+        client_reassign(client=client, new_owner=new_owner, at=at, by=by, reason=reason)
+        for client in clients
+        if client.owner_id != new_owner.pk
+    ]
 
 
 def _client_status_change(
@@ -289,8 +306,12 @@ def interaction_log(
 
 
 def default_direction(kind: str) -> str:
+    """The direction of an interaction logged without one: a note is internal, a meeting or
+    an attended event two-way, anything else (a call, an e-mail, a message) outbound."""
     if kind == Interaction.Kind.NOTE:
         return Interaction.Direction.INTERNAL
+    if kind in TWO_WAY_KINDS:
+        return Interaction.Direction.TWO_WAY
     return Interaction.Direction.OUTBOUND
 
 
@@ -364,6 +385,22 @@ def follow_up_complete(
     else:
         return locked
     return _save(_stamp(locked, by))
+
+
+@transaction.atomic
+def follow_ups_complete(
+    *, follow_ups: list[FollowUp], outcome: str = "", by: User | None = None
+) -> list[FollowUp]:
+    """Mark every one of ``follow_ups`` done at one instant, or none of them: a cancelled one
+    refuses (ValidationError naming it) and rolls the others back."""
+    at = timezone.now()
+    done = []
+    for follow_up in follow_ups:
+        try:
+            done.append(follow_up_complete(follow_up=follow_up, outcome=outcome, at=at, by=by))
+        except ValidationError as error:
+            raise ValidationError(f"“{follow_up.title}”: {' '.join(error.messages)}") from None
+    return done
 
 
 @transaction.atomic

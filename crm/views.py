@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.exceptions import TemplateDoesNotExist
@@ -27,14 +26,13 @@ from crm.access import (
     can_write_client,
     client_for_user,
     follow_up_for_user,
+    starts_on_today,
 )
 from crm.forms import (
-    BookFilterForm,
     ChurnForm,
     ClientPageForm,
     ContactForm,
     DealForm,
-    DealMoveForm,
     FollowUpDoneForm,
     FollowUpForm,
     QuickLogForm,
@@ -47,7 +45,8 @@ from crm.forms import (
 )
 from crm.health import run_checks
 from crm.idempotency import once_per_form_token
-from crm.models import Client, Deal, Interaction, RelationshipType, StageKind, SupportIssue
+from crm.list_exports import ExportColumn, csv_response, wants_csv
+from crm.models import Client, Interaction, RelationshipType
 from crm.pages.record_forms import (
     CertificationForm,
     FeedbackForm,
@@ -58,10 +57,8 @@ from crm.pages.record_forms import (
 from crm.record_selectors import client_records
 from crm.redirects import redirect_back
 
-BOOK_PAGE_SIZE = 25
 
-
-def _optional_template(name: str) -> str:
+def optional_template(name: str) -> str:
     """``name`` if another app has provided that template, else "" (the page omits it)."""
     try:
         select_template([name])
@@ -73,7 +70,7 @@ def _optional_template(name: str) -> str:
 @login_required
 def home(request):
     """BRMs start the day on Today; managers and admins on the book they oversee."""
-    if request.user.is_brm:
+    if starts_on_today(request.user):
         return today(request)
     return redirect("client_list")
 
@@ -98,56 +95,6 @@ def health(request):
     return render(request, "health.html", {"checks": checks, "healthy": healthy}, status=status)
 
 
-# --- My book ----------------------------------------------------------------------------------
-
-
-# Each sortable column's first click, and what a second click on the same column gives.
-SORT_TOGGLES = {
-    "name": ("name", "-name"),
-    "last_touch": ("-last_touch", "last_touch"),
-    "follow_ups": ("-follow_ups", "follow_ups"),
-}
-
-
-def _sort_direction(sort: str, column: str) -> str:
-    """The aria-sort value of ``column`` under ``sort``."""
-    if sort.lstrip("-") != column:
-        return ""
-    return "descending" if sort.startswith("-") else "ascending"
-
-
-@login_required
-def client_list(request):
-    form = BookFilterForm(request.GET, user=request.user)
-    filters = form.filters()
-    clients = selectors.client_book(user=request.user, **filters)
-    page = Paginator(clients, BOOK_PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    sort_links = {}
-    for column, (first, second) in SORT_TOGGLES.items():
-        params["sort"] = second if filters["sort"] == first else first
-        sort_links[column] = {
-            "querystring": params.urlencode(),
-            "direction": _sort_direction(filters["sort"], column),
-        }
-    params.pop("sort")
-    if filters["sort"] != "name":
-        params["sort"] = filters["sort"]
-    return render(
-        request,
-        "crm/client_list.html",
-        {
-            "form": form,
-            "page": page,
-            "querystring": params.urlencode(),
-            "sort_links": sort_links,
-            "sort": filters["sort"],
-            "dormant_cutoff": selectors.dormant_cutoff(),
-        },
-    )
-
-
 # --- The client page --------------------------------------------------------------------------
 
 
@@ -169,7 +116,7 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
         "records": client_records(client),
         "can_write": can_write_client(user, client),
         "can_reassign": can_reassign_client(user, client),
-        "survey_panel": _optional_template("surveys/partials/client_panel.html"),
+        "survey_panel": optional_template("surveys/partials/client_panel.html"),
         "currency": settings.CURRENCY,
         # Messages get replies; a call or a meeting is a conversation in itself.
         "replyable_kinds": (Interaction.Kind.EMAIL, Interaction.Kind.MESSAGE),
@@ -187,17 +134,38 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
     return render(request, "crm/client_detail.html", context, status=status)
 
 
+def _any_writer(user, client: Client, can_write: bool, can_reassign: bool) -> bool:
+    return can_write
+
+
+def _partner_writer(user, client: Client, can_write: bool, can_reassign: bool) -> bool:
+    return can_write and client.relationship_type == RelationshipType.PARTNER
+
+
 @dataclass(frozen=True)
 class ClientAction:
-    """A form on the client page: what it is called, where it posts, how its button looks."""
+    """A form on the client page: what it is called, where it posts (``path`` under the
+    client's URL, named ``url_name``), how its button looks, who is offered it (``offered``),
+    the one service call it makes (``act(user, client, cleaned_data)``) and what it then says.
+
+    Every action posts to ``client_action``: the client through ``crm.access`` (write access;
+    ``reassign`` checks the reassignment rule instead), the form, the call, a redirect, or the
+    page again with the errors and nothing saved. ``once``: a double submit acts once
+    (``crm.idempotency``)."""
 
     name: str
     form_class: type[ClientPageForm]
     summary: str
     url_name: str
     button: str
+    path: str
+    act: Callable[[object, Client, dict], object]
+    done: str
     button_class: str = "btn-primary"
     note: str = ""
+    offered: Callable[..., bool] = _any_writer
+    once: bool = True
+    reassign: bool = False
 
     def context(self, form: ClientPageForm | None = None) -> dict:
         return {**vars(self), "form": form}
@@ -205,22 +173,84 @@ class ClientAction:
 
 CLIENT_ACTIONS = [
     ClientAction(
-        "follow_up_form", FollowUpForm, "Add a follow-up", "client_follow_up_add", "Add follow-up"
-    ),
-    ClientAction("contact_form", ContactForm, "Add a contact", "client_contact_add", "Add contact"),
-    ClientAction(
-        "issue_form", SupportIssueForm, "Open a support issue", "client_issue_open", "Open issue"
-    ),
-    ClientAction("deal_form", DealForm, "Create a deal", "client_deal_create", "Create deal"),
-    ClientAction(
-        "revenue_form", RevenueForm, "Record revenue", "client_revenue_record", "Record revenue"
-    ),
-    ClientAction("project_form", ProjectForm, "Add a project", "client_project_add", "Add project"),
-    ClientAction(
-        "goal_form", SharedGoalForm, "Agree a shared goal", "client_goal_add", "Add shared goal"
+        "follow_up_form",
+        FollowUpForm,
+        "Add a follow-up",
+        "client_follow_up_add",
+        "Add follow-up",
+        "follow-ups",
+        lambda user, client, d: services.follow_up_create(client=client, owner=client.owner, **d),
+        "Follow-up added.",
     ),
     ClientAction(
-        "feedback_form", FeedbackForm, "Record feedback", "client_feedback_add", "Record feedback"
+        "contact_form",
+        ContactForm,
+        "Add a contact",
+        "client_contact_add",
+        "Add contact",
+        "contacts",
+        lambda user, client, d: services.contact_create(client=client, **d),
+        "Contact added.",
+    ),
+    ClientAction(
+        "issue_form",
+        SupportIssueForm,
+        "Open a support issue",
+        "client_issue_open",
+        "Open issue",
+        "issues",
+        lambda user, client, d: services.support_issue_open(client=client, **d),
+        "Support issue opened.",
+    ),
+    ClientAction(
+        "deal_form",
+        DealForm,
+        "Create a deal",
+        "client_deal_create",
+        "Create deal",
+        "deals",
+        lambda user, client, d: services.deal_create(client=client, created_by=user, **d),
+        "Deal created.",
+    ),
+    ClientAction(
+        "revenue_form",
+        RevenueForm,
+        "Record revenue",
+        "client_revenue_record",
+        "Record revenue",
+        "revenue",
+        lambda user, client, d: services.revenue_line_record(client=client, **d),
+        "Revenue recorded.",
+    ),
+    ClientAction(
+        "project_form",
+        ProjectForm,
+        "Add a project",
+        "client_project_add",
+        "Add project",
+        "projects",
+        lambda user, client, d: services.project_create(client=client, **d),
+        "Project added.",
+    ),
+    ClientAction(
+        "goal_form",
+        SharedGoalForm,
+        "Agree a shared goal",
+        "client_goal_add",
+        "Add shared goal",
+        "goals",
+        lambda user, client, d: services.shared_goal_create(client=client, **d),
+        "Shared goal added.",
+    ),
+    ClientAction(
+        "feedback_form",
+        FeedbackForm,
+        "Record feedback",
+        "client_feedback_add",
+        "Record feedback",
+        "feedback",
+        lambda user, client, d: services.feedback_item_record(client=client, **d),
+        "Feedback recorded.",
     ),
     ClientAction(
         "referral_form",
@@ -228,6 +258,10 @@ CLIENT_ACTIONS = [
         "Record a referral from this partner",
         "client_referral_add",
         "Record referral",
+        "referrals",
+        lambda user, client, d: services.partner_referral_record(partner=client, **d),
+        "Referral recorded.",
+        offered=_partner_writer,
     ),
     ClientAction(
         "certification_form",
@@ -235,6 +269,10 @@ CLIENT_ACTIONS = [
         "Record a certification",
         "client_certification_add",
         "Record certification",
+        "certifications",
+        lambda user, client, d: services.partner_certification_record(partner=client, **d),
+        "Certification recorded.",
+        offered=_partner_writer,
     ),
     ClientAction(
         "churn_form",
@@ -242,7 +280,12 @@ CLIENT_ACTIONS = [
         "Mark as churned",
         "client_churn",
         "Mark churned",
+        "churn",
+        lambda user, client, d: services.client_churn(client=client, by=user, **d),
+        "Marked as churned.",
         "btn-outline-danger",
+        offered=lambda user, client, can_write, _: can_write and client.is_active,
+        once=False,
     ),
     ClientAction(
         "reactivate_form",
@@ -250,7 +293,12 @@ CLIENT_ACTIONS = [
         "Reactivate",
         "client_reactivate",
         "Reactivate",
+        "reactivate",
+        lambda user, client, d: services.client_reactivate(client=client, by=user, **d),
+        "Welcome back: client is active.",
         "btn-outline-success",
+        offered=lambda user, client, can_write, _: can_write and not client.is_active,
+        once=False,
     ),
     # Reassigning is not writing: managers may do it to clients they otherwise only read.
     ClientAction(
@@ -259,30 +307,25 @@ CLIENT_ACTIONS = [
         "Reassign to another BRM",
         "client_reassign",
         "Reassign",
+        "reassign",
+        lambda user, client, d: services.client_reassign(
+            client=client, new_owner=d["new_owner"], by=user, reason=d["reason"]
+        ),
+        "Client reassigned.",
         "btn-warning",
         note="Past activity stays credited to the current owner; open follow-ups move to the "
         "new owner.",
+        offered=lambda user, client, can_write, can_reassign: can_reassign,
+        once=False,
+        reassign=True,
     ),
 ]
 CLIENT_FORMS = {action.name: action.form_class for action in CLIENT_ACTIONS}
-PARTNER_ONLY_ACTIONS = {"referral_form", "certification_form"}
 
 
 def _client_actions(user, client: Client, can_write: bool, can_reassign: bool):
     """The forms this user may use on this client's page, in page order."""
-    for action in CLIENT_ACTIONS:
-        if action.name == "reassign_form":
-            allowed = can_reassign
-        elif action.name == "churn_form":
-            allowed = can_write and client.is_active
-        elif action.name == "reactivate_form":
-            allowed = can_write and not client.is_active
-        elif action.name in PARTNER_ONLY_ACTIONS:
-            allowed = can_write and client.relationship_type == RelationshipType.PARTNER
-        else:
-            allowed = can_write
-        if allowed:
-            yield action
+    return [a for a in CLIENT_ACTIONS if a.offered(user, client, can_write, can_reassign)]
 
 
 def _client_form(user, client: Client, name: str, bound: dict):
@@ -323,113 +366,36 @@ def client_form(request, pk: int, name: str):
     )
 
 
-def _client_write(
-    request,
-    pk: int,
-    form_name: str,
-    act: Callable[[Client, dict], object],
-    done: str,
-    *,
-    client: Client | None = None,
-):
-    """The shared shape of the client page's forms: write access, form, one service call,
-    redirect; errors from the form or the service come back on the page, nothing saved."""
-    client = client or client_for_user(request.user, pk, write=True)
-    form_class = CLIENT_FORMS[form_name]
-    form = form_class(request.POST, user=request.user, client=client)
+@require_POST
+def _client_action(request, pk: int, action: ClientAction):
+    """The one view behind every form of the client page (see ``ClientAction``)."""
+    if action.reassign:
+        client = client_for_user(request.user, pk)
+        if not can_reassign_client(request.user, client):
+            raise PermissionDenied("Only a manager of the owner's team or an admin can reassign.")
+    else:
+        client = client_for_user(request.user, pk, write=True)
+    form = action.form_class(request.POST, user=request.user, client=client)
     if form.is_valid():
         try:
-            act(client, form.cleaned_data)
+            action.act(request.user, client, form.cleaned_data)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, done)
+            messages.success(request, action.done)
             return redirect("client_detail", pk=client.pk)
-    return _client_page(request, client, {form_name: form}, status=422)
+    return _client_page(request, client, {action.name: form}, status=422)
 
 
-@login_required
-@require_POST
-@once_per_form_token
-def client_contact_add(request, pk: int):
-    def act(client, data):
-        services.contact_create(client=client, **data)
+def client_action_view(action: ClientAction):
+    """The view function for ``action``'s URL."""
 
-    return _client_write(request, pk, "contact_form", act, "Contact added.")
+    def view(request, pk: int):
+        return _client_action(request, pk, action)
 
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_follow_up_add(request, pk: int):
-    def act(client, data):
-        services.follow_up_create(client=client, owner=client.owner, **data)
-
-    return _client_write(request, pk, "follow_up_form", act, "Follow-up added.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_issue_open(request, pk: int):
-    def act(client, data):
-        services.support_issue_open(client=client, **data)
-
-    return _client_write(request, pk, "issue_form", act, "Support issue opened.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_deal_create(request, pk: int):
-    def act(client, data):
-        services.deal_create(client=client, created_by=request.user, **data)
-
-    return _client_write(request, pk, "deal_form", act, "Deal created.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_revenue_record(request, pk: int):
-    def act(client, data):
-        services.revenue_line_record(client=client, **data)
-
-    return _client_write(request, pk, "revenue_form", act, "Revenue recorded.")
-
-
-@login_required
-@require_POST
-def client_churn(request, pk: int):
-    def act(client, data):
-        services.client_churn(client=client, by=request.user, **data)
-
-    return _client_write(request, pk, "churn_form", act, "Marked as churned.")
-
-
-@login_required
-@require_POST
-def client_reactivate(request, pk: int):
-    def act(client, data):
-        services.client_reactivate(client=client, by=request.user, **data)
-
-    return _client_write(request, pk, "reactivate_form", act, "Welcome back: client is active.")
-
-
-@login_required
-@require_POST
-def client_reassign(request, pk: int):
-    """Managers may hand their team's clients over without otherwise writing them."""
-    client = client_for_user(request.user, pk)
-    if not can_reassign_client(request.user, client):
-        raise PermissionDenied("Only a manager of the owner's team or an admin can reassign.")
-
-    def act(client, data):
-        services.client_reassign(
-            client=client, new_owner=data["new_owner"], by=request.user, reason=data["reason"]
-        )
-
-    return _client_write(request, pk, "reassign_form", act, "Client reassigned.", client=client)
+    view.__name__ = action.url_name
+    view = once_per_form_token(view) if action.once else view
+    return login_required(view)
 
 
 # --- Interactions -----------------------------------------------------------------------------
@@ -512,8 +478,23 @@ def interaction_reply(request, pk: int):
 # --- Today ------------------------------------------------------------------------------------
 
 
+TODAY_CSV_COLUMNS = [
+    ExportColumn("title", lambda f: f.title),
+    ExportColumn("client", lambda f: f.client.name),
+    ExportColumn("due_on", lambda f: f.due_on),
+    ExportColumn("first_due_on", lambda f: f.missed_due_on),
+    ExportColumn("days_overdue", lambda f: f.days_overdue()),
+]
+
+
 @login_required
 def today(request):
+    """The day's follow-ups and the clients going cold; ``?format=csv``: every follow-up the
+    page lists (all overdue ones, not one page of them)."""
+    if wants_csv(request):
+        return csv_response(
+            "follow-ups", TODAY_CSV_COLUMNS, selectors.today_follow_ups(request.user)
+        )
     return render(
         request,
         "crm/today.html",
@@ -523,7 +504,7 @@ def today(request):
             ),
             "dormant_clients": selectors.dormant_clients(request.user),
             "dormant_after_days": settings.DORMANT_AFTER_DAYS,
-            "detractors_panel": _optional_template("surveys/partials/today_detractors.html"),
+            "detractors_panel": optional_template("surveys/partials/today_detractors.html"),
             "today": timezone.localdate(),
         },
     )
@@ -551,93 +532,3 @@ def follow_up_done(request, pk: int):
         return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
     messages.success(request, f"Done: {follow_up.title}")
     return redirect_back(request, reverse("today"))
-
-
-# --- Pipeline ---------------------------------------------------------------------------------
-
-
-@login_required
-def pipeline(request):
-    columns = selectors.pipeline(request.user)
-    for column, following in zip(columns, [*columns[1:], None], strict=True):
-        for deal in column.deals:
-            deal.writable = can_write_client(request.user, deal.client)
-            # The move form offers the next stage first: moving forward is the usual step.
-            deal.next_stage_id = following.stage.pk if following else None
-        # Weighted by each deal's probability; a deal without one counts at zero.
-        column.weighted = sum(d.value * (d.probability or 0) for d in column.deals) / 100
-    return render(
-        request,
-        "crm/pipeline.html",
-        {
-            "columns": columns,
-            "stages": [column.stage for column in columns],
-            "closed_days": selectors.CLOSED_DEALS_SHOWN_DAYS,
-            "currency": settings.CURRENCY,
-        },
-    )
-
-
-@login_required
-@require_POST
-def deal_move(request, pk: int):
-    deal = get_object_or_404(Deal.objects.only("id", "client_id", "closed_at"), pk=pk)
-    client_for_user(request.user, deal.client_id, write=True)
-    form = DealMoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a stage to move the deal to.")
-        return redirect("pipeline")
-    if form.cleaned_data["to_stage"].kind == StageKind.LOST and deal.closed_at is None:
-        # A lost deal needs a reason: its page asks for one.
-        messages.error(request, "Say why it was lost: use “Mark lost” on the deal's page.")
-        return redirect("record_edit", family="deal", pk=deal.pk)
-    try:
-        change = services.deal_move(
-            deal=deal, to_stage=form.cleaned_data["to_stage"], by=request.user
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{change.deal} moved to {change.to_stage}.")
-    return redirect_back(request, reverse("pipeline"))
-
-
-# --- Support ----------------------------------------------------------------------------------
-
-
-@login_required
-def support_queue(request):
-    now = timezone.now()
-    issues = []
-    for issue in selectors.support_queue(request.user):
-        issue.writable = can_write_client(request.user, issue.client)
-        issues.append((issue, selectors.sla_clock(issue, now)))
-    return render(request, "crm/support_queue.html", {"issues": issues})
-
-
-def _issue_action(request, pk: int, act: Callable[[SupportIssue], SupportIssue], done: str):
-    issue = get_object_or_404(SupportIssue, pk=pk)
-    client_for_user(request.user, issue.client_id, write=True)
-    try:
-        act(issue)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{done}: {issue.title}")
-    return redirect_back(request, reverse("support_queue"))
-
-
-@login_required
-@require_POST
-def issue_respond(request, pk: int):
-    return _issue_action(
-        request, pk, lambda issue: services.support_issue_respond(issue=issue), "Responded"
-    )
-
-
-@login_required
-@require_POST
-def issue_resolve(request, pk: int):
-    return _issue_action(
-        request, pk, lambda issue: services.support_issue_resolve(issue=issue), "Resolved"
-    )

@@ -188,11 +188,13 @@ def table_sizes() -> dict[str, int]:
     return {model._meta.db_table: model.objects.count() for model, _ in SCANNED}
 
 
+def snapshot_work(period: Period) -> None:
+    snapshot_take(period=period, freeze=period.is_closed(), overwrite_frozen=True)
+
+
 def snapshot(period: Period) -> Measurement:
     """The full cost, writes included, also when an earlier run already froze the period."""
-    return measure(
-        lambda: snapshot_take(period=period, freeze=period.is_closed(), overwrite_frozen=True)
-    )
+    return measure(lambda: snapshot_work(period))
 
 
 def backfill(first: Period, last: Period) -> Measurement:
@@ -224,3 +226,66 @@ def span(first: Period, last: Period) -> Window:
 
 def first_day(period: Period) -> Window:
     return Window(period, period.start_at + timedelta(days=1))
+
+
+@dataclass
+class QueryProfile:
+    """One statement of a measured piece of work, re-run under ``EXPLAIN (ANALYZE, BUFFERS)``."""
+
+    milliseconds: float
+    rows: int
+    buffers: int
+    top_node: str
+    statement: str
+
+
+def profile(work: Callable[[], object], top: int = 10) -> list[QueryProfile]:
+    """The ``top`` slowest reading statements of ``work`` (run once to capture them, inside a
+    transaction rolled back afterwards), each re-run under ``EXPLAIN (ANALYZE, BUFFERS)``:
+    execution time, rows out, shared buffers touched, and the plan node that took longest
+    on its own."""
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        work()
+        transaction.set_rollback(True)
+    profiles = []
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0][0]
+            root = plan["Plan"]
+            profiles.append(
+                QueryProfile(
+                    plan["Execution Time"],
+                    root.get("Actual Rows", 0),
+                    root.get("Shared Hit Blocks", 0) + root.get("Shared Read Blocks", 0),
+                    _slowest_node(root),
+                    " ".join(sql.split())[:90],
+                )
+            )
+    return sorted(profiles, key=lambda each: -each.milliseconds)[:top]
+
+
+def _slowest_node(root: dict) -> str:
+    """The node with the most time of its own (its total less its children's)."""
+
+    def own(node: dict) -> float:
+        total = node.get("Actual Total Time", 0.0) * node.get("Actual Loops", 1)
+        children = sum(
+            child.get("Actual Total Time", 0.0) * child.get("Actual Loops", 1)
+            for child in node.get("Plans", [])
+        )
+        return total - children
+
+    nodes, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.get("Plans", []))
+    slowest = max(nodes, key=own)
+    name = slowest["Node Type"]
+    if "Relation Name" in slowest:
+        name += f" on {slowest['Relation Name']}"
+    return f"{name} {own(slowest):.0f} ms"

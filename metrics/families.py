@@ -8,7 +8,9 @@ sums) are added up per subject in Python: a team's parts are the sums of its mem
 the organisation's the sums of everyone's, so every ratio is recomputed from its parts, never
 averaged. Parts that do not add up (distinct counts, medians) are computed per subject and
 window by the database in one statement (``metrics.sql``). The book (each client's state at
-instants) and the growth cohort depend on the window itself, and are read per window.
+instants), the clients held while active and the growth cohort depend on the window itself:
+each is one statement joining its tables to every window (``book_scan``, ``held_scan``,
+``growth_scan``).
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from crm.calendar import add_business_days
 from metrics import sources as src
 from metrics.batch import YEAR, Batch, MonthlySums, month_of
+from metrics.book_scan import batches as book_batches
 from metrics.book_scan import book_rows
 from metrics.growth_scan import growth_rows
+from metrics.held_scan import held_rows
 from metrics.periods import local_midnight
 from metrics.sql import (
     distinct_per_subject,
@@ -99,13 +103,13 @@ def closing_deadline(answered_at: datetime) -> datetime:
     return local_midnight(day + timedelta(days=1))
 
 
-# --- The book of clients (per window) ---------------------------------------------------------
+# --- The book of clients --------------------------------------------------------------
 
 
 def book_measures(batch: Batch) -> None:
-    """Per window, one scan of the clients; each group's sums go to the owner at the instant
-    they are about (the cohort to the owner at period start, the book to the owner at period
-    end); then the clients each BRM held while active (``arpc``, ``clv``)."""
+    """One scan of the clients in every window; each group's sums go to the owner at the
+    instant they are about (the cohort to the owner at period start, the book to the owner at
+    period end); then the clients each BRM held while active (``arpc``, ``clv``)."""
     end = "active_end"
     aggregates = {
         # owner at period start
@@ -129,29 +133,26 @@ def book_measures(batch: Batch) -> None:
     }
     owner_of = {"cohort": "owner_start", "retained": "owner_start"}
     owner_of |= {"cohort_year": "owner_year", "retained_year": "owner_year"}
-    keys = ["owner_start", "owner_end", "owner_year"]
-    for w in batch.windows:
-        per_owner: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for row in grouped(*book_rows(w), keys, aggregates):
+    keys = ["i", "owner_start", "owner_end", "owner_year"]
+    for windows in book_batches(batch.windows):
+        per_owner: dict[tuple[int, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for row in grouped(*book_rows(windows), keys, aggregates):
             for name in aggregates:
                 owner_id = row[owner_of.get(name, "owner_end")]
                 if owner_id is not None and row[name]:
-                    per_owner[owner_id][name] += float(row[name])
-        for owner_id, sums in per_owner.items():
-            batch.add(w, owner_id, sums)
-        # ``arpc`` and ``clv`` count the clients each BRM held while they were active, so
-        # that a client handed over mid-period is in both books (as its revenue is) and once
-        # in a team.
-        batch.direct(
-            w,
-            distinct_where_per_subject(
-                src.held_in_year(w).values(
-                    who=F("owner_id"), x=F("client_id"), p=F("in_period"), in_year=Value(1)
-                ),
-                batch.subjects[w],
-                {"active_any": "p", "active_any_year": "in_year"},
-            ),
-        )
+                    per_owner[row["i"], owner_id][name] += float(row[name])
+        for (index, owner_id), sums in per_owner.items():
+            batch.add(windows[index], owner_id, sums)
+    # ``arpc`` and ``clv`` count the clients each BRM held while they were active, so that a
+    # client handed over mid-period is in both books (as its revenue is) and once in a team.
+    _direct_each(
+        batch,
+        distinct_where_per_subject(
+            held_rows(batch.windows),
+            [batch.subjects[w] for w in batch.windows],
+            {"active_any": "p", "active_any_year": "in_year"},
+        ),
+    )
 
 
 # --- Interactions and follow-ups --------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import connection
 
 from crm import models as crm
+from metrics.book_scan import STATUS_HISTORY
 from metrics.periods import Window
 from metrics.sources.clients import ACTIVE
 
@@ -42,12 +43,7 @@ def growth_rows(windows: list[Window]) -> tuple[str, list]:
     active = ACTIVE.value
     sql = f"""
         WITH w_(i, prev_first, prev_last, first_day, last_day) AS (VALUES {", ".join(rows)}),
-        status_ AS (
-            SELECT client_id, status, effective_on, LEAD(effective_on) OVER (
-                PARTITION BY client_id ORDER BY effective_on, id
-            ) AS next_on
-            FROM {crm.ClientStatusChange._meta.db_table}
-        ),
+        status_ AS ({STATUS_HISTORY}),
         cohort AS (
             SELECT w_.i, status_.client_id FROM status_
             JOIN w_ ON status_.effective_on <= w_.prev_first

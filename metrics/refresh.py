@@ -10,10 +10,10 @@ use, and a list of service calls would miss the next service someone adds.
 After the transaction commits, ``schedule_refresh`` queues ``metrics.tasks.refresh_open_periods``
 with a countdown of ``KPI_REFRESH_DELAY_SECONDS``, unless one is already pending: the pending
 mark is a cache key that lives as long as the countdown (``cache.add`` is atomic), so a burst of
-writes costs one run. A write after the countdown ran out queues the next run, so none is
-missed. The task itself holds a lock so that two runs never overlap. Nothing is written for a
-rolled-back transaction. The hourly beat run stays as the safety net, also for writes made
-while Redis was down.
+writes costs one run. The run clears the mark as it begins, so a write after that queues the
+next run and none is missed. The task itself holds a lock so that two runs never overlap.
+Nothing is written for a rolled-back transaction. The hourly beat run stays as the safety
+net, also for writes made while Redis was down.
 """
 
 from __future__ import annotations

@@ -7,20 +7,27 @@ computed by the database over the events of the period and returned per subject.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from statistics import median
 from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Aggregate,
+    BigIntegerField,
     BooleanField,
+    Case,
     ExpressionWrapper,
     FloatField,
     Func,
     IntegerField,
     Q,
     QuerySet,
+    Value,
+    When,
 )
 
 from metrics.subjects import SubjectKey, Subjects
@@ -81,6 +88,63 @@ def boolean(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
+class AnyBits(Aggregate):
+    """Bitwise OR of the rows' masks (each a power of two): ``BIT_OR`` on PostgreSQL, the sum
+    of the distinct powers on SQLite, which has no ``BIT_OR``."""
+
+    function = "BIT_OR"
+    output_field = BigIntegerField()
+    allow_distinct = True
+
+    def as_sqlite(self, compiler, connection, **extra):
+        clone = self.copy()
+        clone.distinct = True
+        return clone.as_sql(compiler, connection, function="SUM", **extra)
+
+
+class Segments:
+    """The instants (or days) where some window starts or ends, sorted: an event's segment is
+    how many of them are at or before it, so every window's span ``[a, b)`` between two of
+    them is a run of segments, and "some event in the span" is a bit test on the OR of the
+    events' ``1 << segment`` (``bit``)."""
+
+    # Bits of a signed 64-bit integer a mask may use.
+    MAX_BITS = 63
+
+    def __init__(self, bounds: Sequence):
+        self.bounds = sorted(set(bounds))
+
+    def index(self, field: str, value: Callable[[int], int] = int) -> Case | Value:
+        """The segment of ``field`` (or ``value(segment)``), as a binary search over the
+        bounds: a few comparisons per row, whatever the number of windows."""
+
+        def search(low: int, high: int) -> Case | Value:
+            if low == high:
+                return Value(value(low), output_field=BigIntegerField())
+            middle = (low + high + 1) // 2
+            return Case(
+                When(**{f"{field}__gte": self.bounds[middle - 1]}, then=search(middle, high)),
+                default=search(low, middle - 1),
+                output_field=BigIntegerField(),
+            )
+
+        return search(0, len(self.bounds))
+
+    def bit(self, field: str) -> Case | Value:
+        """``1 << segment`` of ``field``."""
+        if len(self.bounds) >= self.MAX_BITS:
+            raise ValueError("Too many window bounds for one mask: split the windows.")
+        return self.index(field, lambda segment: 1 << segment)
+
+    def of(self, first, until) -> range:
+        """The segments of ``[first, until)`` (both among the bounds)."""
+        return range(bisect_right(self.bounds, first), bisect_right(self.bounds, until))
+
+    def mask(self, first, until) -> int:
+        """The bits of the segments of ``[first, until)``."""
+        return sum(1 << segment for segment in self.of(first, until))
+
+
 def when(*flags: str, value: str = "1") -> str:
     """``SUM`` of ``value`` over rows where every boolean column in ``flags`` is true."""
     return f"SUM(CASE WHEN {' AND '.join(flags)} THEN {value} ELSE 0 END)"
@@ -111,30 +175,61 @@ def grouped(
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def values_table(name: str, columns: dict[str, str], rows: list[tuple]) -> tuple[str, list]:
+    """``name(columns) AS (VALUES ...)`` for a CTE, with its parameters: ``columns`` maps each
+    column to its kind, ``"int"`` (written into the statement), ``"date"`` or ``"instant"``
+    (bound, typed on PostgreSQL, as strings on SQLite). Used to join many windows' bounds to
+    the events in one statement."""
+    postgres = connection.vendor == "postgresql"
+    ops = connection.ops
+    casts = {"date": "CAST(%s AS date)", "instant": "CAST(%s AS timestamptz)"}
+    adapt = {"date": ops.adapt_datefield_value, "instant": ops.adapt_datetimefield_value}
+    params: list = []
+    lines = []
+    for row in rows:
+        cells = []
+        for kind, value in zip(columns.values(), row, strict=True):
+            if kind == "int":
+                cells.append(str(int(value)))
+            else:
+                cells.append(casts[kind] if postgres else "%s")
+                params.append(adapt[kind](value))
+        lines.append(f"({', '.join(cells)})")
+    return f"{name}({', '.join(columns)}) AS (VALUES {', '.join(lines)})", params
+
+
 # One measurement window of a per-subject statement: who is measured, and the half-open
 # instants ``[from, until)`` of the events counted (``None``: every event of the queryset).
 Group = tuple[Subjects, tuple[datetime, datetime] | None]
 
 
-def _per_window_sql(sql: str, groups: list[Group], aggregates: str) -> tuple[str, list]:
+def _per_window_sql(
+    sql: str, groups: list[Group], aggregates: str, *, indexed: bool = False
+) -> tuple[str, list]:
     """One statement returning ``aggregates`` for every BRM, team and the organisation of every
     window, over the CTE ``ev(who, x[, at])``: the events are read once and joined to the
     windows containing their instant ``at``. Teams are joined through their membership pairs
     (per window), so a team's value is computed from its members' records, never from their
     results. Rows are ``(window index, subject type, subject id, *aggregates)``."""
-    postgres = connection.vendor == "postgresql"
-    instant = "CAST(%s AS timestamptz)" if postgres else "%s"
     params: list[Any] = []
     timed = [index for index, (_, bounds) in enumerate(groups) if bounds is not None]
-    if timed:
-        windows = ", ".join(f"({index}, {instant}, {instant})" for index in timed)
-        adapt = connection.ops.adapt_datetimefield_value
-        for index in timed:
-            params.extend(adapt(moment) for moment in groups[index][1])
+    if indexed:
+        # The statement gives each event's window index ``i`` itself.
+        every = ", ".join(f"({index})" for index in range(len(groups)))
+        ctes = [f"ev AS ({sql})", f"w_(i) AS (VALUES {every})", "evw AS (SELECT * FROM ev)"]
+    elif timed:
+        # Each event carries its segment between the windows' bounds (``_segments``): joined
+        # by equality to the windows containing the segment, not tested against every window.
+        segments = _segments(groups)
+        windows = ", ".join(f"({index})" for index in timed)
+        covered = ", ".join(
+            f"({segment}, {index})" for index in timed for segment in segments.of(*groups[index][1])
+        )
         ctes = [
             f"ev AS ({sql})",
-            f"w_(i, f, u) AS (VALUES {windows})",
-            "evw AS (SELECT w_.i, ev.* FROM ev JOIN w_ ON ev.at >= w_.f AND ev.at < w_.u)",
+            f"w_(i) AS (VALUES {windows})",
+            f"ws(seg, i) AS (VALUES {covered or '(-1, -1)'})",
+            "evw AS (SELECT ws.i, ev.* FROM ev JOIN ws ON ws.seg = ev.seg)",
         ]
     else:
         ctes = [f"ev AS ({sql})", "w_(i) AS (VALUES (0))", "evw AS (SELECT 0 AS i, ev.* FROM ev)"]
@@ -159,11 +254,23 @@ def _per_window_sql(sql: str, groups: list[Group], aggregates: str) -> tuple[str
     return "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params
 
 
+def _segments(groups: list[Group]) -> Segments:
+    return Segments([moment for _, bounds in groups if bounds is not None for moment in bounds])
+
+
 def _fetch_per_window(
-    queryset: QuerySet, groups: list[Group], aggregates: dict[str, str]
+    queryset: QuerySet | tuple[str, list],
+    groups: list[Group],
+    aggregates: dict[str, str],
 ) -> list[dict[SubjectKey, dict[str, float]]]:
-    sql, params = statement(queryset)
-    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()))
+    """``aggregates`` per subject of each group, over a queryset's events (joined to the
+    groups' windows by their instant ``at``) or over a statement's ``(sql, params)`` whose
+    events carry their group's index ``i``."""
+    indexed = isinstance(queryset, tuple)
+    if not indexed and any(bounds is not None for _, bounds in groups):
+        queryset = queryset.annotate(seg=_segments(groups).index("at"))
+    sql, params = queryset if indexed else statement(queryset)
+    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()), indexed=indexed)
     with connection.cursor() as cursor:
         cursor.execute(query, (*params, *tail))
         rows = cursor.fetchall()
@@ -188,16 +295,17 @@ def distinct_per_subject(
 
 
 def distinct_where_per_subject(
-    queryset: QuerySet, subjects: Subjects, counts: dict[str, str]
-) -> dict[SubjectKey, dict[str, float]]:
+    rows: tuple[str, list], groups: list[Subjects], counts: dict[str, str]
+) -> list[dict[SubjectKey, dict[str, float]]]:
     """For each ``name: flag`` of ``counts``, ``COUNT(DISTINCT x)`` over the rows where the
-    column ``flag`` is 1, per subject, over ``queryset.values(who=..., x=..., <flags>)``: one
-    query for several distinct counts, each record counted once in a team or the organisation."""
+    column ``flag`` is 1, per subject of each window, over the statement ``rows`` giving
+    ``(i, who, x, <flags>)`` (``i``: the window's index in ``groups``): one query for several
+    distinct counts of many windows, each record counted once in a team or the organisation."""
     return _fetch_per_window(
-        queryset,
-        [(subjects, None)],
+        rows,
+        [(subjects, None) for subjects in groups],
         {name: f"COUNT(DISTINCT CASE WHEN {flag} = 1 THEN x END)" for name, flag in counts.items()},
-    )[0]
+    )
 
 
 def median_per_subject(

@@ -45,6 +45,9 @@ def refresh_open_periods() -> bool:
         refresh.schedule_refresh()
         return False
     try:
+        # A write that commits from here on must queue the next run: its pending mark would
+        # otherwise outlive this run when the worker starts it early (eager) or late (busy).
+        cache.delete(refresh.PENDING_KEY)
         now = timezone.now()
         # The three open periods in one pass over each table.
         snapshot_many([Period.current(grain, now) for grain in Grain.values], now=now)

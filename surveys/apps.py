@@ -20,9 +20,10 @@ class SurveysConfig(AppConfig):
     def ready(self):
         from crm.attribution import register_credited_event
         from crm.imports.formats import register_format
-        from crm.selectors import register_timeline_source
+        from crm.selectors import register_book_column, register_timeline_source
         from crm.signals import issue_resolved, project_completed
         from surveys import checks  # noqa: F401  (registers the deploy check)
+        from surveys.book import NPS_COLUMN
         from surveys.imports import SurveyAnswersFormat, SurveyInvitationsFormat
         from surveys.models import Response
         from surveys.timeline import answer_events
@@ -33,6 +34,7 @@ class SurveysConfig(AppConfig):
         register_format(SurveyAnswersFormat)
         register_format(SurveyInvitationsFormat)
         register_timeline_source(answer_events)
+        register_book_column(NPS_COLUMN)
         issue_resolved.connect(_survey_resolved_issue, dispatch_uid="surveys.issue_resolved")
         project_completed.connect(
             _survey_completed_project, dispatch_uid="surveys.project_completed"

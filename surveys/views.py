@@ -7,8 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,9 +17,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.throttle import rate_limit_hit
-from crm.access import client_for_user, mail_for_user, mail_visible_to, may_compare_teams
+from crm.access import (
+    client_for_user,
+    contact_for_user,
+    mail_for_user,
+    mail_visible_to,
+    may_compare_teams,
+    record_for_user,
+)
 from crm.client_ip import client_ip
-from crm.models import Client, Contact
+from crm.models import Client
 from crm.redirects import redirect_back
 from crm.services import contact_opt_out, follow_up_complete
 from surveys import selectors
@@ -279,63 +286,82 @@ def survey_client_results(request, pk: int):
     return _results_page(request, client=client_for_user(request.user, pk))
 
 
+def _client_page_action(request, client, form, *, invalid: str, act) -> HttpResponse:
+    """A survey action posted from the client page: the error ``invalid`` when ``form`` does
+    not validate, else ``act(cleaned_data)``, one service call returning the message to show
+    (a ValidationError it raises is shown instead). Back to the client page either way."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+    else:
+        try:
+            messages.success(request, act(form.cleaned_data))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("client_detail", pk=client.pk)
+
+
 @login_required
 @require_POST
 def survey_send(request, pk: int):
     """The manual "send survey" on the client page: the owning BRM or an admin only."""
     client = client_for_user(request.user, pk, write=True)
-    form = SendSurveyForm(request.POST, client=client)
-    if not form.is_valid():
-        messages.error(request, "Choose one of this client's contacts and a kind of survey.")
-        return redirect("client_detail", pk=client.pk)
-    contact = form.cleaned_data["contact"]
-    try:
+
+    def send(data) -> str:
         invitation_send(
-            contact=contact, kind=form.cleaned_data["kind"], trigger=Invitation.Trigger.MANUAL
+            contact=data["contact"], kind=data["kind"], trigger=Invitation.Trigger.MANUAL
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Survey queued for {contact}.")
-    return redirect("client_detail", pk=client.pk)
+        return f"Survey queued for {data['contact']}."
+
+    return _client_page_action(
+        request,
+        client,
+        SendSurveyForm(request.POST, client=client),
+        invalid="Choose one of this client's contacts and a kind of survey.",
+        act=send,
+    )
 
 
 @login_required
 @require_POST
 def survey_exclude(request, pk: int):
-    contact = get_object_or_404(Contact, pk=pk)
-    client = client_for_user(request.user, contact.client_id, write=True)
-    form = ExclusionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say why this contact should not be surveyed.")
-        return redirect("client_detail", pk=client.pk)
-    try:
-        survey_exclusion_create(
-            contact=contact, by=request.user, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{contact} will not be surveyed. This is counted for you.")
-    return redirect("client_detail", pk=client.pk)
+    contact = contact_for_user(request.user, pk, write=True)
+
+    def exclude(data) -> str:
+        survey_exclusion_create(contact=contact, by=request.user, reason=data["reason"])
+        return f"{contact} will not be surveyed. This is counted for you."
+
+    return _client_page_action(
+        request,
+        contact.client,
+        ExclusionForm(request.POST),
+        invalid="Say why this contact should not be surveyed.",
+        act=exclude,
+    )
 
 
 @login_required
 @require_POST
 def survey_exclusion_lift_view(request, pk: int):
-    exclusion = get_object_or_404(SurveyExclusion.objects.select_related("contact"), pk=pk)
-    client = client_for_user(request.user, exclusion.contact.client_id, write=True)
+    exclusion = record_for_user(
+        request.user,
+        SurveyExclusion.objects.select_related("contact"),
+        pk,
+        write=True,
+        client_field="contact__client",
+    )
     survey_exclusion_lift(exclusion=exclusion, by=request.user)
     messages.success(request, f"{exclusion.contact} can be surveyed again.")
-    return redirect("client_detail", pk=client.pk)
+    return redirect("client_detail", pk=exclusion.contact.client_id)
 
 
 @login_required
 @require_POST
 def survey_close_loop(request, pk: int):
     """Complete the follow-up opened for an unhappy answer: this closes the loop."""
-    response = get_object_or_404(Response.objects.select_related("follow_up"), pk=pk)
-    client = client_for_user(request.user, response.client_id, write=True)
+    response = record_for_user(
+        request.user, Response.objects.select_related("follow_up", "contact"), pk, write=True
+    )
+    client = response.client
     if response.follow_up is None:
         raise Http404("This answer has no follow-up.")
     form = CloseLoopForm(request.POST)

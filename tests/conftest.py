@@ -84,44 +84,43 @@ def other_team(db):
     return TeamFactory(name="Mid-market South")
 
 
+def _member(team, email: str, full_name: str, role: str, *, manages: bool = False):
+    """A person in ``team`` (for the past year, as the factory dates it): a member, or with
+    ``manages`` its manager."""
+    user = UserFactory(email=email, full_name=full_name, role=role)
+    capacity = TeamMembership.Capacity.MANAGER if manages else TeamMembership.Capacity.MEMBER
+    TeamMembershipFactory(team=team, user=user, capacity=capacity)
+    return user
+
+
 @pytest.fixture
 def alice(team):
     """The owning BRM."""
-    user = UserFactory(email="alice@example.com", full_name="Alice Adams", role=Role.BRM)
-    TeamMembershipFactory(team=team, user=user)
-    return user
+    return _member(team, "alice@example.com", "Alice Adams", Role.BRM)
 
 
 @pytest.fixture
 def bob(team):
     """Alice's teammate, another BRM in the same team."""
-    user = UserFactory(email="bob@example.com", full_name="Bob Brown", role=Role.BRM)
-    TeamMembershipFactory(team=team, user=user)
-    return user
+    return _member(team, "bob@example.com", "Bob Brown", Role.BRM)
 
 
 @pytest.fixture
 def carol(other_team):
     """A BRM of another team."""
-    user = UserFactory(email="carol@example.com", full_name="Carol Chen", role=Role.BRM)
-    TeamMembershipFactory(team=other_team, user=user)
-    return user
+    return _member(other_team, "carol@example.com", "Carol Chen", Role.BRM)
 
 
 @pytest.fixture
 def maria(team):
     """The manager of Alice's and Bob's team."""
-    user = UserFactory(email="maria@example.com", full_name="Maria Lopez", role=Role.MANAGER)
-    TeamMembershipFactory(team=team, user=user, capacity=TeamMembership.Capacity.MANAGER)
-    return user
+    return _member(team, "maria@example.com", "Maria Lopez", Role.MANAGER, manages=True)
 
 
 @pytest.fixture
 def oscar(other_team):
     """The manager of another team."""
-    user = UserFactory(email="oscar@example.com", full_name="Oscar Olsen", role=Role.MANAGER)
-    TeamMembershipFactory(team=other_team, user=user, capacity=TeamMembership.Capacity.MANAGER)
-    return user
+    return _member(other_team, "oscar@example.com", "Oscar Olsen", Role.MANAGER, manages=True)
 
 
 @pytest.fixture

@@ -66,6 +66,16 @@ class ClientFactory(factory.django.DjangoModelFactory):
         return client_create(**kwargs)
 
 
+class ClientRecordFactory(factory.django.DjangoModelFactory):
+    """A record of a client, credited to the client's owner unless ``owner`` is given."""
+
+    class Meta:
+        abstract = True
+
+    client = factory.SubFactory(ClientFactory)
+    owner = factory.LazyAttribute(lambda o: o.client.owner)
+
+
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = crm.Contact
@@ -76,12 +86,10 @@ class ContactFactory(factory.django.DjangoModelFactory):
     role = "Head of Operations"
 
 
-class InteractionFactory(factory.django.DjangoModelFactory):
+class InteractionFactory(ClientRecordFactory):
     class Meta:
         model = crm.Interaction
 
-    client = factory.SubFactory(ClientFactory)
-    owner = factory.LazyAttribute(lambda o: o.client.owner)
     logged_by = factory.LazyAttribute(lambda o: o.client.owner)
     kind = crm.Interaction.Kind.MEETING
     direction = crm.Interaction.Direction.OUTBOUND
@@ -89,22 +97,18 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     topic = "Quarterly review"
 
 
-class FollowUpFactory(factory.django.DjangoModelFactory):
+class FollowUpFactory(ClientRecordFactory):
     class Meta:
         model = crm.FollowUp
 
-    client = factory.SubFactory(ClientFactory)
-    owner = factory.LazyAttribute(lambda o: o.client.owner)
     title = "Send the proposal"
     due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=3))
 
 
-class SupportIssueFactory(factory.django.DjangoModelFactory):
+class SupportIssueFactory(ClientRecordFactory):
     class Meta:
         model = crm.SupportIssue
 
-    client = factory.SubFactory(ClientFactory)
-    owner = factory.LazyAttribute(lambda o: o.client.owner)
     title = "Invoices do not reconcile"
     priority = crm.Priority.NORMAL
     sla_hours = 72
@@ -119,12 +123,10 @@ class ProductFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Product {n}")
 
 
-class RevenueLineFactory(factory.django.DjangoModelFactory):
+class RevenueLineFactory(ClientRecordFactory):
     class Meta:
         model = crm.RevenueLine
 
-    client = factory.SubFactory(ClientFactory)
-    owner = factory.LazyAttribute(lambda o: o.client.owner)
     product = factory.SubFactory(ProductFactory)
     recognised_on = factory.LazyFunction(timezone.localdate)
     amount = Decimal("1000.00")

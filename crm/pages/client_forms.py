@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import User
-from crm.access import client_owners_for_new_client
+from crm.access import client_owners_for_new_client, may_choose_owner
 from crm.forms import DATE
 from crm.input_rules import CheckedForm
 from crm.models import RelationshipType
@@ -34,7 +34,7 @@ class ClientCreateForm(ClientEditForm):
         super().__init__(*args, **kwargs)
         owners = client_owners_for_new_client(user)
         self.fields["owner"].queryset = owners
-        if not user.is_admin:
+        if not may_choose_owner(user):
             # A BRM's new client goes into their own book; no choice to offer.
             self.fields["owner"].initial = user.pk
             self.fields["owner"].widget = forms.HiddenInput()

@@ -14,8 +14,17 @@ from crm import edits
 from crm.access import contact_for_user, contacts_visible_to
 from crm.forms import add_service_error
 from crm.input_rules import CheckedForm
+from crm.list_exports import ExportColumn, csv_response, wants_csv
 
 CONTACTS_PAGE_SIZE = 50
+CSV_COLUMNS = [
+    ExportColumn("name", lambda c: c.name),
+    ExportColumn("client", lambda c: c.client.name),
+    ExportColumn("role", lambda c: c.role),
+    ExportColumn("email", lambda c: c.email),
+    ExportColumn("phone", lambda c: c.phone),
+    ExportColumn("opted_out_of_surveys", lambda c: c.opted_out_of_surveys),
+]
 
 
 class ContactEditForm(CheckedForm):
@@ -67,5 +76,7 @@ def contact_list(request):
             | Q(role__icontains=q)
             | Q(client__name__icontains=q)
         )
+    if wants_csv(request):
+        return csv_response("contacts", CSV_COLUMNS, contacts)
     page = Paginator(contacts, CONTACTS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "crm/contact_list.html", {"page": page, "q": q})

@@ -29,3 +29,9 @@ class FollowUpSnoozeForm(CheckedForm):
     is not due yet."""
 
     days = forms.TypedChoiceField(choices=SNOOZE_CHOICES, coerce=int)
+
+
+class FollowUpBulkCompleteForm(CheckedForm):
+    """Complete the ticked follow-ups (``follow_up``, one value per tick) with one outcome."""
+
+    outcome = forms.CharField(max_length=300, required=False, label="Outcome for all of them")

@@ -16,9 +16,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm import services
-from crm.access import can_write_client, follow_up_for_user
+from crm.access import all_for_user, can_write_client, follow_up_for_user, follow_ups_writable_by
 from crm.forms import add_service_error
-from crm.pages.follow_up_forms import FollowUpCancelForm, FollowUpEditForm, FollowUpSnoozeForm
+from crm.pages.follow_up_forms import (
+    FollowUpBulkCompleteForm,
+    FollowUpCancelForm,
+    FollowUpEditForm,
+    FollowUpSnoozeForm,
+)
 from crm.redirects import redirect_back
 
 
@@ -123,4 +128,28 @@ def follow_up_snooze(request, pk: int):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, f"Snoozed to {due_on:%a %d %b}: {follow_up.title}")
+    return redirect_back(request, reverse("today"))
+
+
+@login_required
+@require_POST
+def follow_ups_complete(request):
+    """Bulk "done": every ticked follow-up must be one the user may change (their own book; any
+    for an admin; else a 403 saying so), and all are completed or none is."""
+    form = FollowUpBulkCompleteForm(request.POST)
+    try:
+        follow_ups = all_for_user(
+            follow_ups_writable_by(request.user).select_related("client"),
+            request.POST.getlist("follow_up"),
+            noun="follow-ups",
+        )
+        if not form.is_valid():
+            raise ValidationError(" ".join(m for ms in form.errors.values() for m in ms))
+        done = services.follow_ups_complete(
+            follow_ups=follow_ups, outcome=form.cleaned_data["outcome"], by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{len(done)} follow-up{'s' if len(done) != 1 else ''} done.")
     return redirect_back(request, reverse("today"))

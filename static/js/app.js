@@ -60,3 +60,36 @@ function focusQuickLog() {
 }
 document.addEventListener("htmx:afterSettle", focusQuickLog);
 document.addEventListener("shown.bs.modal", focusQuickLog);
+
+// Bulk actions: a heading checkbox (data-check-all="<form id>") ticks or clears every row's
+// checkbox that belongs to that form. The list works without it, one tick at a time.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-check-all]");
+  if (!all) {
+    return;
+  }
+  const boxes = document.querySelectorAll(`input[type=checkbox][form="${all.dataset.checkAll}"]`);
+  boxes.forEach((box) => {
+    box.checked = all.checked;
+  });
+});
+
+// Logging an interaction: choosing a meeting (or an event) preselects "Two-way" as its
+// direction, and choosing another kind puts a preselected "Two-way" back to the default. The
+// server applies the same default when no direction is sent.
+document.addEventListener("change", (event) => {
+  const kind = event.target;
+  if (!kind.matches || !kind.matches("select[name=kind]") || !kind.form) {
+    return;
+  }
+  const direction = kind.form.querySelector("select[data-two-way-kinds]");
+  if (!direction) {
+    return;
+  }
+  const twoWay = direction.dataset.twoWayKinds.split(" ").includes(kind.value);
+  if (twoWay && direction.value === "") {
+    direction.value = "two_way";
+  } else if (!twoWay && direction.value === "two_way") {
+    direction.value = "";
+  }
+});

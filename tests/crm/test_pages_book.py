@@ -3,8 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -122,22 +120,3 @@ def test_the_book_pages_long_lists(client, alice):
 
     assert names(second) == [f"Client {n:02d}" for n in range(25, 30)]
     assert "Page 2 of 2" in second.content.decode()
-
-
-@pytest.mark.parametrize("who", ["alice", "maria"])
-def test_the_book_costs_the_same_queries_for_3_or_30_clients(
-    request, client, alice, django_assert_num_queries, who
-):
-    def add_clients(count):
-        for _ in range(count):
-            book_client = ClientFactory(owner=alice)
-            InteractionFactory(client=book_client)
-            FollowUpFactory(client=book_client)
-
-    client.force_login(request.getfixturevalue(who))
-    add_clients(3)
-    with CaptureQueriesContext(connection) as baseline:
-        assert len(names(client.get(BOOK))) == 3
-    add_clients(27)
-    with django_assert_num_queries(len(baseline)):
-        assert len(names(client.get(BOOK))) == 25

@@ -70,6 +70,30 @@ def test_a_note_is_internal_by_default(client, alice, alices_client):
     assert Interaction.objects.get().direction == Interaction.Direction.INTERNAL
 
 
+def test_a_meeting_is_two_way_by_default_and_the_form_preselects_it(client, alice, alices_client):
+    client.force_login(alice)
+    form = client.get(LOG, {"client": alices_client.pk, "kind": "meeting"}, **HTMX)
+    assert form.context["form"]["direction"].value() == Interaction.Direction.TWO_WAY
+    assert 'data-two-way-kinds="meeting event"' in form.content.decode()
+
+    client.post(LOG, {"client": alices_client.pk, "kind": "meeting", "topic": "QBR"}, **HTMX)
+
+    meeting = Interaction.objects.get()
+    assert meeting.direction == Interaction.Direction.TWO_WAY
+    assert meeting.is_two_way
+
+
+def test_only_a_meeting_or_an_event_may_be_two_way(client, alice, alices_client):
+    client.force_login(alice)
+    response = client.post(
+        LOG,
+        {"client": alices_client.pk, "kind": "call", "topic": "Hi", "direction": "two_way"},
+        **HTMX,
+    )
+    assert "Only a meeting or an event is two-way" in response.content.decode()
+    assert not Interaction.objects.exists()
+
+
 def test_validation_errors_come_back_in_the_form_and_nothing_is_saved(client, alice, alices_client):
     client.force_login(alice)
     response = client.post(LOG, {"client": alices_client.pk, "kind": "call"}, **HTMX)

@@ -1,15 +1,13 @@
 """Redis stopped, PostgreSQL connections dropped: people keep working, and queued work goes out
 once the service is back."""
 
-import psycopg
 import pytest
-from django.db import connection
 
 from crm.models import Contact
 from surveys.models import DevMail, OutboundEmail, Response
 from tests.factories import PASSWORD, ClientFactory, ContactFactory, UserFactory
 from tests.faults.browser_session import HttpSession
-from tests.faults.conftest import wait_until
+from tests.faults.processes import cut_other_connections, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -56,18 +54,7 @@ def test_the_app_reconnects_after_postgresql_drops_its_connections(web_server):
     assert "Acme Logistics" in bea.get("/clients/").text
 
     # What a PostgreSQL restart does to the app: every open connection is cut.
-    db = connection.settings_dict
-    connection.ensure_connection()
-    ours = connection.connection.info.backend_pid
-    with psycopg.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname="postgres", autocommit=True
-    ) as admin:
-        cut = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid() AND pid <> %s",
-            [db["NAME"], ours],
-        ).fetchone()[0]
-    assert cut >= 1
+    assert cut_other_connections() >= 1
 
     # The first request after the cut may fail; the app must recover by itself right after.
     bea.get("/clients/")

@@ -14,7 +14,7 @@ from metrics.services import snapshot_rows
 from surveys.models import DevMail, Invitation, OutboundEmail, SurveyKind
 from surveys.services import invitation_send
 from tests.factories import ClientFactory, ContactFactory, UserFactory
-from tests.faults.conftest import wait_until
+from tests.faults.processes import wait_until
 
 pytestmark = pytest.mark.faults
 

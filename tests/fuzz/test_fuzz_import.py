@@ -10,22 +10,18 @@ import pytest
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from crm.imports.services import records_import
 from crm.models import Client, Contact, Interaction
 from tests.factories import ContactFactory
+from tests.fuzz.conftest import fuzz_settings
 from tests.security.database import changed_tables, row_counts
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(60)
 
 # Cell texts that have broken importers before: formula injection, separators and quotes,
 # out-of-range dates and numbers, look-alike digits, control characters, very long text.

@@ -8,11 +8,10 @@ from datetime import date
 
 from django.utils import timezone
 
-from crm import services
 from crm.models import DealStage, RevenueLine
 from metrics.models import Snapshot, SubjectType
 from tests.factories import RevenueLineFactory
-from tests.security.endpoints import OWNERS, READERS, World
+from tests.security.endpoints import OWNERS, READERS, World, churn, nothing, today
 
 
 def revenue_line(world: World) -> RevenueLine:
@@ -67,83 +66,69 @@ class Write:
         return 403 if who in READERS else 404
 
 
-def _today() -> str:
-    return timezone.localdate().isoformat()
+def _create(name: str, resource: str, data: Callable[[World], dict]) -> Write:
+    """``POST <resource>/`` of a new record of Alice's client, ``data`` besides the client."""
+    return Write(name, lambda w: f"{resource}/", lambda w: {"client": w.client.pk, **data(w)})
 
 
-def _churn(world: World) -> None:
-    services.client_churn(client=world.client, reason="Budget cut")
+def _act(name: str, resource: str, of: str, verb: str, data=nothing, **options) -> Write:
+    """``POST <resource>/<id>/<verb>/`` on the world's object ``of``: 200 with the record."""
+    return Write(
+        name,
+        lambda w: f"{resource}/{getattr(w, of).pk}/{verb}/",
+        data,
+        success=200,
+        **options,
+    )
 
 
 WRITES = [
-    Write("add a contact", lambda w: "contacts/", lambda w: {"client": w.client.pk, "name": "Sam"}),
-    Write(
+    _create("add a contact", "contacts", lambda w: {"name": "Sam"}),
+    _create(
         "log an interaction",
-        lambda w: "interactions/",
-        lambda w: {
-            "client": w.client.pk,
-            "kind": "call",
-            "topic": "Renewal",
-            "contacts": [w.dana.pk],
-        },
+        "interactions",
+        lambda w: {"kind": "call", "topic": "Renewal", "contacts": [w.dana.pk]},
     ),
-    Write(
+    _create(
         "log a reply to a message",
-        lambda w: "interactions/",
-        lambda w: {"client": w.client.pk, "kind": "email", "in_reply_to": w.message.pk},
+        "interactions",
+        lambda w: {"kind": "email", "in_reply_to": w.message.pk},
     ),
-    Write(
-        "add a follow-up",
-        lambda w: "follow-ups/",
-        lambda w: {"client": w.client.pk, "title": "Send the deck", "due_on": _today()},
+    _create(
+        "add a follow-up", "follow-ups", lambda w: {"title": "Send the deck", "due_on": today()}
     ),
-    Write(
+    _act(
         "mark a follow-up done",
-        lambda w: f"follow-ups/{w.follow_up.pk}/complete/",
+        "follow-ups",
+        "follow_up",
+        "complete",
         lambda w: {"outcome": "Sent"},
-        success=200,
     ),
-    Write(
-        "create a deal",
-        lambda w: "deals/",
-        lambda w: {"client": w.client.pk, "title": "Renewal 2027", "value": "900"},
-    ),
-    Write(
+    _create("create a deal", "deals", lambda w: {"title": "Renewal 2027", "value": "900"}),
+    _act(
         "move a deal",
-        lambda w: f"deals/{w.deal.pk}/move/",
+        "deals",
+        "deal",
+        "move",
         lambda w: {"to_stage": DealStage.objects.exclude(pk=w.deal.stage_id).first().pk},
-        success=200,
     ),
-    Write(
-        "open a support issue",
-        lambda w: "issues/",
-        lambda w: {"client": w.client.pk, "title": "Portal down", "priority": "high"},
+    _create(
+        "open a support issue", "issues", lambda w: {"title": "Portal down", "priority": "high"}
     ),
-    Write(
-        "respond to an issue", lambda w: f"issues/{w.issue.pk}/respond/", lambda w: {}, success=200
-    ),
-    Write("resolve an issue", lambda w: f"issues/{w.issue.pk}/resolve/", lambda w: {}, success=200),
-    Write(
+    _act("respond to an issue", "issues", "issue", "respond"),
+    _act("resolve an issue", "issues", "issue", "resolve"),
+    _create(
         "record revenue",
-        lambda w: "revenue/",
-        lambda w: {
-            "client": w.client.pk,
-            "product": "Support plan",
-            "recognised_on": _today(),
-            "amount": "1200",
-        },
+        "revenue",
+        lambda w: {"product": "Support plan", "recognised_on": today(), "amount": "1200"},
     ),
-    Write(
-        "mark as churned",
-        lambda w: f"clients/{w.client.pk}/churn/",
-        lambda w: {"reason": "Budget cut"},
-        success=200,
-    ),
-    Write(
+    _act("mark as churned", "clients", "client", "churn", lambda w: {"reason": "Budget cut"}),
+    _act(
         "reactivate",
-        lambda w: f"clients/{w.client.pk}/reactivate/",
+        "clients",
+        "client",
+        "reactivate",
         lambda w: {"reason": "New budget"},
-        success=200,
-        prepare=_churn,
+        prepare=churn,
     ),
 ]

@@ -35,42 +35,20 @@ def test_revenue_arpc_growth_roi_and_lifetime_value(alice, book_client, march_va
     kept = book_client(alice)
     churned = book_client(alice)
     newer = book_client(alice, relationship_started_on=date(2026, 2, 15))
-    line = revenue_line_record
-    line(
-        client=kept,
-        product_name="A",
-        recognised_on=date(2026, 2, 10),
-        amount=1000,
-        cost_to_serve=400,
-    )
-    line(
-        client=kept,
-        product_name="A",
-        recognised_on=date(2026, 3, 1),
-        amount=1000,
-        cost_to_serve=400,
-    )
-    line(
-        client=kept,
-        product_name="B",
-        recognised_on=date(2026, 3, 31),
-        amount=500,
-        cost_to_serve=100,
-    )
-    line(
-        client=churned,
-        product_name="A",
-        recognised_on=date(2025, 6, 1),
-        amount=300,
-        cost_to_serve=200,
-    )
-    line(
-        client=newer,
-        product_name="A",
-        recognised_on=date(2026, 3, 15),
-        amount=600,
-        cost_to_serve=300,
-    )
+    for client, product, recognised_on, amount, cost in [
+        (kept, "A", date(2026, 2, 10), 1000, 400),
+        (kept, "A", date(2026, 3, 1), 1000, 400),
+        (kept, "B", date(2026, 3, 31), 500, 100),
+        (churned, "A", date(2025, 6, 1), 300, 200),
+        (newer, "A", date(2026, 3, 15), 600, 300),
+    ]:
+        revenue_line_record(
+            client=client,
+            product_name=product,
+            recognised_on=recognised_on,
+            amount=amount,
+            cost_to_serve=cost,
+        )
     client_churn(client=churned, on=date(2026, 3, 10), reason="Budget")
     values = march_values()
     # Revenue in March: 1000 + 500 + 600 = 2100; cost 400 + 100 + 300 = 800.

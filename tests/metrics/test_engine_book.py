@@ -181,15 +181,17 @@ def _normalised(row: dict) -> dict:
 
 
 def test_the_engine_scans_the_same_book_the_drilldown_lists(alice, bob, march_book, book_client):
-    """The engine reads every client's owners and flags in one set-based statement
-    (``book_rows``); the drill-down lists them from ``book``. Both must agree on every client,
-    at the edges too: a hand-over at the period's first and last instants, a client that did
-    not exist yet, a churned client's lifetime revenue."""
+    """The engine reads every client's owners and flags in one set-based statement for all
+    windows at once (``book_rows``, ``held_rows``); the drill-down lists them from ``book``
+    and ``held_in_year``, one window at a time. Both must agree on every client, at the edges
+    too: a hand-over at the period's first and last instants, a client that did not exist yet,
+    a churned client's lifetime revenue."""
     from django.db import connection
 
     from metrics.book_scan import book_rows
+    from metrics.held_scan import held_rows
     from metrics.periods import Period, Window
-    from metrics.sources import book
+    from metrics.sources import book, held_in_year
 
     at_start, at_end = book_client(alice), book_client(alice)
     client_reassign(client=at_start, new_owner=bob, at=local(2026, 3, 1, 0))
@@ -210,17 +212,29 @@ def test_the_engine_scans_the_same_book_the_drilldown_lists(alice, bob, march_bo
         Window.of(Period.parse("2026-03", "quarter")),
         Window.of(Period.parse("2026-03", "year")),
     ]
-    for window in windows:
+    sql, params = book_rows(windows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    for index, window in enumerate(windows):
         listed = {
             row.pop("id"): _normalised(row) for row in book(window).values("id", *BOOK_COLUMNS)
         }
-        sql, params = book_rows(window)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            names = [column[0] for column in cursor.description]
-            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-        scanned = {row["client_id"]: _normalised(row) for row in rows}
+        scanned = {row["client_id"]: _normalised(row) for row in rows if row["i"] == index}
         assert scanned == listed, window
+    # The clients each BRM held while active, in one statement for all the windows too.
+    sql, params = held_rows(windows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        held = cursor.fetchall()
+    for index, window in enumerate(windows):
+        spans = held_in_year(window).values_list("owner_id", "client_id", "in_period")
+        listed = {}
+        for owner_id, client_id, in_period in spans:
+            listed[owner_id, client_id] = max(listed.get((owner_id, client_id), 0), in_period)
+        assert {(who, x): p for i, who, x, p, _ in held if i == index} == listed, window
+        assert listed, window
     march = Window.of(Period.parse("2026-03"))
     flags = {row["id"]: row for row in book(march).values("id", "owner_start", "owner_end")}
     assert (flags[at_start.pk]["owner_start"], flags[at_end.pk]["owner_end"]) == (bob.pk, alice.pk)

@@ -62,6 +62,15 @@ def test_refreshes_coalesce_while_one_is_pending(refreshing):
     assert refreshing.call_count == 2
 
 
+def test_a_write_after_a_refresh_started_queues_the_next_one(refreshing):
+    # The run was queued by a first write; the worker picks it up before the countdown ran out
+    # (eager, or early): a write that commits once it has begun reading must not join it.
+    assert refresh.schedule_refresh() is True
+    assert refresh_open_periods() is True
+    assert refresh.schedule_refresh() is True
+    assert refreshing.call_count == 2
+
+
 def test_a_rolled_back_write_queues_nothing(
     alice, alices_client, refreshing, django_capture_on_commit_callbacks
 ):

@@ -68,6 +68,21 @@ def fingerprint(world: World) -> tuple:
     return row_counts(), fields
 
 
+def attempt(world: World, write, post: Callable[[World], object]):
+    """Prepare ``world`` for ``write`` (an Endpoint or an API Write), send it with
+    ``post(world)`` and return the response, having checked what a user would notice: an
+    accepted write (below 400) changed something, a refused one saved nothing at all."""
+    if write.prepare:
+        write.prepare(world)
+    before = fingerprint(world)
+    response = post(world)
+    if response.status_code < 400:
+        assert fingerprint(world) != before, "an accepted write changed nothing"
+    else:
+        assert fingerprint(world) == before, "a refused write saved something"
+    return response
+
+
 def make_world(alices_client, alice, bob) -> World:
     dana = ContactFactory(client=alices_client, name="Dana Diaz", email="dana@acme.example")
     eli = ContactFactory(client=alices_client, name="Eli Ezra", email="eli@acme.example")
@@ -104,142 +119,135 @@ def make_world(alices_client, alice, bob) -> World:
     )
 
 
+# Who may change Alice's records: herself and an admin.
+OWNERS = frozenset({"alice", "admin_user"})
+
+
+def nothing(world: World) -> dict:
+    return {}
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
     url: Callable[[World], str]
-    data: Callable[[World], dict]
-    allowed: frozenset[str]
+    data: Callable[[World], dict] = nothing
+    allowed: frozenset[str] = OWNERS
     # What the others get: 404 for whoever may not read the client, else this status.
     refused_readers: int = 403
     prepare: Callable[[World], None] | None = None
+    # Bulk actions take ids of several clients: any out of reach is a 403 saying nothing was
+    # changed, the same whether the id is another's or no one's.
+    refused_others: int = 404
 
     def expected(self, who: str) -> int:
         if who in self.allowed:
             return 302
-        return self.refused_readers if who in READERS else 404
+        return self.refused_readers if who in READERS else self.refused_others
 
 
-def _client_url(name):
-    return lambda w: reverse(name, args=[w.client.pk])
+def _url(name: str, of: str = "client") -> Callable[[World], str]:
+    """The URL ``name`` for the world's object ``of`` (Alice's client by default)."""
+    return lambda w: reverse(name, args=[getattr(w, of).pk])
 
 
-def _today() -> str:
+def today() -> str:
     return timezone.localdate().isoformat()
 
 
-def _churn(world: World) -> None:
+def churn(world: World) -> None:
     services.client_churn(client=world.client, reason="Budget cut")
 
 
-OWNERS = frozenset({"alice", "admin_user"})
 ENDPOINTS = [
     Endpoint(
         "add a contact",
-        _client_url("client_contact_add"),
+        _url("client_contact_add"),
         lambda w: {"contact-name": "Sam Ode", "contact-email": "sam@acme.example"},
-        OWNERS,
     ),
     Endpoint(
         "add a follow-up",
-        _client_url("client_follow_up_add"),
-        lambda w: {"follow_up-title": "Send the deck", "follow_up-due_on": _today()},
-        OWNERS,
+        _url("client_follow_up_add"),
+        lambda w: {"follow_up-title": "Send the deck", "follow_up-due_on": today()},
     ),
     Endpoint(
         "open a support issue",
-        _client_url("client_issue_open"),
+        _url("client_issue_open"),
         lambda w: {"issue-title": "Portal down", "issue-priority": "high"},
-        OWNERS,
     ),
     Endpoint(
         "create a deal",
-        _client_url("client_deal_create"),
+        _url("client_deal_create"),
         lambda w: {"deal-title": "Renewal 2027", "deal-kind": "renewal", "deal-value": "900"},
-        OWNERS,
     ),
     Endpoint(
         "record revenue",
-        _client_url("client_revenue_record"),
+        _url("client_revenue_record"),
         lambda w: {
             "revenue-product_name": "Support plan",
-            "revenue-recognised_on": _today(),
+            "revenue-recognised_on": today(),
             "revenue-amount": "1200",
             "revenue-cost_to_serve": "300",
         },
-        OWNERS,
     ),
     Endpoint(
         "mark as churned",
-        _client_url("client_churn"),
-        lambda w: {"churn-on": _today(), "churn-reason": "Budget cut"},
-        OWNERS,
+        _url("client_churn"),
+        lambda w: {"churn-on": today(), "churn-reason": "Budget cut"},
     ),
     Endpoint(
         "reactivate",
-        _client_url("client_reactivate"),
-        lambda w: {"reactivate-on": _today(), "reactivate-reason": "New budget"},
-        OWNERS,
-        prepare=_churn,
+        _url("client_reactivate"),
+        lambda w: {"reactivate-on": today(), "reactivate-reason": "New budget"},
+        prepare=churn,
     ),
     Endpoint(
         "reassign",
-        _client_url("client_reassign"),
+        _url("client_reassign"),
         lambda w: {"reassign-new_owner": w.bob.pk, "reassign-reason": "Territory change"},
-        frozenset({"maria", "admin_user"}),
+        allowed=frozenset({"maria", "admin_user"}),
     ),
     Endpoint(
         "log a reply to a message",
-        lambda w: reverse("interaction_reply", args=[w.message.pk]),
+        _url("interaction_reply", "message"),
         lambda w: {"summary": "They said yes"},
-        OWNERS,
     ),
     Endpoint(
         "mark a follow-up done",
-        lambda w: reverse("follow_up_done", args=[w.follow_up.pk]),
+        _url("follow_up_done", "follow_up"),
         lambda w: {"outcome": "Sent"},
-        OWNERS,
     ),
     Endpoint(
         "move a deal",
-        lambda w: reverse("deal_move", args=[w.deal.pk]),
+        _url("deal_move", "deal"),
         lambda w: {"to_stage": DealStage.objects.exclude(pk=w.deal.stage_id).first().pk},
-        OWNERS,
     ),
-    Endpoint(
-        "respond to an issue",
-        lambda w: reverse("issue_respond", args=[w.issue.pk]),
-        lambda w: {},
-        OWNERS,
-    ),
-    Endpoint(
-        "resolve an issue",
-        lambda w: reverse("issue_resolve", args=[w.issue.pk]),
-        lambda w: {},
-        OWNERS,
-    ),
-    Endpoint(
-        "send a survey",
-        _client_url("survey_send"),
-        lambda w: {"contact": w.dana.pk, "kind": "nps"},
-        OWNERS,
-    ),
+    Endpoint("respond to an issue", _url("issue_respond", "issue")),
+    Endpoint("resolve an issue", _url("issue_resolve", "issue")),
+    Endpoint("send a survey", _url("survey_send"), lambda w: {"contact": w.dana.pk, "kind": "nps"}),
     Endpoint(
         "exclude a contact from surveys",
-        lambda w: reverse("survey_exclude", args=[w.dana.pk]),
+        _url("survey_exclude", "dana"),
         lambda w: {"reason": "Asked us not to"},
-        OWNERS,
     ),
-    Endpoint(
-        "lift a survey exclusion",
-        lambda w: reverse("survey_exclusion_lift", args=[w.exclusion.pk]),
-        lambda w: {},
-        OWNERS,
-    ),
+    Endpoint("lift a survey exclusion", _url("survey_exclusion_lift", "exclusion")),
     Endpoint(
         "close the loop on an unhappy answer",
-        lambda w: reverse("survey_close_loop", args=[w.unhappy.pk]),
+        _url("survey_close_loop", "unhappy"),
         lambda w: {"outcome": "Called, credit note sent"},
+    ),
+    Endpoint(
+        "reassign ticked clients",
+        lambda w: reverse("clients_bulk_reassign"),
+        lambda w: {"client": [w.client.pk], "new_owner": w.bob.pk, "reason": "Cover"},
+        frozenset({"maria", "admin_user"}),
+        refused_others=403,
+    ),
+    Endpoint(
+        "complete ticked follow-ups",
+        lambda w: reverse("follow_ups_complete"),
+        lambda w: {"follow_up": [w.follow_up.pk], "outcome": "Done in bulk"},
         OWNERS,
+        refused_others=403,
     ),
 ]

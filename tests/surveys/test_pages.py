@@ -105,10 +105,13 @@ def test_a_detractor_shows_on_today_and_on_the_client_page_until_the_loop_is_clo
     invitation = InvitationFactory(contact=contact)
     response = response_record(invitation=invitation, score=2, comment="Nobody answers the phone")
     client.force_login(alice)
+    close_loop = f'action="{reverse("survey_close_loop", args=[response.pk])}"'
     today = client.get(reverse("today")).content.decode()
     assert "Nobody answers the phone" in today
+    assert close_loop in today and f'id="today-outcome-{response.pk}"' in today
     client_page = client.get(reverse("client_detail", args=[contact.client.pk])).content.decode()
     assert "Close the loop" in client_page
+    assert close_loop in client_page and f'id="outcome-{response.pk}"' in client_page
 
     closed = client.post(
         reverse("survey_close_loop", args=[response.pk]),

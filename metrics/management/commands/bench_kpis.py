@@ -44,6 +44,19 @@ class Command(BaseCommand):
             help="how long to replay 50 writes a minute against the refresh (0: skip)",
         )
         parser.add_argument(
+            "--explain",
+            type=int,
+            default=0,
+            metavar="N",
+            help="profile the month snapshot's N slowest statements (EXPLAIN ANALYZE, BUFFERS)",
+        )
+        parser.add_argument(
+            "--max-snapshot-ratio",
+            type=float,
+            metavar="X",
+            help="fail (exit status 1) if a snapshot costs more than X times the floor",
+        )
+        parser.add_argument(
             "--work-mem",
             help="PostgreSQL work_mem for the measurements, e.g. 256kB: every hash spills, "
             "so a plan that only works while a hash fits in memory shows",
@@ -81,13 +94,25 @@ class Command(BaseCommand):
         floor = bench.measure(bench.floor_scan)
         self.stdout.write(f"{'':<28}{self._columns()}")
         self.stdout.write(f"{'floor (GROUP BY per table)':<28}{self._line(floor)}")
-        for grain in grains:
-            self._grain(grain, floor, options["backfill"])
+        ratios = {grain: self._grain(grain, floor, options["backfill"]) for grain in grains}
+        if options["explain"]:
+            self._explain(options["explain"])
         self._reply_conversion()
         self._refresh(options["write_seconds"])
         self.stdout.write(f"load average after: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        limit = options["max_snapshot_ratio"]
+        if limit is not None:
+            over = {grain: ratio for grain, ratio in ratios.items() if ratio > limit}
+            verdict = "over" if over else "within"
+            self.stdout.write(
+                f"snapshot ÷ floor: {', '.join(f'{g} {r:.2f}×' for g, r in ratios.items())} "
+                f"({verdict} the limit of {limit:g}×)"
+            )
+            if over:
+                raise CommandError(f"Snapshots over {limit:g}× the floor: {over}")
 
-    def _grain(self, grain: str, floor: bench.Measurement, backfill_months: int) -> None:
+    def _grain(self, grain: str, floor: bench.Measurement, backfill_months: int) -> float:
+        """Measure ``grain``'s snapshot and backfill; the snapshot's ratio to the floor."""
         period = Period.current(grain).previous
         snapshot = bench.snapshot(period)
         self.stdout.write(
@@ -102,6 +127,19 @@ class Command(BaseCommand):
                 f"{f'{grain} backfill {count} ({first}…)':<28}{self._line(result)}"
                 f"  = {result.cpu / snapshot.cpu:.2f}× snapshot"
             )
+        return snapshot.cpu / floor.cpu
+
+    def _explain(self, top: int) -> None:
+        period = Period.current(Grain.MONTH).previous
+        self.stdout.write(
+            f"month snapshot {period}: the {top} slowest statements, EXPLAIN (ANALYZE, BUFFERS)"
+        )
+        self.stdout.write(f"  {'ms':>8} {'rows out':>10} {'buffers':>9}  slowest node / statement")
+        for each in bench.profile(lambda: bench.snapshot_work(period), top):
+            self.stdout.write(
+                f"  {each.milliseconds:>8.0f} {each.rows:>10,} {each.buffers:>9,}  {each.top_node}"
+            )
+            self.stdout.write(f"  {'':>30}{each.statement}")
 
     def _refresh(self, seconds: float) -> None:
         """What one write-triggered refresh costs, and whether refreshes keep up with 50 writes

@@ -1,0 +1,92 @@
+"""Reads for a manager's worklist: what is slipping in the teams they oversee. Overdue
+follow-ups grouped by the BRM who owes them, with their age, and support issues past their SLA.
+Unhappy survey answers still waiting for a closed loop are added by the surveys app (its
+``worklist_detractors`` panel), so this module knows nothing of surveys.
+
+A fixed number of queries whatever the number of BRMs and rows: one aggregate per BRM, one
+windowed read of each BRM's oldest few, one read of the open issues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Count, F, Min, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from accounts.models import User
+from crm.access import follow_ups_visible_to, records_visible_to
+from crm.models import FollowUp, SupportIssue
+
+# The oldest overdue follow-ups listed per BRM; the count says how many there are in all.
+OLDEST_SHOWN = 5
+
+
+@dataclass
+class OverdueGroup:
+    """One BRM's overdue follow-ups: how many, since when, and the oldest few."""
+
+    owner: User
+    count: int
+    oldest_due_on: date
+    oldest: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        """How many are overdue beyond the ones listed."""
+        return self.count - len(self.oldest)
+
+    def age_days(self, today: date | None = None) -> int:
+        return ((today or timezone.localdate()) - self.oldest_due_on).days
+
+
+def overdue_follow_ups(user: User, today: date | None = None) -> QuerySet[FollowUp]:
+    """Open follow-ups past due on the clients ``user`` reads."""
+    today = today or timezone.localdate()
+    return follow_ups_visible_to(user).open().filter(due_on__lt=today)
+
+
+def overdue_by_owner(user: User, today: date | None = None) -> list[OverdueGroup]:
+    """``overdue_follow_ups`` per BRM who owes them, the most overdue first (by count, then by
+    the oldest due date). Two queries."""
+    overdue = overdue_follow_ups(user, today)
+    totals = list(
+        overdue.order_by()
+        .values("owner")
+        .annotate(n=Count("pk"), oldest=Min("due_on"))
+        .order_by("-n", "oldest", "owner")
+    )
+    rows = (
+        overdue.annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("owner_id")], order_by=[F("due_on").asc(), F("pk")]
+            )
+        )
+        .filter(rank__lte=OLDEST_SHOWN)
+        .select_related("client", "owner")
+        .order_by("due_on", "pk")
+    )
+    oldest: dict[int, list[FollowUp]] = {}
+    owners: dict[int, User] = {}
+    for follow_up in rows:
+        oldest.setdefault(follow_up.owner_id, []).append(follow_up)
+        owners[follow_up.owner_id] = follow_up.owner
+    return [
+        OverdueGroup(owners[t["owner"]], t["n"], t["oldest"], oldest[t["owner"]]) for t in totals
+    ]
+
+
+def breached_issues(user: User, now: datetime | None = None) -> list[SupportIssue]:
+    """Unresolved issues ``user`` reads whose SLA deadline has passed, the longest breached
+    first. One query; the deadline (opened + SLA hours) is computed per row."""
+    now = now or timezone.now()
+    issues = (
+        records_visible_to(user, SupportIssue)
+        .filter(resolved_at__isnull=True)
+        .select_related("client", "owner")
+    )
+    return sorted(
+        (issue for issue in issues if issue.sla_deadline <= now),
+        key=lambda issue: issue.sla_deadline,
+    )
