@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0008_import_sources'),
+        ('crm', '0009_meetings_are_two_way'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
