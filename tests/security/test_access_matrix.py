@@ -248,6 +248,28 @@ def test_each_role_exports_only_the_clients_it_may_read(request, client, world, 
         assert (world.client.name in response.content.decode()) == (who in READERS), record_type
 
 
+LIST_PAGES = ("client_list", "contact_list", "pipeline", "support_queue", "worklist")
+
+
+@pytest.mark.parametrize("who", ROLES)
+@pytest.mark.parametrize("fmt", ["page", "csv"])
+@pytest.mark.parametrize("url_name", LIST_PAGES)
+def test_each_list_page_and_its_csv_show_alices_client_only_to_its_readers(
+    request, client, world, url_name, fmt, who
+):
+    world.follow_up.due_on = world.follow_up.due_on.replace(year=2020)
+    world.follow_up.save()
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse(url_name), {"format": "csv"} if fmt == "csv" else {})
+    if url_name == "worklist" and not access.may_compare_teams(response.wsgi_request.user):
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    if fmt == "csv":
+        assert response["Content-Type"].startswith("text/csv") == (url_name != "worklist")
+    assert (world.client.name in response.content.decode()) == (who in READERS)
+
+
 IMPORTERS = {"alice", "bob", "carol", "admin_user"}
 
 
