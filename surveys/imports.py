@@ -1,6 +1,7 @@
 """The survey CSV formats: historic answers and invitations imported as the same records the
-e-mail link and the outbox create. They are registered with the book's importer from ``SurveysConfig.ready``, so ``crm``
-never imports ``surveys``; the conventions are those of ``crm.imports.formats``."""
+e-mail link and the outbox create. They are registered with the book's importer from
+``SurveysConfig.ready``, so ``crm`` never imports ``surveys``; the conventions are those of
+``crm.imports.formats``."""
 
 from __future__ import annotations
 
