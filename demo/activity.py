@@ -219,10 +219,9 @@ class ActivityMixin:
         rows: list[tuple] = []
         for plan in self.plans:
             rng = self.rng("support", plan.index)
-            lam = MONTHLY_RATES[plan.kind][0]
-            for first, after in plan.active_spans(self.window_start, self.today):
-                for _ in range(poisson(rng, lam * (after - first).days / 30.4)):
-                    rows.append(self.issue(plan, rng, self.moment(rng, first, after)))
+            spans = plan.active_spans(self.window_start, self.today)
+            for when in self.moments(rng, spans, MONTHLY_RATES[plan.kind][0]):
+                rows.append(self.issue(plan, rng, when))
         rng = self.rng("support-demo")
         for key in ("issue_answered", "issue_resolved"):
             for month in self.gaps(key):
@@ -314,11 +313,9 @@ class ActivityMixin:
     def build_manual_follow_ups(self) -> None:
         for plan in self.plans:
             rng = self.rng("follow-ups", plan.index)
-            for first, after in plan.active_spans(self.window_start, self.today):
-                for _ in range(poisson(rng, 0.15 * (after - first).days / 30.4)):
-                    when = self.moment(rng, first, after)
-                    due = when.date() + timedelta(days=rng.randint(1, 21))
-                    self.manual_follow_up(plan, rng, when, due)
+            for when in self.moments(rng, plan.active_spans(self.window_start, self.today), 0.15):
+                due = when.date() + timedelta(days=rng.randint(1, 21))
+                self.manual_follow_up(plan, rng, when, due)
         rng = self.rng("follow-ups-demo")
         for key in ("follow_up_due", "follow_up_done"):
             for month in self.gaps(key):
