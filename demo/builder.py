@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time as clock
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 from django.db import models
@@ -78,6 +78,18 @@ class Builder(PeopleMixin, ClientsMixin, ActivityMixin, PipelineMixin, DeliveryM
         for first, after in spans:
             for _ in range(poisson(rng, per_month * (after - first).days / 30.4)):
                 yield self.moment(rng, first, after)
+
+    def client_moments(
+        self, family: str, per_month: Callable[[ClientPlan], float]
+    ) -> Iterator[tuple[ClientPlan, random.Random, datetime]]:
+        """``(plan, rng, moment)`` for each event of ``family`` on each client while it is
+        active, at ``per_month(plan)`` events a month. Each client draws from its own
+        generator, seeded by family and client, which the caller goes on drawing from."""
+        for plan in self.plans:
+            rng = self.rng(family, plan.index)
+            spans = plan.active_spans(self.window_start, self.today)
+            for when in self.moments(rng, spans, per_month(plan)):
+                yield plan, rng, when
 
     def note(self, key: str, owner_id: int, when: date | datetime) -> None:
         if owner_id == self.demo_id:

@@ -18,10 +18,12 @@ from crm.models import (
 from demo.plans import ClientPlan
 from demo.vocabulary import (
     CERTIFICATIONS,
+    FEEDBACK,
     FEEDBACK_SUMMARIES,
     GOAL_TITLES,
-    MONTHLY_RATES,
     PROJECT_NAMES,
+    PROJECTS,
+    monthly_rate,
 )
 
 
@@ -29,12 +31,10 @@ class DeliveryMixin:
     # Projects, goals, feedback ----------------------------------------------------------------
 
     def build_projects(self) -> None:
-        rows: list[tuple] = []
-        for plan in self.plans:
-            rng = self.rng("projects", plan.index)
-            spans = plan.active_spans(self.window_start, self.today)
-            for when in self.moments(rng, spans, MONTHLY_RATES[plan.kind][2]):
-                rows.append(self.project(plan, rng, when.date(), rng.randint(30, 150)))
+        rows = [
+            self.project(plan, rng, when.date(), rng.randint(30, 150))
+            for plan, rng, when in self.client_moments("projects", monthly_rate(PROJECTS))
+        ]
         rng = self.rng("projects-demo")
         for month in self.gaps("project_due"):
             found = self.demo_moment(rng, month)
@@ -166,12 +166,10 @@ class DeliveryMixin:
         )
 
     def build_feedback(self) -> None:
-        rows: list[tuple] = []
-        for plan in self.plans:
-            rng = self.rng("feedback", plan.index)
-            spans = plan.active_spans(self.window_start, self.today)
-            for when in self.moments(rng, spans, MONTHLY_RATES[plan.kind][3]):
-                rows.append(self.feedback(plan, rng, when.date()))
+        rows = [
+            self.feedback(plan, rng, when.date())
+            for plan, rng, when in self.client_moments("feedback", monthly_rate(FEEDBACK))
+        ]
         rng = self.rng("feedback-demo")
         for month in self.gaps("feedback_closed"):
             found = self.demo_moment(rng, month)
