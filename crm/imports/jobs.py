@@ -125,28 +125,40 @@ def _queue(job: ImportJob) -> None:
 
 
 def import_job_run(*, job_id: int) -> None:
-    """Run the queued job ``job_id``; a job that is not queued (already claimed by another
-    delivery of the task, or finished) is left alone, so running this twice imports once."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+    """Run job ``job_id`` unless it is finished or another delivery of the task is running it,
+    so running this twice imports once.
+
+    The job is marked running (committed, for its page), then its row is locked for the whole
+    import, in the import's own transaction: a second delivery skips a locked job. If the
+    worker dies, PostgreSQL rolls the import back and drops the lock, and the task, delivered
+    again (``task_reject_on_worker_lost``), finds the job running but unlocked and runs it anew.
+    The job's report and status commit with the import's records, or not at all."""
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.RUNNING, started_at=timezone.now()
     )
-    if not claimed:
-        return
-    job = ImportJob.objects.select_related("owner").get(pk=job_id)
-    try:
-        report = _run(job)
-    except Exception:
-        logger.exception("Import job %s stopped", job.pk)
-        report = ImportReport(record_type=job.record_type, dry_run=job.dry_run)
-        report.errors = [
-            LineError(None, "The import stopped on an unexpected error; nothing was saved.")
-        ]
-        status = ImportJob.Status.FAILED
-    else:
-        status = ImportJob.Status.DONE
-    job.status, job.report = status, report.as_json()
-    job.rows_done, job.finished_at = report.row_count, timezone.now()
-    job.save(update_fields=["status", "report", "rows_done", "finished_at"])
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("owner")
+            .filter(pk=job_id, status=ImportJob.Status.RUNNING)
+            .first()
+        )
+        if job is None:
+            return
+        try:
+            report = _run(job)
+        except Exception:
+            logger.exception("Import job %s stopped", job.pk)
+            report = ImportReport(record_type=job.record_type, dry_run=job.dry_run)
+            report.errors = [
+                LineError(None, "The import stopped on an unexpected error; nothing was saved.")
+            ]
+            status = ImportJob.Status.FAILED
+        else:
+            status = ImportJob.Status.DONE
+        job.status, job.report = status, report.as_json()
+        job.rows_done, job.finished_at = report.row_count, timezone.now()
+        job.save(update_fields=["status", "report", "rows_done", "finished_at"])
     if not (job.dry_run and report.ok):
         # Nothing will read this file again: imported, or refused by its dry run.
         _delete_file(job)

@@ -3,12 +3,14 @@ and then the report, only its owner (and admins) see it, and a job runs once how
 is sent or delivered."""
 
 import re
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -207,3 +209,40 @@ def test_a_job_that_stops_on_an_unexpected_error_fails_and_saves_nothing(
     assert imported.status == "failed"
     assert "unexpected error; nothing was saved" in imported.report["errors"][0]["message"]
     assert not Interaction.objects.exists()
+
+
+def test_a_job_whose_worker_died_is_run_by_the_next_delivery(alice, alices_client):
+    job = _job(alice)
+    # Marked running by a worker that died: its import was rolled back, its lock dropped.
+    ImportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+
+    jobs.import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "done"
+    assert job.report["counts"] == {"interactions": 2, "contact links": 0}
+
+
+def test_a_job_another_worker_is_running_is_left_to_it(transactional_db, alice, alices_client):
+    job = _job(alice)
+    ImportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            ImportJob.objects.select_for_update().get(pk=job.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    locked.wait(10)
+    try:
+        jobs.import_job_run(job_id=job.pk)
+    finally:
+        release.set()
+        thread.join()
+
+    job.refresh_from_db()
+    assert (job.status, job.report) == ("running", None)
