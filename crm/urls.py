@@ -27,26 +27,14 @@ urlpatterns = [
     path("clients/reassign/", book.clients_bulk_reassign, name="clients_bulk_reassign"),
     path("clients/<int:pk>/", views.client_detail, name="client_detail"),
     path("clients/<int:pk>/edit/", clients.client_edit, name="client_edit"),
-    path("clients/<int:pk>/projects/", records.client_project_add, name="client_project_add"),
-    path("clients/<int:pk>/goals/", records.client_goal_add, name="client_goal_add"),
-    path("clients/<int:pk>/feedback/", records.client_feedback_add, name="client_feedback_add"),
-    path("clients/<int:pk>/referrals/", records.client_referral_add, name="client_referral_add"),
-    path(
-        "clients/<int:pk>/certifications/",
-        records.client_certification_add,
-        name="client_certification_add",
+    # The client page's forms: one view (crm.views.client_action_view) per declared action.
+    *(
+        path(f"clients/<int:pk>/{a.path}/", views.client_action_view(a), name=a.url_name)
+        for a in views.CLIENT_ACTIONS
     ),
     path("records/<slug:family>/<int:pk>/", records.record_edit, name="record_edit"),
     path("records/<slug:family>/<int:pk>/close/", records.record_close, name="record_close"),
     path("clients/<int:pk>/forms/<slug:name>/", views.client_form, name="client_form"),
-    path("clients/<int:pk>/contacts/", views.client_contact_add, name="client_contact_add"),
-    path("clients/<int:pk>/follow-ups/", views.client_follow_up_add, name="client_follow_up_add"),
-    path("clients/<int:pk>/issues/", views.client_issue_open, name="client_issue_open"),
-    path("clients/<int:pk>/deals/", views.client_deal_create, name="client_deal_create"),
-    path("clients/<int:pk>/revenue/", views.client_revenue_record, name="client_revenue_record"),
-    path("clients/<int:pk>/reassign/", views.client_reassign, name="client_reassign"),
-    path("clients/<int:pk>/churn/", views.client_churn, name="client_churn"),
-    path("clients/<int:pk>/reactivate/", views.client_reactivate, name="client_reactivate"),
     path("search/", search.search, name="search"),
     path("contacts/", contacts.contact_list, name="contact_list"),
     path("contacts/<int:pk>/", contacts.contact_edit, name="contact_edit"),

@@ -134,17 +134,38 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
     return render(request, "crm/client_detail.html", context, status=status)
 
 
+def _any_writer(user, client: Client, can_write: bool, can_reassign: bool) -> bool:
+    return can_write
+
+
+def _partner_writer(user, client: Client, can_write: bool, can_reassign: bool) -> bool:
+    return can_write and client.relationship_type == RelationshipType.PARTNER
+
+
 @dataclass(frozen=True)
 class ClientAction:
-    """A form on the client page: what it is called, where it posts, how its button looks."""
+    """A form on the client page: what it is called, where it posts (``path`` under the
+    client's URL, named ``url_name``), how its button looks, who is offered it (``offered``),
+    the one service call it makes (``act(user, client, cleaned_data)``) and what it then says.
+
+    Every action posts to ``client_action``: the client through ``crm.access`` (write access;
+    ``reassign`` checks the reassignment rule instead), the form, the call, a redirect, or the
+    page again with the errors and nothing saved. ``once``: a double submit acts once
+    (``crm.idempotency``)."""
 
     name: str
     form_class: type[ClientPageForm]
     summary: str
     url_name: str
     button: str
+    path: str
+    act: Callable[[object, Client, dict], object]
+    done: str
     button_class: str = "btn-primary"
     note: str = ""
+    offered: Callable[..., bool] = _any_writer
+    once: bool = True
+    reassign: bool = False
 
     def context(self, form: ClientPageForm | None = None) -> dict:
         return {**vars(self), "form": form}
@@ -152,22 +173,84 @@ class ClientAction:
 
 CLIENT_ACTIONS = [
     ClientAction(
-        "follow_up_form", FollowUpForm, "Add a follow-up", "client_follow_up_add", "Add follow-up"
-    ),
-    ClientAction("contact_form", ContactForm, "Add a contact", "client_contact_add", "Add contact"),
-    ClientAction(
-        "issue_form", SupportIssueForm, "Open a support issue", "client_issue_open", "Open issue"
-    ),
-    ClientAction("deal_form", DealForm, "Create a deal", "client_deal_create", "Create deal"),
-    ClientAction(
-        "revenue_form", RevenueForm, "Record revenue", "client_revenue_record", "Record revenue"
-    ),
-    ClientAction("project_form", ProjectForm, "Add a project", "client_project_add", "Add project"),
-    ClientAction(
-        "goal_form", SharedGoalForm, "Agree a shared goal", "client_goal_add", "Add shared goal"
+        "follow_up_form",
+        FollowUpForm,
+        "Add a follow-up",
+        "client_follow_up_add",
+        "Add follow-up",
+        "follow-ups",
+        lambda user, client, d: services.follow_up_create(client=client, owner=client.owner, **d),
+        "Follow-up added.",
     ),
     ClientAction(
-        "feedback_form", FeedbackForm, "Record feedback", "client_feedback_add", "Record feedback"
+        "contact_form",
+        ContactForm,
+        "Add a contact",
+        "client_contact_add",
+        "Add contact",
+        "contacts",
+        lambda user, client, d: services.contact_create(client=client, **d),
+        "Contact added.",
+    ),
+    ClientAction(
+        "issue_form",
+        SupportIssueForm,
+        "Open a support issue",
+        "client_issue_open",
+        "Open issue",
+        "issues",
+        lambda user, client, d: services.support_issue_open(client=client, **d),
+        "Support issue opened.",
+    ),
+    ClientAction(
+        "deal_form",
+        DealForm,
+        "Create a deal",
+        "client_deal_create",
+        "Create deal",
+        "deals",
+        lambda user, client, d: services.deal_create(client=client, created_by=user, **d),
+        "Deal created.",
+    ),
+    ClientAction(
+        "revenue_form",
+        RevenueForm,
+        "Record revenue",
+        "client_revenue_record",
+        "Record revenue",
+        "revenue",
+        lambda user, client, d: services.revenue_line_record(client=client, **d),
+        "Revenue recorded.",
+    ),
+    ClientAction(
+        "project_form",
+        ProjectForm,
+        "Add a project",
+        "client_project_add",
+        "Add project",
+        "projects",
+        lambda user, client, d: services.project_create(client=client, **d),
+        "Project added.",
+    ),
+    ClientAction(
+        "goal_form",
+        SharedGoalForm,
+        "Agree a shared goal",
+        "client_goal_add",
+        "Add shared goal",
+        "goals",
+        lambda user, client, d: services.shared_goal_create(client=client, **d),
+        "Shared goal added.",
+    ),
+    ClientAction(
+        "feedback_form",
+        FeedbackForm,
+        "Record feedback",
+        "client_feedback_add",
+        "Record feedback",
+        "feedback",
+        lambda user, client, d: services.feedback_item_record(client=client, **d),
+        "Feedback recorded.",
     ),
     ClientAction(
         "referral_form",
@@ -175,6 +258,10 @@ CLIENT_ACTIONS = [
         "Record a referral from this partner",
         "client_referral_add",
         "Record referral",
+        "referrals",
+        lambda user, client, d: services.partner_referral_record(partner=client, **d),
+        "Referral recorded.",
+        offered=_partner_writer,
     ),
     ClientAction(
         "certification_form",
@@ -182,6 +269,10 @@ CLIENT_ACTIONS = [
         "Record a certification",
         "client_certification_add",
         "Record certification",
+        "certifications",
+        lambda user, client, d: services.partner_certification_record(partner=client, **d),
+        "Certification recorded.",
+        offered=_partner_writer,
     ),
     ClientAction(
         "churn_form",
@@ -189,7 +280,12 @@ CLIENT_ACTIONS = [
         "Mark as churned",
         "client_churn",
         "Mark churned",
+        "churn",
+        lambda user, client, d: services.client_churn(client=client, by=user, **d),
+        "Marked as churned.",
         "btn-outline-danger",
+        offered=lambda user, client, can_write, _: can_write and client.is_active,
+        once=False,
     ),
     ClientAction(
         "reactivate_form",
@@ -197,7 +293,12 @@ CLIENT_ACTIONS = [
         "Reactivate",
         "client_reactivate",
         "Reactivate",
+        "reactivate",
+        lambda user, client, d: services.client_reactivate(client=client, by=user, **d),
+        "Welcome back: client is active.",
         "btn-outline-success",
+        offered=lambda user, client, can_write, _: can_write and not client.is_active,
+        once=False,
     ),
     # Reassigning is not writing: managers may do it to clients they otherwise only read.
     ClientAction(
@@ -206,30 +307,25 @@ CLIENT_ACTIONS = [
         "Reassign to another BRM",
         "client_reassign",
         "Reassign",
+        "reassign",
+        lambda user, client, d: services.client_reassign(
+            client=client, new_owner=d["new_owner"], by=user, reason=d["reason"]
+        ),
+        "Client reassigned.",
         "btn-warning",
         note="Past activity stays credited to the current owner; open follow-ups move to the "
         "new owner.",
+        offered=lambda user, client, can_write, can_reassign: can_reassign,
+        once=False,
+        reassign=True,
     ),
 ]
 CLIENT_FORMS = {action.name: action.form_class for action in CLIENT_ACTIONS}
-PARTNER_ONLY_ACTIONS = {"referral_form", "certification_form"}
 
 
 def _client_actions(user, client: Client, can_write: bool, can_reassign: bool):
     """The forms this user may use on this client's page, in page order."""
-    for action in CLIENT_ACTIONS:
-        if action.name == "reassign_form":
-            allowed = can_reassign
-        elif action.name == "churn_form":
-            allowed = can_write and client.is_active
-        elif action.name == "reactivate_form":
-            allowed = can_write and not client.is_active
-        elif action.name in PARTNER_ONLY_ACTIONS:
-            allowed = can_write and client.relationship_type == RelationshipType.PARTNER
-        else:
-            allowed = can_write
-        if allowed:
-            yield action
+    return [a for a in CLIENT_ACTIONS if a.offered(user, client, can_write, can_reassign)]
 
 
 def _client_form(user, client: Client, name: str, bound: dict):
@@ -270,113 +366,36 @@ def client_form(request, pk: int, name: str):
     )
 
 
-def _client_write(
-    request,
-    pk: int,
-    form_name: str,
-    act: Callable[[Client, dict], object],
-    done: str,
-    *,
-    client: Client | None = None,
-):
-    """The shared shape of the client page's forms: write access, form, one service call,
-    redirect; errors from the form or the service come back on the page, nothing saved."""
-    client = client or client_for_user(request.user, pk, write=True)
-    form_class = CLIENT_FORMS[form_name]
-    form = form_class(request.POST, user=request.user, client=client)
+@require_POST
+def _client_action(request, pk: int, action: ClientAction):
+    """The one view behind every form of the client page (see ``ClientAction``)."""
+    if action.reassign:
+        client = client_for_user(request.user, pk)
+        if not can_reassign_client(request.user, client):
+            raise PermissionDenied("Only a manager of the owner's team or an admin can reassign.")
+    else:
+        client = client_for_user(request.user, pk, write=True)
+    form = action.form_class(request.POST, user=request.user, client=client)
     if form.is_valid():
         try:
-            act(client, form.cleaned_data)
+            action.act(request.user, client, form.cleaned_data)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, done)
+            messages.success(request, action.done)
             return redirect("client_detail", pk=client.pk)
-    return _client_page(request, client, {form_name: form}, status=422)
+    return _client_page(request, client, {action.name: form}, status=422)
 
 
-@login_required
-@require_POST
-@once_per_form_token
-def client_contact_add(request, pk: int):
-    def act(client, data):
-        services.contact_create(client=client, **data)
+def client_action_view(action: ClientAction):
+    """The view function for ``action``'s URL."""
 
-    return _client_write(request, pk, "contact_form", act, "Contact added.")
+    def view(request, pk: int):
+        return _client_action(request, pk, action)
 
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_follow_up_add(request, pk: int):
-    def act(client, data):
-        services.follow_up_create(client=client, owner=client.owner, **data)
-
-    return _client_write(request, pk, "follow_up_form", act, "Follow-up added.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_issue_open(request, pk: int):
-    def act(client, data):
-        services.support_issue_open(client=client, **data)
-
-    return _client_write(request, pk, "issue_form", act, "Support issue opened.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_deal_create(request, pk: int):
-    def act(client, data):
-        services.deal_create(client=client, created_by=request.user, **data)
-
-    return _client_write(request, pk, "deal_form", act, "Deal created.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_revenue_record(request, pk: int):
-    def act(client, data):
-        services.revenue_line_record(client=client, **data)
-
-    return _client_write(request, pk, "revenue_form", act, "Revenue recorded.")
-
-
-@login_required
-@require_POST
-def client_churn(request, pk: int):
-    def act(client, data):
-        services.client_churn(client=client, by=request.user, **data)
-
-    return _client_write(request, pk, "churn_form", act, "Marked as churned.")
-
-
-@login_required
-@require_POST
-def client_reactivate(request, pk: int):
-    def act(client, data):
-        services.client_reactivate(client=client, by=request.user, **data)
-
-    return _client_write(request, pk, "reactivate_form", act, "Welcome back: client is active.")
-
-
-@login_required
-@require_POST
-def client_reassign(request, pk: int):
-    """Managers may hand their team's clients over without otherwise writing them."""
-    client = client_for_user(request.user, pk)
-    if not can_reassign_client(request.user, client):
-        raise PermissionDenied("Only a manager of the owner's team or an admin can reassign.")
-
-    def act(client, data):
-        services.client_reassign(
-            client=client, new_owner=data["new_owner"], by=request.user, reason=data["reason"]
-        )
-
-    return _client_write(request, pk, "reassign_form", act, "Client reassigned.", client=client)
+    view.__name__ = action.url_name
+    view = once_per_form_token(view) if action.once else view
+    return login_required(view)
 
 
 # --- Interactions -----------------------------------------------------------------------------

@@ -70,16 +70,6 @@ def render_feed(user: User) -> bytes:
     calendar.add("x-published-ttl", "PT1H")
     stamp = timezone.now()
     follow_ups = follow_ups_owned_by(user).open().select_related("client").order_by("due_on")
-    for follow_up in follow_ups:
-        calendar.add_component(
-            _event(
-                uid=f"follow-up-{follow_up.pk}@{host}",
-                summary=f"Follow up: {follow_up.title} ({follow_up.client})",
-                day=follow_up.due_on,
-                url=settings.SITE_URL + reverse("client_detail", args=[follow_up.client_id]),
-                stamp=stamp,
-            )
-        )
     deals = (
         Deal.objects.filter(
             client__in=clients_owned_by(user),
@@ -89,13 +79,25 @@ def render_feed(user: User) -> bytes:
         .select_related("client")
         .order_by("expected_close_on")
     )
-    for deal in deals:
+    events = [
+        (f"follow-up-{f.pk}", f"Follow up: {f.title} ({f.client})", f.due_on, f.client_id)
+        for f in follow_ups
+    ] + [
+        (
+            f"deal-close-{d.pk}",
+            f"Expected close: {d.title} ({d.client}, {format_money(d.value)})",
+            d.expected_close_on,
+            d.client_id,
+        )
+        for d in deals
+    ]
+    for key, summary, day, client_id in events:
         calendar.add_component(
             _event(
-                uid=f"deal-close-{deal.pk}@{host}",
-                summary=f"Expected close: {deal.title} ({deal.client}, {format_money(deal.value)})",
-                day=deal.expected_close_on,
-                url=settings.SITE_URL + reverse("client_detail", args=[deal.client_id]),
+                uid=f"{key}@{host}",
+                summary=summary,
+                day=day,
+                url=settings.SITE_URL + reverse("client_detail", args=[client_id]),
                 stamp=stamp,
             )
         )

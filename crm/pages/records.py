@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 from crm import edits, services
 from crm.access import book_record_for_user, can_write_client, clients_visible_to
 from crm.forms import add_service_error
-from crm.idempotency import once_per_form_token
 from crm.models import (
     Deal,
     DealStage,
@@ -34,7 +33,6 @@ from crm.models import (
     SupportIssue,
 )
 from crm.pages import record_forms as f
-from crm.views import _client_write
 
 
 @dataclass(frozen=True)
@@ -221,56 +219,3 @@ def record_close(request, family: str, pk: int):
             messages.success(request, f"{spec.label}: {spec.close_label.lower()} done.")
             return redirect("client_detail", pk=spec.client_of(record).pk)
     return _page(request, family, record, close_form=form, status=422)
-
-
-# --- Adding them from the client page -------------------------------------------------------------
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_project_add(request, pk: int):
-    def act(client, data):
-        services.project_create(client=client, **data)
-
-    return _client_write(request, pk, "project_form", act, "Project added.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_goal_add(request, pk: int):
-    def act(client, data):
-        services.shared_goal_create(client=client, **data)
-
-    return _client_write(request, pk, "goal_form", act, "Shared goal added.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_feedback_add(request, pk: int):
-    def act(client, data):
-        services.feedback_item_record(client=client, **data)
-
-    return _client_write(request, pk, "feedback_form", act, "Feedback recorded.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_referral_add(request, pk: int):
-    def act(client, data):
-        services.partner_referral_record(partner=client, **data)
-
-    return _client_write(request, pk, "referral_form", act, "Referral recorded.")
-
-
-@login_required
-@require_POST
-@once_per_form_token
-def client_certification_add(request, pk: int):
-    def act(client, data):
-        services.partner_certification_record(partner=client, **data)
-
-    return _client_write(request, pk, "certification_form", act, "Certification recorded.")

@@ -51,6 +51,8 @@ def test_a_new_brm_keeps_a_clients_book_from_the_app_and_the_scorecard_follows(
     modal = page.locator("#quick-log")
     expect(modal.get_by_label("Client")).to_have_value(str(client.pk))
     modal.get_by_label("Kind").select_option("meeting")
+    # A meeting is two-way: the form preselects it.
+    expect(modal.get_by_label("Direction")).to_have_value("two_way")
     modal.get_by_label("Topic").fill("Kickof workshop")
     modal.get_by_label("Ann Archer").check()
     modal.get_by_label("Ben Baker").check()
@@ -59,6 +61,7 @@ def test_a_new_brm_keeps_a_clients_book_from_the_app_and_the_scorecard_follows(
     modal.get_by_role("button", name="Log it").click()
     expect(modal.get_by_role("status")).to_contain_text("with a follow-up")
     meeting = Interaction.objects.get(client=client)
+    assert meeting.direction == Interaction.Direction.TWO_WAY
     assert sorted(c.name for c in meeting.contacts.all()) == ["Ann Archer", "Ben Baker"]
     modal.get_by_role("button", name="Close").click()
 

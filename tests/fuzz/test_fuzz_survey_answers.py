@@ -8,22 +8,18 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from surveys.models import Response
 from tests.factories import ContactFactory
+from tests.fuzz.conftest import fuzz_settings
 from tests.security.database import changed_tables, row_counts
 from tests.surveys.factories import InvitationFactory
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(
-    max_examples=80,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(80)
 METHODS = ["get", "post", "put", "patch", "delete", "head", "options"]
 PAGES = ["", "thanks/", "unsubscribe/"]
 

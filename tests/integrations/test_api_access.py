@@ -7,7 +7,7 @@ import pytest
 from django.urls import get_resolver
 
 from tests.integrations.endpoints import READS, WRITES
-from tests.security.endpoints import READERS, ROLES, fingerprint
+from tests.security.endpoints import READERS, ROLES, attempt, fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -42,18 +42,13 @@ def test_each_role_reads_alices_records_through_the_api_only_as_the_pages_allow(
 def test_each_role_writes_alices_client_through_the_api_only_as_the_pages_allow(
     request, api, world, write, who
 ):
-    if write.prepare:
-        write.prepare(world)
     caller = api(request.getfixturevalue(who), "write")
-    before = fingerprint(world)
 
-    response = caller.post(f"{BASE}{write.path(world)}", write.data(world), format="json")
+    response = attempt(
+        world, write, lambda w: caller.post(f"{BASE}{write.path(w)}", write.data(w), format="json")
+    )
 
     assert response.status_code == write.expected(who), response.content
-    if response.status_code < 300:
-        assert fingerprint(world) != before, "an accepted write changed nothing"
-    else:
-        assert fingerprint(world) == before, "a refused write saved something"
 
 
 @pytest.mark.parametrize("write", WRITES, ids=lambda w: w.name)
