@@ -154,7 +154,8 @@ class ActivityMixin:
         if kind == K.NOTE:
             direction = Interaction.Direction.INTERNAL
         elif kind in (K.MEETING, K.EVENT):
-            direction = "inbound" if roll < 0.25 else "outbound"
+            # Most are two-way, as the pages log them; some the client asked for.
+            direction = "inbound" if roll < 0.25 else Interaction.Direction.TWO_WAY
         elif kind == K.CALL:
             direction = "inbound" if roll < 0.4 else "outbound"
         else:
