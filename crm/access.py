@@ -37,6 +37,7 @@ from crm.models import (
     Client,
     Contact,
     FollowUp,
+    ImportJob,
     Interaction,
     PartnerCertification,
     PartnerReferral,
@@ -362,6 +363,30 @@ def may_import_into_any_book(user: User | None) -> bool:
     return user is None or (_signed_in(user) and user.role == Role.ADMIN)
 
 
+def import_jobs_visible_to(user: User) -> QuerySet[ImportJob]:
+    """The import jobs whose page and report ``user`` may see: their own; every job for an
+    admin (reports name the rows of someone's book, which an admin may read anyway)."""
+    if not _signed_in(user):
+        return ImportJob.objects.none()
+    if user.role == Role.ADMIN:
+        return ImportJob.objects.all()
+    return ImportJob.objects.filter(owner=user)
+
+
+def import_job_for_user(user: User, pk: int) -> ImportJob:
+    """One import job ``user`` may see, or Http404 (whose job it is stays unknown)."""
+    job = import_jobs_visible_to(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404("No such import.")
+    return job
+
+
+def may_confirm_import_job(user: User, job: ImportJob) -> bool:
+    """Only the person who uploaded a file imports it after its dry run: the import runs with
+    their rights, so an admin looking at someone's dry run does not start it for them."""
+    return may_import(user) and job.owner_id == user.pk
+
+
 def clients_visible_to_operator(user: User | None) -> QuerySet[Client]:
     """The clients an import or export by ``user`` reaches: those they may read, or every
     client for ``None`` (an operator at the command line)."""
@@ -473,6 +498,7 @@ OBJECT_KINDS = (
     ObjectKind("interactions", interactions_visible_to, interaction_for_user),
     ObjectKind("follow-ups", follow_ups_visible_to, follow_up_for_user),
     ObjectKind("client records", records_visible_to, record_for_user, scoped=True),
+    ObjectKind("import jobs", import_jobs_visible_to, import_job_for_user),
 )
 
 PERMISSIONS: dict[str, Callable[[User], bool]] = {

@@ -849,3 +849,48 @@ class ImportedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type.model} {self.object_id} from {self.batch}"
+
+
+class ImportJob(models.Model):
+    """A file uploaded on the import page, checked (a dry run) or imported by a background
+    job. The stored file is shared by a dry run and the import confirmed from it; it is deleted
+    once it cannot be imported any more (see ``crm.imports.jobs``)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        # The job stopped on an unexpected error; its transaction was rolled back.
+        FAILED = "failed", "failed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    record_type = models.CharField(max_length=40)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    dry_run = models.BooleanField(default=True)
+    # The dry run this import was confirmed from.
+    checked_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="confirmed_by"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Lines of the file but the header: a record may span lines, so the total is an estimate.
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    # ``crm.imports.services.ImportReport.as_json``, once the job is done or failed.
+    report = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        action = "dry run" if self.dry_run else "import"
+        return f"{action} of {self.file_name or self.record_type} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

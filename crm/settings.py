@@ -251,6 +251,16 @@ SUPPORT_SLA_HOURS = {
 }
 DORMANT_AFTER_DAYS = env_int("DORMANT_AFTER_DAYS", 90)
 
+# --- Imports (crm/imports/, docs/import.md) ----------------------------------------------------
+# Uploaded files wait here for their import job (a path the web and the workers share).
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(DATA_DIR / "media"))
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 100)
+# A file that passed its dry run waits this long to be imported, then is deleted.
+IMPORT_FILE_KEEP_HOURS = env_int("IMPORT_FILE_KEEP_HOURS", 24)
+CELERY_BEAT_SCHEDULE |= {
+    "crm-prune-import-files": {"task": "crm.tasks.prune_import_files", "schedule": 60 * 60.0},
+}
+
 # --- KPIs (metrics/, docs/kpis-implementation.md) ----------------------------------------------
 # Survey scores from fewer answers are flagged "low sample" (scorecards and survey results).
 SURVEY_MIN_SAMPLE = env_int("SURVEY_MIN_SAMPLE", 10)

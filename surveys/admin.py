@@ -13,6 +13,14 @@ from surveys.models import (
 from surveys.services import outbound_email_bounce
 
 
+class RecordedByTheAppAdmin(admin.ModelAdmin):
+    """Records the app writes as things happen (an e-mail queued, a survey sent, a contact
+    excluded): shown and corrected here, never added by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(DevMail)
 class DevMailAdmin(admin.ModelAdmin):
     list_display = ("subject", "to", "sent_at")
@@ -37,7 +45,7 @@ class SurveyQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(RecordedByTheAppAdmin):
     list_display = (
         "created_at",
         "contact",
@@ -61,9 +69,6 @@ class InvitationAdmin(admin.ModelAdmin):
         if field.name not in ("token_hash", "reminder_token_hash")
     ]
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
@@ -75,18 +80,15 @@ class ResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyExclusion)
-class SurveyExclusionAdmin(admin.ModelAdmin):
+class SurveyExclusionAdmin(RecordedByTheAppAdmin):
     list_display = ("created_at", "contact", "excluded_by", "reason", "lifted_at", "lifted_by")
     list_filter = ("excluded_by",)
     list_select_related = ("contact", "excluded_by", "lifted_by")
     readonly_fields = ("contact", "excluded_by", "reason", "created_at", "lifted_at", "lifted_by")
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(RecordedByTheAppAdmin):
     """The outbox: failed, dead and bounced sends are listed here with their last error."""
 
     list_display = (
@@ -106,9 +108,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         field.name for field in OutboundEmail._meta.fields if field.name != "link_token"
     ]
     actions = ["mark_bounced"]
-
-    def has_add_permission(self, request):
-        return False
 
     @admin.action(description="Mark as bounced (the address does not accept mail)")
     def mark_bounced(self, request, queryset):

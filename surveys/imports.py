@@ -1,6 +1,7 @@
-"""The survey-answers CSV format: historic answers imported as the same records the e-mail link
-creates. It is registered with the book's importer from ``SurveysConfig.ready``, so ``crm``
-never imports ``surveys``; the conventions are those of ``crm.imports.formats``."""
+"""The survey CSV formats: historic answers and invitations imported as the same records the
+e-mail link and the outbox create. They are registered with the book's importer from
+``SurveysConfig.ready``, so ``crm`` never imports ``surveys``; the conventions are those of
+``crm.imports.formats``."""
 
 from __future__ import annotations
 
@@ -24,12 +25,25 @@ IMPORTED_STATUSES = (
 )
 
 
-class SurveyAnswersFormat(EventFormat):
+class _SurveyRecordsFormat(EventFormat):
+    """What the survey formats share. Answers and invitations are the client's voice and the
+    response rate's denominator: a BRM importing them for their own clients could manufacture
+    their NPS, so only an administrator imports them. Each row names its client, the kind of
+    survey and, by name, a contact of the client."""
+
+    admin_only = True
+
+    def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
+        self._contacts = ctx.contacts_by_name(row.client for row in rows)
+
+
+CLIENT = Column("client", Kind.CLIENT, required=True, example="Acme Logistics")
+KIND = Column("kind", Kind.CHOICE, required=True, choices=choice_values(SurveyKind), example="nps")
+
+
+class SurveyAnswersFormat(_SurveyRecordsFormat):
     key = "survey_answers"
     label = "survey answers"
-    # Answers are the client's voice: a BRM importing answers for their own clients could
-    # manufacture their NPS, so only an administrator imports them.
-    admin_only = True
     model = Response
     sort_by = ("client.name", "answered_at")
     help = (
@@ -38,10 +52,8 @@ class SurveyAnswersFormat(EventFormat):
         "survey KPIs. Importing sends no e-mail and opens no follow-up."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
-        Column(
-            "kind", Kind.CHOICE, required=True, choices=choice_values(SurveyKind), example="nps"
-        ),
+        CLIENT,
+        KIND,
         Column(
             "score",
             Kind.INTEGER,
@@ -63,7 +75,7 @@ class SurveyAnswersFormat(EventFormat):
     )
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
-        self._contacts = ctx.contacts_by_name(row.client for row in rows)
+        super().prepare(rows, ctx)
         clients = {row.client.pk for row in rows}
         self._follow_ups: dict[tuple[int, str], list[int]] = defaultdict(list)
         self._linked: set[int] = set()
@@ -120,11 +132,9 @@ class SurveyAnswersFormat(EventFormat):
         )
 
 
-class SurveyInvitationsFormat(EventFormat):
+class SurveyInvitationsFormat(_SurveyRecordsFormat):
     key = "survey_invitations"
     label = "survey invitations"
-    # The response rate's denominator: like answers, imported by an administrator only.
-    admin_only = True
     model = Invitation
     sort_by = ("client.name", "created_at")
     help = (
@@ -135,13 +145,11 @@ class SurveyInvitationsFormat(EventFormat):
         "through them; import the answers with survey_answers. Sends nothing."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column(
             "contact", required=True, help="a contact of the client, by name", source="contact.name"
         ),
-        Column(
-            "kind", Kind.CHOICE, required=True, choices=choice_values(SurveyKind), example="nps"
-        ),
+        KIND,
         Column(
             "sent_at",
             Kind.DATETIME,
@@ -171,7 +179,7 @@ class SurveyInvitationsFormat(EventFormat):
     )
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
-        self._contacts = ctx.contacts_by_name(row.client for row in rows)
+        super().prepare(rows, ctx)
         self._wording = {question.kind: question for question in SurveyQuestion.objects.all()}
 
     def export_records(self, clients):

@@ -5,6 +5,12 @@ from celery import shared_task
 from surveys import selectors, services
 
 
+def _fan_out(task, ids) -> None:
+    """Queue ``task`` once per id, so each runs, fails and is retried on its own."""
+    for pk in ids:
+        task.delay(pk)
+
+
 @shared_task(soft_time_limit=60, time_limit=90)
 def send_outbound_email(email_id: int) -> None:
     services.outbound_email_send(email_id=email_id)
@@ -13,14 +19,12 @@ def send_outbound_email(email_id: int) -> None:
 @shared_task(soft_time_limit=120, time_limit=150)
 def sweep_outbox() -> None:
     """Queue every e-mail that is due: never sent, failed and due a retry, or stuck sending."""
-    for email_id in selectors.outbound_emails_due():
-        send_outbound_email.delay(email_id)
+    _fan_out(send_outbound_email, selectors.outbound_emails_due())
 
 
 @shared_task(soft_time_limit=300, time_limit=330)
 def send_relationship_nps() -> None:
-    for contact_id in selectors.contacts_due_for_relationship_nps():
-        send_relationship_nps_to_contact.delay(contact_id)
+    _fan_out(send_relationship_nps_to_contact, selectors.contacts_due_for_relationship_nps())
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
@@ -30,8 +34,7 @@ def send_relationship_nps_to_contact(contact_id: int) -> None:
 
 @shared_task(soft_time_limit=300, time_limit=330)
 def send_reminders() -> None:
-    for invitation_id in selectors.invitations_due_for_reminder():
-        send_reminder.delay(invitation_id)
+    _fan_out(send_reminder, selectors.invitations_due_for_reminder())
 
 
 @shared_task(soft_time_limit=60, time_limit=90)

@@ -70,25 +70,28 @@ def public_survey_page(view):
     @wraps(view)
     def wrapper(request, token: str):
         ip = client_ip(request) or "unknown"
-        if _too_many(f"ip:{ip}", settings.SURVEY_PAGE_RATE_LIMIT):
-            logger.warning("Survey pages rate limit hit by %s", ip)
-            return _problem(
-                request,
-                429,
-                "Too many requests",
-                "We received too many requests from your network. Wait a minute and try again.",
-            )
-        # Per link as well: many addresses hammering one link are limited all the same. Keyed
-        # by the token's hash so the cache never holds a working link.
-        if _too_many(f"token:{hash_token(token)}", settings.SURVEY_TOKEN_RATE_LIMIT):
-            logger.warning("Survey link rate limit hit (last request from %s)", ip)
-            return _problem(
-                request,
-                429,
-                "Too many requests",
-                "This survey link was opened too many times in a short while. "
-                "Wait a minute and try again.",
-            )
+        # Per link as well as per address: many addresses hammering one link are limited all
+        # the same. Keyed by the token's hash so the cache never holds a working link.
+        limits = [
+            (
+                f"ip:{ip}",
+                settings.SURVEY_PAGE_RATE_LIMIT,
+                "Survey pages rate limit hit by %s",
+                "We received too many requests from your network.",
+            ),
+            (
+                f"token:{hash_token(token)}",
+                settings.SURVEY_TOKEN_RATE_LIMIT,
+                "Survey link rate limit hit (last request from %s)",
+                "This survey link was opened too many times in a short while.",
+            ),
+        ]
+        for key, limit, log_line, why in limits:
+            if _too_many(key, limit):
+                logger.warning(log_line, ip)
+                return _problem(
+                    request, 429, "Too many requests", f"{why} Wait a minute and try again."
+                )
         invitation = selectors.invitation_for_token(token)
         if invitation is None:
             logger.warning("Survey link with an unknown token from %s", ip)

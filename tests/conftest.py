@@ -38,6 +38,24 @@ def _isolated_cache(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Uploaded import files land in the test's own directory."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def import_jobs_run(django_capture_on_commit_callbacks):
+    """Run the import jobs queued by what the test does inside ``with import_jobs_run():``,
+    inline after its commit, as a worker would pick them up."""
+    from crm import celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield lambda: django_capture_on_commit_callbacks(execute=True)
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _no_refresh_after_writes(settings):
     """Committed writes schedule a KPI refresh (metrics.refresh) in production; tests that are
     about it turn it back on, the others do not queue tasks nobody runs."""

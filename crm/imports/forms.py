@@ -1,21 +1,20 @@
 """The upload form of the import page."""
 
 from django import forms
+from django.conf import settings
 
 from crm.access import may_import_into_any_book
 from crm.formatting import format_file_size
 from crm.imports.formats import FORMATS
 from crm.input_rules import CheckedForm
 
-# The checked file waits in the session between preview and confirmation, so the web keeps
-# files modest; the import_csv command takes files of any size.
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-
 
 class ImportUploadForm(CheckedForm):
     record_type = forms.ChoiceField(label="What the file holds")
     file = forms.FileField(
-        label="CSV file", help_text="UTF-8, with a header line. Nothing is saved until you confirm."
+        label="CSV file",
+        help_text="UTF-8, with a header line. It is checked first; nothing is saved until you "
+        "confirm.",
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -28,13 +27,10 @@ class ImportUploadForm(CheckedForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        limit = settings.IMPORT_MAX_UPLOAD_MB * 1024 * 1024
+        if upload.size > limit:
             raise forms.ValidationError(
                 f"The file is {format_file_size(upload.size)}; the web takes up to "
-                f"{format_file_size(MAX_UPLOAD_BYTES)}. Split it, or use manage.py import_csv."
+                f"{format_file_size(limit)}. Split it, or use manage.py import_csv."
             )
         return upload
-
-
-class ImportConfirmForm(CheckedForm):
-    token = forms.CharField(widget=forms.HiddenInput)

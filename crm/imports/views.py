@@ -1,38 +1,45 @@
-"""Import: upload a file, see a dry run (counts, first rows, every problem), then confirm.
-Export: download a record type, scoped to the clients the user may see."""
+"""Import: upload a file, watch its dry run (a background job) and read the report, then
+confirm to import it by another job. Export: download a record type, scoped to the clients the
+user may see."""
 
 from __future__ import annotations
-
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.access import may_import, may_import_into_any_book
+from crm.access import (
+    import_job_for_user,
+    import_jobs_visible_to,
+    may_confirm_import_job,
+    may_import,
+    may_import_into_any_book,
+)
 from crm.csvfiles import csv_attachment
+from crm.idempotency import once_per_form_token
 from crm.imports.exporting import records_export
 from crm.imports.formats import FORMATS
-from crm.imports.forms import ImportConfirmForm, ImportUploadForm
-from crm.imports.services import ImportReport, records_import
+from crm.imports.forms import ImportUploadForm
+from crm.imports.jobs import import_job_confirm, import_job_create, import_job_progress
+from crm.imports.services import ImportReport
+from crm.models import ImportJob
 
-PENDING = "pending_import"
+RECENT_JOBS = 10
 
 
-def _page(request, form, report: ImportReport | None = None, pending: dict | None = None):
+def _page(request, form, status: int = 200):
     formats = [fmt() for fmt in FORMATS.values()]
     return render(
         request,
         "crm/imports/import.html",
         {
             "form": form,
-            "report": report,
-            "pending": pending,
+            "jobs": import_jobs_visible_to(request.user).select_related("owner")[:RECENT_JOBS],
             "formats": [
                 fmt
                 for fmt in formats
@@ -40,7 +47,7 @@ def _page(request, form, report: ImportReport | None = None, pending: dict | Non
             ],
             "time_zone": settings.TIME_ZONE,
         },
-        status=200 if report is None or report.ok else 422,
+        status=status,
     )
 
 
@@ -50,58 +57,87 @@ def _require_importer(user) -> None:
 
 
 @login_required
+@once_per_form_token
 def import_page(request):
-    """GET: the upload form. POST: a dry run of the uploaded file, kept for confirmation."""
+    """GET: the upload form and the user's recent imports. POST: store the file and start its
+    dry run, then show its progress."""
     _require_importer(request.user)
     if request.method != "POST":
         return _page(request, ImportUploadForm(user=request.user))
     form = ImportUploadForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
-        return _page(request, form)
-    record_type = form.cleaned_data["record_type"]
-    upload = form.cleaned_data["file"]
-    data = upload.read()
-    report = records_import(record_type=record_type, data=data, by=request.user, dry_run=True)
-    pending = None
-    request.session.pop(PENDING, None)
-    if report.ok:
-        # A dry run passed, so the bytes are valid UTF-8 and fit in the session as text.
-        pending = {
-            "token": uuid.uuid4().hex,
-            "record_type": record_type,
-            "name": upload.name,
-            "text": data.decode("utf-8-sig"),
-        }
-        request.session[PENDING] = pending
-    return _page(
+        return _page(request, form, status=422)
+    job = import_job_create(
+        by=request.user,
+        record_type=form.cleaned_data["record_type"],
+        upload=form.cleaned_data["file"],
+    )
+    return redirect("imports:job", pk=job.pk)
+
+
+def _progress(job: ImportJob) -> dict:
+    done = import_job_progress(job)
+    total = max(job.rows_total, done, 1)
+    return {"rows_done": done, "rows_total": total, "percent": round(100 * done / total)}
+
+
+@login_required
+@require_GET
+def job_page(request, pk: int):
+    """A job's progress while it runs; then its report and, after a dry run that passed, the
+    button that imports the same file."""
+    job = import_job_for_user(request.user, pk)
+    report = ImportReport.from_json(job.report) if job.report else None
+    confirmed = ImportJob.objects.filter(checked_by=job).first()
+    return render(
         request,
-        ImportUploadForm(initial={"record_type": record_type}, user=request.user),
-        report,
-        pending,
+        "crm/imports/job.html",
+        {
+            "job": job,
+            "report": report,
+            "progress": _progress(job),
+            "confirmed": confirmed,
+            "may_confirm": (
+                report is not None
+                and report.ok
+                and job.dry_run
+                and bool(job.file)
+                and confirmed is None
+                and may_confirm_import_job(request.user, job)
+            ),
+        },
+        status=422 if report is not None and not report.ok else 200,
+    )
+
+
+@login_required
+@require_GET
+def job_progress(request, pk: int):
+    """The progress bar alone, polled by the job page; once the job is over, the page
+    reloads to show the report."""
+    job = import_job_for_user(request.user, pk)
+    if job.finished:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(
+        request, "crm/imports/partials/job_progress.html", {"job": job, "progress": _progress(job)}
     )
 
 
 @login_required
 @require_POST
-def import_confirm(request):
-    """Import the file the user previewed; it is checked again, as the data may have changed."""
-    _require_importer(request.user)
-    form = ImportConfirmForm(request.POST)
-    pending = request.session.get(PENDING)
-    if not form.is_valid() or not pending or pending["token"] != form.cleaned_data["token"]:
-        messages.error(request, "That preview has expired or was replaced. Upload the file again.")
-        return redirect("imports:import")
-    del request.session[PENDING]
-    report = records_import(
-        record_type=pending["record_type"],
-        data=pending["text"].encode(),
-        by=request.user,
-        file_name=pending["name"],
-    )
-    if not report.ok:
-        return _page(request, ImportUploadForm(user=request.user), report)
-    messages.success(request, f"Imported {pending['name']}: {report.summary}.")
-    return redirect("imports:import")
+@once_per_form_token
+def job_confirm(request, pk: int):
+    """Import the file whose dry run is ``pk``; it is checked again, as the data may have
+    changed since."""
+    job = import_job_for_user(request.user, pk)
+    try:
+        confirmed = import_job_confirm(job=job, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("imports:job", pk=job.pk)
+    return redirect("imports:job", pk=confirmed.pk)
 
 
 @login_required

@@ -10,11 +10,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crm.services import follow_up_create
-from metrics.models import Snapshot
 from metrics.periods import Grain, Period
 from metrics.services import snapshot_take, target_set
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD
+from tests.metrics.factories import stored_snapshot
 
 pytestmark = pytest.mark.browser
 
@@ -70,13 +70,7 @@ def test_a_ticked_follow_up_and_a_new_target_reach_the_scorecard_within_a_minute
     expect(page.locator("#kpi-follow_up_on_time_rate .sc-value")).to_contain_text("100")
     # The quarter and the year did not lag the month.
     for grain in (Grain.QUARTER, Grain.YEAR):
-        stored = Snapshot.objects.get(
-            subject_type="brm",
-            subject_id=alice.pk,
-            kpi="follow_ups_completed",
-            grain=grain,
-            period_start=Period.current(grain).start,
-        )
+        stored = stored_snapshot(alice, "follow_ups_completed", Period.current(grain))
         assert stored.value == 1, grain
 
     # An administrator raises the target: the open period is judged against it at once.

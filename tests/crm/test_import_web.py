@@ -1,5 +1,5 @@
-"""The import page: upload, a dry-run preview with counts and first rows, then confirm; and
-downloads of the same formats, limited to what the user may see."""
+"""The import page: upload, a dry run in the background with counts and first rows, then
+confirm; and downloads of the same formats, limited to what the user may see."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -14,58 +14,83 @@ CALLS = (
 )
 
 
-def upload(client, text: str, record_type: str = "interactions"):
+def upload(client, text: str, record_type: str = "interactions", **extra):
+    """Post the upload form; the response is the redirect to the job's page."""
     return client.post(
         reverse("imports:import"),
-        {"record_type": record_type, "file": SimpleUploadedFile("calls.csv", text.encode())},
+        {
+            "record_type": record_type,
+            "file": SimpleUploadedFile("calls.csv", text.encode()),
+            **extra,
+        },
     )
 
 
-def test_a_brm_previews_a_file_then_confirms_it(client, alice, alices_client):
+def test_a_brm_checks_a_file_then_imports_it(client, alice, alices_client, import_jobs_run):
     client.force_login(alice)
+    with import_jobs_run():
+        checked = upload(client, CALLS)
 
-    preview = upload(client, CALLS)
+    page = client.get(checked["Location"])
 
-    assert preview.status_code == 200
-    page = preview.content.decode()
-    assert "2 interactions" in page
-    assert "Kick-off" in page
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "calls.csv</strong> is valid: 2 rows would import" in text
+    assert "<li>2 interactions</li>" in text
+    assert "Kick-off" in text
     assert Interaction.objects.count() == 0
-    token = preview.context["pending"]["token"]
 
-    confirmed = client.post(reverse("imports:confirm"), {"token": token}, follow=True)
+    with import_jobs_run():
+        imported = client.post(checked["Location"] + "import/")
+    result = client.get(imported["Location"]).content.decode()
 
     assert Interaction.objects.count() == 2
-    assert "Imported calls.csv: 2 interactions" in confirmed.content.decode()
+    assert "calls.csv</strong> was imported: 2 rows" in result
 
 
-def test_a_rejected_file_lists_its_bad_lines_and_offers_no_confirmation(
-    client, alice, alices_client
+def test_a_rejected_file_lists_its_bad_lines_and_offers_no_import(
+    client, alice, alices_client, import_jobs_run
 ):
     client.force_login(alice)
-    response = upload(client, CALLS + "Acme Logistics,tomorrow,call,alice@example.com,\n")
+    with import_jobs_run():
+        checked = upload(client, CALLS + "Acme Logistics,tomorrow,call,alice@example.com,\n")
+
+    response = client.get(checked["Location"])
+
     page = response.content.decode()
     assert response.status_code == 422
     assert "<strong>Line 4:</strong>" in page
     assert "nothing was saved" in page
-    assert reverse("imports:confirm") not in page
+    assert f'action="{checked["Location"]}import/"' not in page
 
 
-def test_a_stale_confirmation_imports_nothing(client, alice, alices_client):
+def test_a_file_that_failed_its_check_cannot_be_imported(
+    client, alice, alices_client, import_jobs_run
+):
     client.force_login(alice)
-    upload(client, CALLS)
-    response = client.post(reverse("imports:confirm"), {"token": "not-the-token"}, follow=True)
-    assert "That preview has expired" in response.content.decode()
+    with import_jobs_run():
+        checked = upload(client, CALLS + "Acme Logistics,tomorrow,call,alice@example.com,\n")
+        response = client.post(checked["Location"] + "import/", follow=True)
+
+    assert "Only a file whose dry run passed can be imported." in response.content.decode()
     assert Interaction.objects.count() == 0
 
 
-def test_the_file_is_checked_again_on_confirmation(client, alice, alices_client):
+def test_the_file_is_checked_again_when_it_is_imported(
+    client, alice, alices_client, import_jobs_run
+):
     client.force_login(alice)
-    token = upload(client, CALLS).context["pending"]["token"]
+    with import_jobs_run():
+        checked = upload(client, CALLS)
     alices_client.name = "Acme Renamed"
     alices_client.save()
-    response = client.post(reverse("imports:confirm"), {"token": token})
+
+    with import_jobs_run():
+        imported = client.post(checked["Location"] + "import/")
+    response = client.get(imported["Location"])
+
     assert response.status_code == 422
+    assert "there is no client named" in response.context["report"].errors[0].message
     assert Interaction.objects.count() == 0
 
 

@@ -199,9 +199,10 @@ def uploaded_file(name: str, content: bytes) -> SimpleUploadedFile:
     file_name=st.text(max_size=60),
 )
 def test_the_upload_page_answers_any_file_with_a_page_and_saves_only_what_was_confirmed(
-    client, book, alice, data, record_type, file_name
+    client, book, alice, import_jobs_run, data, record_type, file_name
 ):
-    """The upload is a dry run; a confirmed preview saves every row it previewed."""
+    """The upload is a dry run (a job); importing a file that passed saves every row it
+    checked."""
     known = record_type in VALID_ROWS
     upload = data.draw(
         st.one_of(st.binary(max_size=2000), hostile_files(record_type))
@@ -211,21 +212,29 @@ def test_the_upload_page_answers_any_file_with_a_page_and_saves_only_what_was_co
     client.force_login(alice)
     before = row_counts()
 
-    response = client.post(
-        reverse("imports:import"),
-        {"record_type": record_type, "file": uploaded_file(file_name, upload)},
-    )
+    with import_jobs_run():
+        response = client.post(
+            reverse("imports:import"),
+            {"record_type": record_type, "file": uploaded_file(file_name, upload)},
+        )
 
-    assert response.status_code in (200, 422)
-    assert changed_tables(before) == {}
-    pending = response.context["pending"]
-    event("previewed" if pending else "rejected")
-    if pending is None:
+    assert response.status_code in (302, 422)
+    assert set(changed_tables(before)) <= {"crm.ImportJob"}
+    if response.status_code == 422:
+        event("refused by the form")
         return
-    confirmed = client.post(reverse("imports:confirm"), {"token": pending["token"]})
-    assert confirmed.status_code == 302
+    checked = client.get(response["Location"])
+    assert checked.status_code in (200, 422)
+    report = checked.context["report"]
+    event("checked" if report.ok else "rejected")
+    if not report.ok:
+        return
+    with import_jobs_run():
+        imported = client.post(response["Location"] + "import/")
+    assert imported.status_code == 302
+    assert client.get(imported["Location"]).context["report"].ok
     saved = changed_tables(before)[MAIN_TABLE[record_type]._meta.label]
-    assert saved[1] - saved[0] == response.context["report"].row_count
+    assert saved[1] - saved[0] == report.row_count
 
 
 # Found by fuzzing: the date-time is valid ISO 8601, but in UTC it falls before year 1 or
@@ -243,14 +252,16 @@ def test_the_upload_page_answers_any_file_with_a_page_and_saves_only_what_was_co
     ],
 )
 def test_a_date_time_outside_the_calendar_in_utc_is_a_line_error_not_a_crash(
-    client, book, alice, record_type, text
+    client, book, alice, import_jobs_run, record_type, text
 ):
     client.force_login(alice)
     before = row_counts()
-    response = client.post(
-        reverse("imports:import"),
-        {"record_type": record_type, "file": SimpleUploadedFile("edge.csv", text.encode())},
-    )
-    assert response.status_code == 422
-    assert [error.line for error in response.context["report"].errors] == [2]
-    assert changed_tables(before) == {}
+    with import_jobs_run():
+        response = client.post(
+            reverse("imports:import"),
+            {"record_type": record_type, "file": SimpleUploadedFile("edge.csv", text.encode())},
+        )
+    checked = client.get(response["Location"])
+    assert checked.status_code == 422
+    assert [error.line for error in checked.context["report"].errors] == [2]
+    assert set(changed_tables(before)) == {"crm.ImportJob"}

@@ -128,6 +128,9 @@ def _real_id(route: Route, world, alice) -> int:
         "survey_exclusion_lift": world.exclusion,
         "survey_close_loop": world.unhappy,
         "dev_mail_detail": DevMail.objects.first(),
+        "imports:job": world.import_job,
+        "imports:job_progress": world.import_job,
+        "imports:job_confirm": world.import_job,
     }
     if route.url_name in by_name:
         return by_name[route.url_name].pk

@@ -5,10 +5,26 @@ from datetime import date, datetime, time
 import factory
 from django.utils import timezone
 
-from metrics.models import Target
+from accounts.models import Team
+from metrics.models import Snapshot, Target
+from metrics.periods import Period
 from surveys.models import Response, SurveyKind
 from tests.factories import ClientFactory, ClientRecordFactory
 from tests.surveys import factories as survey_factories
+
+
+def stored_snapshot(who, kpi: str, period: Period, breakdown: str = "") -> Snapshot:
+    """The snapshot row stored for ``who`` (a BRM, or a Team) for ``kpi`` in ``period``;
+    Snapshot.DoesNotExist when none was."""
+    subject_type = "team" if isinstance(who, Team) else "brm"
+    return Snapshot.objects.get(
+        subject_type=subject_type,
+        subject_id=who.pk,
+        kpi=kpi,
+        grain=period.grain,
+        period_start=period.start,
+        breakdown=breakdown,
+    )
 
 
 def local(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:

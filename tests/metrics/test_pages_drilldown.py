@@ -22,7 +22,7 @@ from metrics.models import Snapshot
 from metrics.periods import Period
 from metrics.services import snapshot_take
 from surveys.models import SurveyKind
-from tests.metrics.factories import ResponseFactory, local
+from tests.metrics.factories import ResponseFactory, local, stored_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +35,7 @@ def records_url(kind, pk, kpi, **query):
 
 
 def stored(who, kpi, breakdown=""):
-    kind = "team" if who.__class__.__name__ == "Team" else "brm"
-    return Snapshot.objects.get(
-        subject_type=kind,
-        subject_id=who.pk,
-        kpi=kpi,
-        grain="month",
-        period_start=MARCH.start,
-        breakdown=breakdown,
-    )
+    return stored_snapshot(who, kpi, MARCH, breakdown)
 
 
 def drill(client, user, *args, **query):

@@ -16,6 +16,7 @@ from metrics.models import Snapshot
 from metrics.periods import Period
 from metrics.services import snapshot_take, target_set
 from metrics.tasks import refresh_open_periods
+from tests.metrics.factories import stored_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -112,23 +113,11 @@ def test_a_refresh_recomputes_month_quarter_and_year_and_a_new_target_applies_at
     follow_up_complete(follow_up=done)
     assert refresh_open_periods() is True
     for grain in ("month", "quarter", "year"):
-        row = Snapshot.objects.get(
-            subject_type="brm",
-            subject_id=alice.pk,
-            kpi="follow_ups_completed",
-            grain=grain,
-            period_start=Period.current(grain).start,
-        )
+        row = stored_snapshot(alice, "follow_ups_completed", Period.current(grain))
         assert row.value == 1, grain
     target_set(kpi="follow_up_on_time_rate", value=75, effective_from=today, by=None)
     refresh_open_periods()
-    row = Snapshot.objects.get(
-        subject_type="brm",
-        subject_id=alice.pk,
-        kpi="follow_up_on_time_rate",
-        grain="month",
-        period_start=Period.current("month").start,
-    )
+    row = stored_snapshot(alice, "follow_up_on_time_rate", Period.current("month"))
     assert row.target == 75
     assert cache.get(refresh.RUNNING_KEY) is None  # the lock is released
 

@@ -14,7 +14,7 @@ from metrics.targets import status_of
 from surveys.models import SurveyKind
 from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
 from tests.metrics.conftest import MARCH
-from tests.metrics.factories import ResponseFactory, TargetFactory, local
+from tests.metrics.factories import ResponseFactory, TargetFactory, local, stored_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,7 @@ def nps_answers(client, scores, when=None):
 
 
 def stored(who, kpi, period=MARCH, breakdown=""):
-    subject_type = "team" if who.__class__.__name__ == "Team" else "brm"
-    return Snapshot.objects.get(
-        subject_type=subject_type,
-        subject_id=who.pk,
-        kpi=kpi,
-        grain=period.grain,
-        period_start=period.start,
-        breakdown=breakdown,
-    )
+    return stored_snapshot(who, kpi, period, breakdown)
 
 
 def test_taking_a_snapshot_twice_leaves_the_same_rows_never_duplicates(alice, book_client):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm import services
-from crm.models import DealStage, Interaction
+from crm.models import DealStage, ImportJob, Interaction
 from surveys.models import SurveyExclusion
 from tests.factories import (
     ContactFactory,
@@ -41,6 +41,8 @@ class World:
     exclusion: object
     unhappy: object
     bob: object
+    # Alice's dry run of a file, finished (its file already deleted).
+    import_job: object
 
     def objects(self) -> list:
         return [
@@ -107,6 +109,13 @@ def make_world(alices_client, alice, bob) -> World:
         ),
         unhappy=unhappy,
         bob=bob,
+        import_job=ImportJob.objects.create(
+            owner=alice,
+            record_type="interactions",
+            file_name="calls.csv",
+            status=ImportJob.Status.DONE,
+            report={"record_type": "interactions", "dry_run": True, "row_count": 1},
+        ),
     )
 
 

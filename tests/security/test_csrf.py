@@ -83,7 +83,7 @@ OTHER_FORMS = {
     "ask for a password reset": (None, "password_reset", [], {"email": "alice@example.com"}),
     "log an interaction": ("alice", "interaction_log", [], {"kind": "call", "topic": "Hi"}),
     "upload an import": ("alice", "imports:import", [], {"record_type": "contacts"}),
-    "confirm an import": ("alice", "imports:confirm", [], {"token": "x"}),
+    "confirm an import": ("alice", "imports:job_confirm", [1], {}),
     "set a target": ("admin_user", "targets", [], {"kpi": next(iter(KPIS)), "value": "1"}),
 }
 

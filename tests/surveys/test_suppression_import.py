@@ -12,7 +12,7 @@ from tests.factories import ContactFactory
 
 
 def test_importing_an_opted_out_address_again_warns_and_never_re_enables_it(
-    client, alice, admin_user, alices_client
+    client, alice, admin_user, alices_client, import_jobs_run
 ):
     opted_out = ContactFactory(
         client=alices_client, name="Dana Reyes", email="dana.reyes@acme.example"
@@ -21,20 +21,22 @@ def test_importing_an_opted_out_address_again_warns_and_never_re_enables_it(
     opted_out.delete()
     client.force_login(admin_user)
 
-    preview = client.post(
-        reverse("imports:import"),
-        {
-            "record_type": "contacts",
-            "file": SimpleUploadedFile(
-                "contacts.csv",
-                b"client,name,email\nAcme Logistics,Dana Reyes-Lee,DANA.REYES@acme.example\n",
-            ),
-        },
-    )
-    page = preview.content.decode()
+    with import_jobs_run():
+        uploaded = client.post(
+            reverse("imports:import"),
+            {
+                "record_type": "contacts",
+                "file": SimpleUploadedFile(
+                    "contacts.csv",
+                    b"client,name,email\nAcme Logistics,Dana Reyes-Lee,DANA.REYES@acme.example\n",
+                ),
+            },
+        )
+    page = client.get(uploaded["Location"]).content.decode()
     assert "Line 2:" in page
     assert "DANA.REYES@acme.example is on the e-mail suppression list (opted out on" in page
-    client.post(reverse("imports:confirm"), {"token": preview.context["pending"]["token"]})
+    with import_jobs_run():
+        client.post(uploaded["Location"] + "import/")
 
     imported = Contact.objects.get(name="Dana Reyes-Lee")
     status = contacts_with_survey_status().get(pk=imported.pk)
