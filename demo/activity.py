@@ -20,11 +20,12 @@ from demo.vocabulary import (
     ISSUE_TITLES,
     KIND_WEIGHTS,
     KINDS,
-    MONTHLY_RATES,
     PRIORITY_WEIGHTS,
+    SUPPORT,
     TOPICS,
     TYPE_ACTIVITY,
     K,
+    monthly_rate,
 )
 
 
@@ -154,7 +155,12 @@ class ActivityMixin:
         if kind == K.NOTE:
             direction = Interaction.Direction.INTERNAL
         elif kind in (K.MEETING, K.EVENT):
-            direction = "inbound" if roll < 0.25 else "outbound"
+            # Logged two-way by default (the quick log preselects it); some were logged as who
+            # asked for the meeting, as before that default.
+            if roll < 0.6:
+                direction = Interaction.Direction.TWO_WAY
+            else:
+                direction = "inbound" if roll < 0.7 else "outbound"
         elif kind == K.CALL:
             direction = "inbound" if roll < 0.4 else "outbound"
         else:
@@ -216,13 +222,10 @@ class ActivityMixin:
     # Support ----------------------------------------------------------------------------------
 
     def build_support(self) -> None:
-        rows: list[tuple] = []
-        for plan in self.plans:
-            rng = self.rng("support", plan.index)
-            lam = MONTHLY_RATES[plan.kind][0]
-            for first, after in plan.active_spans(self.window_start, self.today):
-                for _ in range(poisson(rng, lam * (after - first).days / 30.4)):
-                    rows.append(self.issue(plan, rng, self.moment(rng, first, after)))
+        rows = [
+            self.issue(plan, rng, when)
+            for plan, rng, when in self.client_moments("support", monthly_rate(SUPPORT))
+        ]
         rng = self.rng("support-demo")
         for key in ("issue_answered", "issue_resolved"):
             for month in self.gaps(key):
@@ -312,13 +315,9 @@ class ActivityMixin:
     # Manual follow-ups ------------------------------------------------------------------------
 
     def build_manual_follow_ups(self) -> None:
-        for plan in self.plans:
-            rng = self.rng("follow-ups", plan.index)
-            for first, after in plan.active_spans(self.window_start, self.today):
-                for _ in range(poisson(rng, 0.15 * (after - first).days / 30.4)):
-                    when = self.moment(rng, first, after)
-                    due = when.date() + timedelta(days=rng.randint(1, 21))
-                    self.manual_follow_up(plan, rng, when, due)
+        for plan, rng, when in self.client_moments("follow-ups", lambda plan: 0.15):
+            due = when.date() + timedelta(days=rng.randint(1, 21))
+            self.manual_follow_up(plan, rng, when, due)
         rng = self.rng("follow-ups-demo")
         for key in ("follow_up_due", "follow_up_done"):
             for month in self.gaps(key):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time as clock
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 from django.db import models
@@ -22,7 +22,7 @@ from demo.delivery import DeliveryMixin
 from demo.loader import Ids, Loader
 from demo.people import PeopleMixin
 from demo.pipeline import PipelineMixin
-from demo.plans import ClientPlan, add_months, month_key, month_start
+from demo.plans import ClientPlan, add_months, month_key, month_start, poisson
 from demo.scale import DemoScale
 from demo.surveys import SurveysMixin
 from demo.vocabulary import PRODUCTS, SERVICES_PRODUCT
@@ -68,6 +68,28 @@ class Builder(PeopleMixin, ClientsMixin, ActivityMixin, PipelineMixin, DeliveryM
             if shifted >= first:
                 day = shifted
         return self.at(day, rng.randint(8, 17), rng.randrange(0, 60, 5))
+
+    def moments(
+        self, rng: random.Random, spans: Iterable[tuple[date, date]], per_month: float
+    ) -> Iterator[datetime]:
+        """Moments of events happening ``per_month`` times a month (a Poisson count per
+        ``(first, after)`` span of days), each a working-hours ``moment`` in its span. Every
+        draw comes from ``rng``, in the same order whatever the caller draws between them."""
+        for first, after in spans:
+            for _ in range(poisson(rng, per_month * (after - first).days / 30.4)):
+                yield self.moment(rng, first, after)
+
+    def client_moments(
+        self, family: str, per_month: Callable[[ClientPlan], float]
+    ) -> Iterator[tuple[ClientPlan, random.Random, datetime]]:
+        """``(plan, rng, moment)`` for each event of ``family`` on each client while it is
+        active, at ``per_month(plan)`` events a month. Each client draws from its own
+        generator, seeded by family and client, which the caller goes on drawing from."""
+        for plan in self.plans:
+            rng = self.rng(family, plan.index)
+            spans = plan.active_spans(self.window_start, self.today)
+            for when in self.moments(rng, spans, per_month(plan)):
+                yield plan, rng, when
 
     def note(self, key: str, owner_id: int, when: date | datetime) -> None:
         if owner_id == self.demo_id:

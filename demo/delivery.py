@@ -15,13 +15,15 @@ from crm.models import (
     RelationshipType,
     SharedGoal,
 )
-from demo.plans import ClientPlan, poisson
+from demo.plans import ClientPlan
 from demo.vocabulary import (
     CERTIFICATIONS,
+    FEEDBACK,
     FEEDBACK_SUMMARIES,
     GOAL_TITLES,
-    MONTHLY_RATES,
     PROJECT_NAMES,
+    PROJECTS,
+    monthly_rate,
 )
 
 
@@ -29,14 +31,10 @@ class DeliveryMixin:
     # Projects, goals, feedback ----------------------------------------------------------------
 
     def build_projects(self) -> None:
-        rows: list[tuple] = []
-        for plan in self.plans:
-            rng = self.rng("projects", plan.index)
-            lam = MONTHLY_RATES[plan.kind][2]
-            for first, after in plan.active_spans(self.window_start, self.today):
-                for _ in range(poisson(rng, lam * (after - first).days / 30.4)):
-                    started = self.moment(rng, first, after).date()
-                    rows.append(self.project(plan, rng, started, rng.randint(30, 150)))
+        rows = [
+            self.project(plan, rng, when.date(), rng.randint(30, 150))
+            for plan, rng, when in self.client_moments("projects", monthly_rate(PROJECTS))
+        ]
         rng = self.rng("projects-demo")
         for month in self.gaps("project_due"):
             found = self.demo_moment(rng, month)
@@ -168,13 +166,10 @@ class DeliveryMixin:
         )
 
     def build_feedback(self) -> None:
-        rows: list[tuple] = []
-        for plan in self.plans:
-            rng = self.rng("feedback", plan.index)
-            lam = MONTHLY_RATES[plan.kind][3]
-            for first, after in plan.active_spans(self.window_start, self.today):
-                for _ in range(poisson(rng, lam * (after - first).days / 30.4)):
-                    rows.append(self.feedback(plan, rng, self.moment(rng, first, after).date()))
+        rows = [
+            self.feedback(plan, rng, when.date())
+            for plan, rng, when in self.client_moments("feedback", monthly_rate(FEEDBACK))
+        ]
         rng = self.rng("feedback-demo")
         for month in self.gaps("feedback_closed"):
             found = self.demo_moment(rng, month)
@@ -219,13 +214,13 @@ class DeliveryMixin:
                 referrals.append((partner.id, owner, plan.name, received, plan.id))
         for partner in self.partners:
             rng = self.rng("partner", partner.index)
-            for first, after in partner.active_spans(self.window_start, self.today):
-                for _ in range(poisson(rng, 0.35 * (after - first).days / 30.4)):
-                    received = self.moment(rng, first, after).date()
-                    owner = partner.owner_at(received)
-                    self.note("referral", owner, received)
-                    lead = self.company_name(rng, used)
-                    referrals.append((partner.id, owner, lead, received, None))
+            spans = partner.active_spans(self.window_start, self.today)
+            for when in self.moments(rng, spans, 0.35):
+                received = when.date()
+                owner = partner.owner_at(received)
+                self.note("referral", owner, received)
+                lead = self.company_name(rng, used)
+                referrals.append((partner.id, owner, lead, received, None))
             forced = partner.index < len(self.FORCED_DEMO_CLIENTS)
             valid_from = max(partner.started_on, self.founded)
             for number in range(1 if forced else rng.randint(1, 3)):

@@ -15,6 +15,7 @@ from demo.plans import ClientPlan, add_months, money, month_start, poisson
 from demo.vocabulary import (
     DEAL_BASE_VALUE,
     DEAL_WIN_CHANCE,
+    DEALS,
     MONTHLY_RATES,
     PRODUCT_NAMES,
     SERVICES_PRODUCT,
@@ -33,7 +34,7 @@ class PipelineMixin:
             if plan.started_on >= self.window_start:
                 created = self.at(plan.started_on, 10)
                 self.deal(plan, rng, created, Deal.Kind.NEW, deals, changes)
-            lam = MONTHLY_RATES[plan.kind][1]
+            lam = MONTHLY_RATES[plan.kind][DEALS]
             for first, after in plan.active_spans(self.window_start, self.today):
                 for _ in range(poisson(rng, lam * (after - first).days / 30.4)):
                     kind = rng.choices(

@@ -122,14 +122,12 @@ class SurveysMixin:
         """NPS answers from before the CRM sent surveys itself, imported from a spreadsheet:
         no invitation, and no follow-up was logged for them at the time."""
         history_end = min(add_months(self.window_start, 3), self.today)
-        for first, after in plan.active_spans(self.window_start, history_end):
-            for _ in range(poisson(rng, 0.3 * (after - first).days / 30.4)):
-                when = self.moment(rng, first, after)
-                people = plan.contacts_at(when)
-                contact = rng.choice(people).id if people else None
-                responses.append(
-                    self.response(plan, rng, when, SurveyKind.NPS, contact, None, loop=False)
-                )
+        for when in self.moments(rng, plan.active_spans(self.window_start, history_end), 0.3):
+            people = plan.contacts_at(when)
+            contact = rng.choice(people).id if people else None
+            responses.append(
+                self.response(plan, rng, when, SurveyKind.NPS, contact, None, loop=False)
+            )
 
     def survey_contact(
         self,

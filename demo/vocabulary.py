@@ -192,6 +192,15 @@ MONTHLY_RATES = {
     RelationshipType.STRATEGIC: (0.3, 0.15, 0.12, 0.08),
     RelationshipType.PARTNER: (0.12, 0.05, 0.04, 0.05),
 }
+SUPPORT, DEALS, PROJECTS, FEEDBACK = range(4)
+
+
+def monthly_rate(family: int):
+    """How often ``family`` (SUPPORT, DEALS, PROJECTS or FEEDBACK) happens to a client a month,
+    by its kind of relationship: the ``per_month`` of ``Builder.client_moments``."""
+    return lambda plan: MONTHLY_RATES[plan.kind][family]
+
+
 VALUE_FACTOR = {
     RelationshipType.PERSONAL: 0.4,
     RelationshipType.FUNCTIONAL: 1.0,

@@ -229,7 +229,7 @@ def _per_window_sql(
             f"ev AS ({sql})",
             f"w_(i) AS (VALUES {windows})",
             f"ws(seg, i) AS (VALUES {covered or '(-1, -1)'})",
-            "evw AS (SELECT ws.i, ev.* FROM ev JOIN ws ON ws.seg = ev.seg)",
+            "evw AS (SELECT ws.i, ev.who, ev.x FROM ev JOIN ws ON ws.seg = ev.seg)",
         ]
     else:
         ctes = [f"ev AS ({sql})", "w_(i) AS (VALUES (0))", "evw AS (SELECT 0 AS i, ev.* FROM ev)"]

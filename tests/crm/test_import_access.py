@@ -33,27 +33,34 @@ def messages(report) -> list[str]:
 # --- 1. Every column that names a user ---------------------------------------------------------
 
 
-def test_a_brm_cannot_put_follow_ups_on_another_brms_today(alice, carol, alices_client):
-    report = run(
-        "follow_ups",
-        "client,owner,title,due_on\n"
-        f"Acme Logistics,{carol.email},Call them,2025-01-01\n"
-        f"Acme Logistics,{alice.email},Call them,2025-01-01\n",
-        by=alice,
-    )
-    assert messages(report) == ["owner: you may name only yourself (alice@example.com) here."]
-    assert not FollowUp.objects.exists()
-
-
-def test_a_brm_cannot_log_interactions_in_an_admins_name(alice, admin_user, alices_client):
-    report = run(
-        "interactions",
-        "client,occurred_at,kind,logged_by\n"
-        f"Acme Logistics,2025-01-06T09:00,call,{admin_user.email}\n",
-        by=alice,
-    )
-    assert messages(report) == ["logged_by: you may name only yourself (alice@example.com) here."]
-    assert not Interaction.objects.exists()
+@pytest.mark.parametrize(
+    ("record_type", "rows", "column", "model"),
+    [
+        # Follow-ups on another BRM's Today (one line of the file is fine: none is saved).
+        (
+            "follow_ups",
+            "client,owner,title,due_on\n"
+            "Acme Logistics,{carol},Call them,2025-01-01\n"
+            "Acme Logistics,{alice},Call them,2025-01-01\n",
+            "owner",
+            FollowUp,
+        ),
+        # Interactions logged in an admin's name.
+        (
+            "interactions",
+            "client,occurred_at,kind,logged_by\nAcme Logistics,2025-01-06T09:00,call,{admin}\n",
+            "logged_by",
+            Interaction,
+        ),
+    ],
+)
+def test_a_brm_cannot_name_anyone_else_in_a_column_that_names_a_user(
+    alice, carol, admin_user, alices_client, record_type, rows, column, model
+):
+    text = rows.format(alice=alice.email, carol=carol.email, admin=admin_user.email)
+    report = run(record_type, text, by=alice)
+    assert messages(report) == [f"{column}: you may name only yourself (alice@example.com) here."]
+    assert not model.objects.exists()
 
 
 def test_a_brm_imports_in_their_own_name_and_an_admin_in_anyones(alice, admin_user, alices_client):

@@ -21,29 +21,36 @@ def run(rows: str):
     return records_import(record_type="survey_answers", data=(HEADER + rows).encode(), by=None)
 
 
-def test_a_local_time_skipped_when_the_clocks_go_forward_is_refused_with_its_line(acme):
-    report = run("Acme Logistics,nps,9,2025-03-29 09:00\nAcme Logistics,nps,9,2025-03-30 01:30\n")
-    assert [(error.line, error.message) for error in report.errors] == [
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # Skipped when the clocks go forward.
         (
-            3,
-            'answered_at "2025-03-30 01:30" does not exist in Europe/London (the clocks go '
-            "forward): give it with an offset, 2025-03-30T01:30:00+00:00 or "
-            "2025-03-30T01:30:00+01:00.",
-        )
-    ]
+            "Acme Logistics,nps,9,2025-03-29 09:00\nAcme Logistics,nps,9,2025-03-30 01:30\n",
+            (
+                3,
+                'answered_at "2025-03-30 01:30" does not exist in Europe/London (the clocks go '
+                "forward): give it with an offset, 2025-03-30T01:30:00+00:00 or "
+                "2025-03-30T01:30:00+01:00.",
+            ),
+        ),
+        # Happens twice when the clocks go back.
+        (
+            "Acme Logistics,nps,9,2025-10-26 01:30\n",
+            (
+                2,
+                'answered_at "2025-10-26 01:30" happens twice in Europe/London (the clocks go '
+                "back): add the offset, 2025-10-26T01:30:00+01:00 for the first or "
+                "2025-10-26T01:30:00+00:00 for the second.",
+            ),
+        ),
+    ],
+    ids=["clocks go forward", "clocks go back"],
+)
+def test_a_local_time_that_does_not_name_one_instant_is_refused_with_its_line(acme, rows, expected):
+    report = run(rows)
+    assert [(error.line, error.message) for error in report.errors] == [expected]
     assert not Response.objects.exists()
-
-
-def test_a_local_time_that_happens_twice_when_the_clocks_go_back_is_refused(acme):
-    report = run("Acme Logistics,nps,9,2025-10-26 01:30\n")
-    assert [(error.line, error.message) for error in report.errors] == [
-        (
-            2,
-            'answered_at "2025-10-26 01:30" happens twice in Europe/London (the clocks go '
-            "back): add the offset, 2025-10-26T01:30:00+01:00 for the first or "
-            "2025-10-26T01:30:00+00:00 for the second.",
-        )
-    ]
 
 
 @pytest.mark.parametrize(

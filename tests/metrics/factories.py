@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Team
+from crm.services import interaction_log
 from metrics.models import Snapshot, Target
 from metrics.periods import Period
 from surveys.models import Response, SurveyKind
@@ -24,6 +25,13 @@ def stored_snapshot(who, kpi: str, period: Period, breakdown: str = "") -> Snaps
         grain=period.grain,
         period_start=period.start,
         breakdown=breakdown,
+    )
+
+
+def logged(client, kind: str, occurred_at: datetime, **details):
+    """An interaction with ``client`` logged through ``interaction_log`` by its owner."""
+    return interaction_log(
+        client=client, logged_by=client.owner, kind=kind, occurred_at=occurred_at, **details
     )
 
 

@@ -7,11 +7,10 @@ from django.urls import reverse
 
 from crm import edits
 from crm.models import Interaction
-from crm.services import interaction_log
 from metrics.periods import Period
 from metrics.services import snapshot_take
 from tests.factories import ContactFactory
-from tests.metrics.factories import local
+from tests.metrics.factories import local, logged
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +27,11 @@ def reach_page(client, alice):
 def meeting(alice, book_client):
     acme = book_client(alice, name="Acme")
     dana, eli = ContactFactory(client=acme, name="Dana"), ContactFactory(client=acme, name="Eli")
-    meeting = interaction_log(
-        client=acme,
-        logged_by=alice,
-        kind=Interaction.Kind.MEETING,
+    meeting = logged(
+        acme,
+        Interaction.Kind.MEETING,
+        local(2026, 3, 10),
         topic="Quarterly review",
-        occurred_at=local(2026, 3, 10),
         contacts=[dana, eli],
     )
     snapshot_take(period=MARCH)

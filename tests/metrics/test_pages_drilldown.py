@@ -14,7 +14,6 @@ from crm.services import (
     deal_move,
     follow_up_complete,
     follow_up_create,
-    interaction_log,
     support_issue_open,
     support_issue_resolve,
 )
@@ -22,7 +21,7 @@ from metrics.models import Snapshot
 from metrics.periods import Period
 from metrics.services import snapshot_take
 from surveys.models import SurveyKind
-from tests.metrics.factories import ResponseFactory, local, stored_snapshot
+from tests.metrics.factories import ResponseFactory, local, logged, stored_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -80,15 +79,8 @@ def test_the_detractors_behind_an_nps_are_listed_and_add_up(
 
 def test_the_dormant_clients_are_the_ones_listed(client, alice, maria, book_client):
     touched, _silent, noted = (book_client(alice, name=n) for n in ("Touched", "Silent", "Noted"))
-    interaction_log(
-        client=touched,
-        logged_by=alice,
-        kind=Interaction.Kind.MEETING,
-        occurred_at=local(2026, 3, 5),
-    )
-    interaction_log(
-        client=noted, logged_by=alice, kind=Interaction.Kind.NOTE, occurred_at=local(2026, 3, 6)
-    )
+    logged(touched, Interaction.Kind.MEETING, local(2026, 3, 5))
+    logged(noted, Interaction.Kind.NOTE, local(2026, 3, 6))
     snapshot_take(period=MARCH)
     dormant = drill(client, maria, "brm", alice.pk, "dormant_share", show="counted")
     assert dormant.reproduced
@@ -188,9 +180,7 @@ def test_every_kpi_of_a_busy_month_reproduces_its_number(client, alice, admin_us
         )
     ResponseFactory(client=acme, kind=SurveyKind.CSAT, score=2, answered_at=local(2026, 3, 4))
     ResponseFactory(client=acme, kind=SurveyKind.CES, score=5, answered_at=local(2026, 3, 4))
-    interaction_log(
-        client=acme, logged_by=alice, kind=Interaction.Kind.EMAIL, occurred_at=local(2026, 3, 3)
-    )
+    logged(acme, Interaction.Kind.EMAIL, local(2026, 3, 3))
     snapshot_take(period=MARCH)
     client.force_login(admin_user)
     for row in Snapshot.objects.filter(subject_type="brm", subject_id=alice.pk, grain="month"):

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from crm.models import Interaction
-from crm.services import interaction_log, revenue_line_record
+from crm.services import revenue_line_record
 from metrics import registry
 from metrics.models import Snapshot, Status
 from metrics.periods import Period
@@ -14,7 +14,7 @@ from metrics.targets import status_of
 from surveys.models import SurveyKind
 from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
 from tests.metrics.conftest import MARCH
-from tests.metrics.factories import ResponseFactory, TargetFactory, local, stored_snapshot
+from tests.metrics.factories import ResponseFactory, TargetFactory, local, logged, stored_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -175,12 +175,7 @@ def test_the_open_period_is_computed_to_date_and_left_open(alice, book_client):
     assert [run.frozen for run in runs] == [True, False]
     assert not stored(alice, "revenue", november).frozen
     # To date: 14 days and 9 hours of November have elapsed.
-    interaction_log(
-        client=client,
-        logged_by=alice,
-        kind=Interaction.Kind.MEETING,
-        occurred_at=local(2026, 11, 2),
-    )
+    logged(client, Interaction.Kind.MEETING, local(2026, 11, 2))
     from metrics.engine import compute
 
     rows, _ = compute(november, now=local(2026, 11, 15, 0))
@@ -196,13 +191,7 @@ def test_the_open_period_is_computed_to_date_and_left_open(alice, book_client):
 
 def test_stale_rows_of_a_recomputed_open_period_are_removed(alice, book_client):
     client = book_client(alice)
-    message = interaction_log(
-        client=client,
-        logged_by=alice,
-        kind=Interaction.Kind.EMAIL,
-        topic="Pricing",
-        occurred_at=local(2026, 3, 2),
-    )
+    message = logged(client, Interaction.Kind.EMAIL, local(2026, 3, 2), topic="Pricing")
     snapshot_take(period=MARCH)
     assert stored(alice, "reply_conversion_rate", breakdown="Pricing").value == 0
     message.topic = "Renewal"
@@ -222,12 +211,7 @@ def _organisation(brms: int, clients_per_brm: int):
         for _ in range(clients_per_brm):
             client = ClientFactory(owner=brm, relationship_started_on=date(2025, 1, 1))
             nps_answers(client, [index % 11])
-            interaction_log(
-                client=client,
-                logged_by=brm,
-                kind=Interaction.Kind.MEETING,
-                occurred_at=local(2026, 3, 3),
-            )
+            logged(client, Interaction.Kind.MEETING, local(2026, 3, 3))
             revenue_line_record(
                 client=client, product_name="A", recognised_on=date(2026, 3, 3), amount=5
             )
