@@ -24,7 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import User, normalise_email
-from crm.access import records_visible_to
+from crm.access import follow_ups_visible_to, records_visible_to
 from crm.models import (
     Client,
     Contact,
@@ -425,6 +425,15 @@ def open_detractor_responses(
     if client is not None:
         rows = rows.filter(client=client)
     return rows.select_related("client", "contact", "follow_up").order_by("follow_up__due_on")
+
+
+def worklist_detractors(user: User) -> QuerySet[Response]:
+    """A manager's worklist (and its CSV): the unhappy answers with no closed loop behind the
+    follow-ups ``user`` reads (their teams'; every one for an admin), with who owes each
+    follow-up. Two queries."""
+    return open_detractor_responses(follow_ups=follow_ups_visible_to(user)).select_related(
+        "follow_up__owner"
+    )
 
 
 # --- The client page's panel ----------------------------------------------------------------------
