@@ -8,6 +8,7 @@ windowed read of each BRM's oldest few, one read of the open issues."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -90,3 +91,81 @@ def breached_issues(user: User, now: datetime | None = None) -> list[SupportIssu
         (issue for issue in issues if issue.sla_deadline <= now),
         key=lambda issue: issue.sla_deadline,
     )
+
+
+# --- The CSV export ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    """One line of the worklist's CSV: ``section`` says what it is, ``brm`` is the e-mail of
+    whoever owes it, ``since`` when it started slipping (a follow-up's due date, an issue's SLA
+    deadline, the date of an unhappy answer) and ``age_days`` the whole days from then to
+    today (0 for a deadline passed today)."""
+
+    section: str
+    brm: str
+    client: str
+    item: str
+    since: date | datetime
+    age_days: int
+    detail: str = ""
+
+
+# Sections of the CSV added by apps above crm (surveys' unhappy answers): each a function of
+# (user, now) returning rows of what that user may read, registered from an AppConfig.ready.
+WorklistSection = Callable[[User, datetime], Iterable[WorklistRow]]
+WORKLIST_SECTIONS: list[WorklistSection] = []
+
+
+def register_worklist_section(section: WorklistSection) -> None:
+    """Add ``section``'s rows to every worklist export, after the overdue follow-ups."""
+    if section not in WORKLIST_SECTIONS:
+        WORKLIST_SECTIONS.append(section)
+
+
+def _overdue_rows(user: User, now: datetime) -> list[WorklistRow]:
+    today = timezone.localdate(now)
+    follow_ups = (
+        overdue_follow_ups(user, today)
+        .select_related("client", "owner")
+        .order_by("owner__full_name", "owner_id", "due_on", "pk")
+    )
+    return [
+        WorklistRow(
+            "overdue follow-up",
+            f.owner.email,
+            f.client.name,
+            f.title,
+            f.due_on,
+            f.days_overdue(today),
+        )
+        for f in follow_ups
+    ]
+
+
+def _breached_rows(user: User, now: datetime) -> list[WorklistRow]:
+    return [
+        WorklistRow(
+            "SLA breach",
+            issue.owner.email,
+            issue.client.name,
+            issue.title,
+            issue.sla_deadline,
+            (timezone.localdate(now) - timezone.localdate(issue.sla_deadline)).days,
+            issue.get_priority_display(),
+        )
+        for issue in breached_issues(user, now)
+    ]
+
+
+def worklist_rows(user: User, now: datetime | None = None) -> list[WorklistRow]:
+    """Everything the worklist shows ``user``, one row per item, its sections in the page's
+    order: every overdue follow-up (BRM by BRM in name order, each one's oldest first), the
+    registered sections' rows, then the issues past their SLA, longest breached first. One
+    query per section, whatever the number of rows."""
+    now = now or timezone.now()
+    rows = _overdue_rows(user, now)
+    for section in WORKLIST_SECTIONS:
+        rows += section(user, now)
+    return rows + _breached_rows(user, now)

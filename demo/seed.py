@@ -82,6 +82,7 @@ def demo_seed(
         loader.reset_sequences()
         committing = clock.perf_counter()
     loader.progress(f"{'commit':<32} {'':>15} {clock.perf_counter() - committing:8.2f} s")
+    loader.analyze()
     return DemoSummary(
         created=True,
         counts=demo_counts(),

@@ -18,14 +18,13 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 from django.utils import timezone
 
 from accounts.models import User, normalise_email
-from crm.access import records_visible_to
+from crm.access import follow_ups_visible_to, records_visible_to
 from crm.models import (
     Client,
     Contact,
@@ -60,6 +59,41 @@ def invitations_to_address(address_key) -> QuerySet[Invitation]:
     )
 
 
+def _survey_rules(*, now: datetime, throttle: bool) -> list[tuple[Q | Exists, str]]:
+    """The survey rules in order, as (condition on a contact annotated with ``email_key``, why
+    it blocks). Each condition is a plain column test or an ``EXISTS`` probe, so the rules read
+    the same whether they name the first block (``contacts_with_survey_status``) or keep only
+    contacts that pass them all (``contacts_eligible_for_survey``, as anti-joins)."""
+    window = settings.SURVEY_THROTTLE_DAYS
+    suppressed = EmailSuppression.objects.filter(address=OuterRef("email_key"))
+    excluded = SurveyExclusion.objects.filter(contact=OuterRef("pk"), lifted_at__isnull=True)
+    reason = EmailSuppression.Reason
+    rules: list[tuple[Q | Exists, str]] = [
+        (Q(email_key=""), "has no e-mail address"),
+        (Q(opted_out_of_surveys=True), "opted out of surveys"),
+        (
+            Exists(suppressed.filter(reason=reason.OPTED_OUT)),
+            "opted out of surveys (the address is suppressed)",
+        ),
+        (
+            Exists(suppressed.filter(reason=reason.BOUNCED)),
+            "has an address that bounced (suppressed)",
+        ),
+        (
+            Exists(suppressed.filter(reason=reason.COMPLAINED)),
+            "marked a survey e-mail as spam (the address is suppressed)",
+        ),
+        (~Q(client__status=LifecycleStatus.ACTIVE), "belongs to a churned client"),
+        (Exists(excluded), "is excluded from surveys"),
+    ]
+    if throttle:
+        recent = invitations_to_address(OuterRef("email_key")).filter(
+            created_at__gt=now - timedelta(days=window)
+        )
+        rules.append((Exists(recent), f"was sent a survey in the last {window} days"))
+    return rules
+
+
 def contacts_with_survey_status(
     *, now: datetime | None = None, throttle: bool = True
 ) -> QuerySet[Contact]:
@@ -70,48 +104,42 @@ def contacts_with_survey_status(
     normalised, is the person: two contacts spelling it differently share one opt-out and one
     throttle. ``throttle=False`` leaves the window out, for re-checking an invitation already
     made (which itself counts in the window) at the moment its e-mail goes out.
+
+    The reason is a ``CASE`` evaluated row by row, each rule a probe by index: meant for a few
+    contacts (one client, one invitation). To pick contacts from many, use
+    ``contacts_eligible_for_survey``.
     """
-    now = now or timezone.now()
-    window = settings.SURVEY_THROTTLE_DAYS
-    suppressed = EmailSuppression.objects.filter(address=OuterRef("email_key"))
-    excluded = SurveyExclusion.objects.filter(contact=OuterRef("pk"), lifted_at__isnull=True)
-    rules = [
-        When(email_key="", then=Value("has no e-mail address")),
-        When(opted_out_of_surveys=True, then=Value("opted out of surveys")),
-        When(
-            suppression=EmailSuppression.Reason.OPTED_OUT,
-            then=Value("opted out of surveys (the address is suppressed)"),
-        ),
-        When(
-            suppression=EmailSuppression.Reason.BOUNCED,
-            then=Value("has an address that bounced (suppressed)"),
-        ),
-        When(
-            suppression=EmailSuppression.Reason.COMPLAINED,
-            then=Value("marked a survey e-mail as spam (the address is suppressed)"),
-        ),
-        When(~Q(client__status=LifecycleStatus.ACTIVE), then=Value("belongs to a churned client")),
-        When(Exists(excluded), then=Value("is excluded from surveys")),
-    ]
-    if throttle:
-        recent = invitations_to_address(OuterRef("email_key")).filter(
-            created_at__gt=now - timedelta(days=window)
-        )
-        rules.append(
-            When(Exists(recent), then=Value(f"was sent a survey in the last {window} days"))
-        )
+    rules = _survey_rules(now=now or timezone.now(), throttle=throttle)
     return (
         Contact.objects.select_related("client")
+        .annotate(email_key=email_key())
         .annotate(
-            email_key=email_key(),
-            suppression=Subquery(suppressed.values("reason")[:1]),
+            survey_block=Case(
+                *(When(condition, then=Value(why)) for condition, why in rules),
+                default=Value(""),
+                output_field=CharField(),
+            )
         )
-        .annotate(survey_block=Case(*rules, default=Value(""), output_field=CharField()))
     )
 
 
 def contacts_eligible_for_survey(*, now: datetime | None = None) -> QuerySet[Contact]:
-    return contacts_with_survey_status(now=now).filter(survey_block="")
+    """Contacts who may be surveyed now: those ``contacts_with_survey_status`` gives no reason
+    (``survey_block`` is "" on every row).
+
+    The rules are ``NOT EXISTS`` filters, which PostgreSQL plans as anti-joins over whole sets.
+    Filtering on the ``CASE`` instead re-ran the throttle's subquery once per contact: after a
+    bulk load, before statistics, each run was a scan of every invitation (the demo seed at
+    twice the benchmark's scale never finished), and even with statistics it is a pair of index
+    probes per contact (docs/integrations.md, "Who is surveyed").
+    """
+    rules = _survey_rules(now=now or timezone.now(), throttle=True)
+    return (
+        Contact.objects.select_related("client")
+        .annotate(email_key=email_key())
+        .filter(*(~condition for condition, _ in rules))
+        .annotate(survey_block=Value("", output_field=CharField()))
+    )
 
 
 def contacts_due_for_relationship_nps(*, now: datetime | None = None) -> list[int]:
@@ -397,6 +425,15 @@ def open_detractor_responses(
     if client is not None:
         rows = rows.filter(client=client)
     return rows.select_related("client", "contact", "follow_up").order_by("follow_up__due_on")
+
+
+def worklist_detractors(user: User) -> QuerySet[Response]:
+    """A manager's worklist (and its CSV): the unhappy answers with no closed loop behind the
+    follow-ups ``user`` reads (their teams'; every one for an admin), with who owes each
+    follow-up. Two queries."""
+    return open_detractor_responses(follow_ups=follow_ups_visible_to(user)).select_related(
+        "follow_up__owner"
+    )
 
 
 # --- The client page's panel ----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from django import template
 from django.utils import timezone
 
-from crm.access import can_write_client, follow_ups_owned_by, follow_ups_visible_to
+from crm.access import can_write_client, follow_ups_owned_by
 from crm.models import Client
 from surveys import selectors
 from surveys.forms import SendSurveyForm
@@ -41,14 +41,9 @@ def survey_today_detractors(context) -> dict:
 def survey_worklist_detractors(context) -> dict:
     """A manager's worklist: the unhappy answers on their teams' clients with no closed loop,
     by who owes the follow-up."""
-    visible = follow_ups_visible_to(context["request"].user)
     return {
         **_shared(context),
-        "detractors": list(
-            selectors.open_detractor_responses(follow_ups=visible).select_related(
-                "follow_up__owner"
-            )
-        ),
+        "detractors": list(selectors.worklist_detractors(context["request"].user)),
         "today": timezone.localdate(),
     }
 

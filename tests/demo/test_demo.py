@@ -402,6 +402,25 @@ def test_the_demo_puts_real_survey_e_mails_in_the_dev_mailbox(db, settings):
     assert all("/s/" in m.body for m in mail.outbox)
 
 
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="planner statistics are PostgreSQL's",
+)
+def test_the_loaded_tables_have_planner_statistics_before_the_first_survey_is_sent(db):
+    from django.db import connection
+
+    lines = []
+    demo_seed(scale=SMALL, today=TODAY, progress=lines.append)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE tablename IN "
+            "('crm_contact', 'surveys_invitation')"
+        )
+        analysed = sorted(row[0] for row in cursor.fetchall())
+    assert analysed == ["crm_contact", "surveys_invitation"]
+    assert any(line.startswith("statistics (ANALYZE)") for line in lines)
+
+
 def test_most_brm_quarters_reach_the_minimum_nps_sample_while_many_months_do_not(db):
     """The demo shows both cases a manager meets: NPS judged on a quarter of answers, and
     months flagged "low sample"."""
