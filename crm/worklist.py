@@ -160,9 +160,10 @@ def _breached_rows(user: User, now: datetime) -> list[WorklistRow]:
 
 
 def worklist_rows(user: User, now: datetime | None = None) -> list[WorklistRow]:
-    """Everything the worklist shows ``user``, one row per item, in the page's order: every
-    overdue follow-up (by BRM, oldest first), the registered sections' rows, then the issues
-    past their SLA. One query per section, whatever the number of rows."""
+    """Everything the worklist shows ``user``, one row per item, its sections in the page's
+    order: every overdue follow-up (BRM by BRM in name order, each one's oldest first), the
+    registered sections' rows, then the issues past their SLA, longest breached first. One
+    query per section, whatever the number of rows."""
     now = now or timezone.now()
     rows = _overdue_rows(user, now)
     for section in WORKLIST_SECTIONS:

@@ -14,18 +14,21 @@ from surveys.selectors import worklist_detractors
 
 def detractor_rows(user: User, now: datetime) -> list[WorklistRow]:
     """One row per unhappy answer with no closed loop that ``user`` reads: who owes its
-    follow-up, the client, the kind and score, when it was given (and days since), the
+    follow-up, the client, the kind and score, the day it was given (and days since), the
     comment. Two queries."""
     today = timezone.localdate(now)
-    return [
-        WorklistRow(
-            "open detractor",
-            answer.follow_up.owner.email,
-            answer.client.name,
-            f"{answer.get_kind_display()} {answer.score}",
-            answer.answered_at,
-            (today - timezone.localdate(answer.answered_at)).days,
-            answer.comment,
+    rows = []
+    for answer in worklist_detractors(user):
+        answered_on = timezone.localdate(answer.answered_at)
+        rows.append(
+            WorklistRow(
+                "open detractor",
+                answer.follow_up.owner.email,
+                answer.client.name,
+                f"{answer.get_kind_display()} {answer.score}",
+                answered_on,
+                (today - answered_on).days,
+                answer.comment,
+            )
         )
-        for answer in worklist_detractors(user)
-    ]
+    return rows

@@ -145,7 +145,9 @@ def records_import(
             if not report.ok or dry_run:
                 transaction.set_rollback(True)
     except FileRejected as rejected:
+        # Whatever was read before the file turned out unreadable is not worth showing.
         report.header, report.preview, report.row_count = [], [], 0
+        report.warnings, report.warnings_unlisted = [], 0
         report.errors, report.errors_unlisted = rejected.errors, 0
     except DatabaseError as error:
         report.add_error(LineError(None, f"The database refused the file: {error}"))

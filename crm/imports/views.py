@@ -94,6 +94,8 @@ def job_page(request, pk: int):
         "crm/imports/job.html",
         {
             "job": job,
+            # "follow-ups", not the format's key "follow_ups"
+            "record_label": getattr(FORMATS.get(job.record_type), "label", job.record_type),
             "report": report,
             "progress": _progress(job),
             "confirmed": confirmed,

@@ -81,3 +81,16 @@ def test_a_reply_may_come_a_batch_before_the_message_it_answers(alice, alices_cl
     assert report.ok, report.errors
     answered = Interaction.objects.get(in_reply_to__isnull=False)
     assert answered.in_reply_to.topic == "Renewal 0"
+
+
+def test_an_unreadable_byte_deep_in_the_file_names_its_line_and_saves_nothing(alice, alices_client):
+    lines = interactions_file(BATCH_ROWS + 500, client=alices_client.name, email=alice.email)
+    lines = lines.splitlines(keepends=True)
+    lines[BATCH_ROWS + 100] = lines[BATCH_ROWS + 100].replace(b"Renewal", b"Renew\xe9l")
+
+    report = records_import(record_type="interactions", data=b"".join(lines), by=alice)
+
+    assert [(error.line, error.message[:26]) for error in report.errors] == [
+        (BATCH_ROWS + 101, "the file is not UTF-8 text")
+    ]
+    assert not Interaction.objects.exists()

@@ -48,6 +48,20 @@ def test_a_brm_checks_a_file_then_imports_it(client, alice, alices_client, impor
     assert "calls.csv</strong> was imported: 2 rows" in result
 
 
+def test_the_job_page_names_what_the_file_holds_in_words(
+    client, alice, alices_client, import_jobs_run
+):
+    client.force_login(alice)
+    with import_jobs_run():
+        checked = upload(
+            client,
+            "client,owner,title,due_on\nAcme Logistics,alice@example.com,Call back,2031-01-06\n",
+            record_type="follow_ups",
+        )
+    text = client.get(checked["Location"]).content.decode()
+    assert "Follow-ups file uploaded" in text
+
+
 def test_a_rejected_file_lists_its_bad_lines_and_offers_no_import(
     client, alice, alices_client, import_jobs_run
 ):

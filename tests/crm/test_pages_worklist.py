@@ -146,6 +146,7 @@ def test_the_worklist_exports_every_overdue_follow_up_breach_and_open_detractor_
     assert detractor["client"] == "Brightwell"
     assert detractor["item"] == f"{answer.get_kind_display()} {answer.score}"
     assert detractor["detail"].startswith("'=")  # formula-safe
+    assert detractor["since"] == timezone.localdate(answer.answered_at).isoformat()
     assert (sla["client"], sla["item"], sla["brm"]) == ("Acme Logistics", late.title, alice.email)
     assert sla["age_days"] in ("2", "3")  # 50 hours past its deadline, in whole local days
     assert "Carols Cars" not in {row["client"] for row in rows}
