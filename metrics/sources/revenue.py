@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import (
-    Exists,
     F,
     OuterRef,
     Q,
@@ -17,12 +16,10 @@ from metrics.periods import Window
 from metrics.sources.clients import ACTIVE
 from metrics.sql import Seconds
 
-# Correlated EXISTS rather than joins, so that a scan of lines over a wider window than the
-# period probes them only for the period's lines, and rather than ``IN (subquery)``, whose
-# hashed subplan turns into a re-scan per line once the set outgrows ``work_mem``.
-PARTNER_REVENUE = Q(
-    Exists(crm.Client.objects.filter(pk=OuterRef("client"), sourced_by_partner__isnull=False))
-) | Q(Exists(crm.Deal.objects.filter(pk=OuterRef("deal"), partner__isnull=False)))
+# Through the lines' own foreign keys: one hash join to the (few) clients and deals per scan,
+# where a correlated EXISTS per line probed two indexes for each line of the period. A line
+# has one client and at most one deal, so the joins never repeat a line.
+PARTNER_REVENUE = Q(client__sourced_by_partner__isnull=False) | Q(deal__partner__isnull=False)
 WON = Q(to_stage__kind=crm.StageKind.WON)
 LOST = Q(to_stage__kind=crm.StageKind.LOST)
 UPSELL = Q(deal__kind__in=[crm.Deal.Kind.UPSELL, crm.Deal.Kind.CROSS_SELL])
