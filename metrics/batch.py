@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Aggregate, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Aggregate, DateTimeField, QuerySet
 from django.utils import timezone
 
-from metrics.periods import Grain, Period, Window, add_months
+from metrics.periods import Grain, Period, Window, add_months, local_midnight
+from metrics.sql import Segments
 from metrics.subjects import SubjectKey, Subjects
 
 # (subject, breakdown dimension, breakdown value) -> measure name -> value
@@ -84,6 +84,12 @@ class Batch:
     @staticmethod
     def _first_day(window: Window, span: str) -> date:
         return window.year_start if span == YEAR else window.start
+
+    def months(self, span: str = PERIOD) -> list[date]:
+        """The first days of every calendar month from the first one a window's ``span``
+        covers to the last one a window ends in, gaps between windows included."""
+        first = min(self._first_day(window, span) for window in self.windows)
+        return _months(first, max(window.last_day for window in self.windows))
 
     def windows_of(self, month: date, span: str = PERIOD) -> list[Window]:
         """The windows whose ``span`` contains the calendar month starting on ``month``."""
@@ -162,16 +168,34 @@ class MonthlySums:
     dim: str = ""
     span: str = PERIOD
 
-    def rows(self, batch: Batch) -> QuerySet:
-        """The monthly rows, as dicts with ``owner``, ``month``, ``dim`` and the sums."""
+    def rows(self, batch: Batch) -> list[dict]:
+        """The monthly rows, as dicts with ``owner``, ``month`` (its first day), ``dim`` and
+        the sums.
+
+        A record's month is found by comparing ``field`` with the months' first instants (a
+        binary search, ``Segments.index``) rather than by truncating it in the organisation's
+        time zone: the same months, without converting every record's instant to local time.
+        Records outside the batch's months (none, with the sources' own bounds) are left out,
+        as no window would take them."""
+        months = batch.months(self.span)
+        source = self.source(batch.range(self.span)).order_by()
+        kind = source.query.resolve_ref(self.field).output_field
+        starts = [*months, add_months(months[-1], 1)]
+        bounds = [local_midnight(m) for m in starts] if isinstance(kind, DateTimeField) else starts
         columns = (self.owner, self.dim) if self.dim else (self.owner,)
-        return (
-            self.source(batch.range(self.span))
-            .order_by()
-            .annotate(month=TruncMonth(self.field))
-            .values(*columns, "month")
+        rows = (
+            source.annotate(month_=Segments(bounds).index(self.field))
+            .values(*columns, "month_")
             .annotate(**self.sums)
         )
+        # Segment ``k`` (1 ≤ k ≤ months) is the k-th month; 0 is before, the last after.
+        out = []
+        for row in rows:
+            segment = row.pop("month_")
+            if 0 < segment <= len(months):
+                row["month"] = months[segment - 1]
+                out.append(row)
+        return out
 
     def fold(self, batch: Batch) -> None:
         batch.fold(self.rows(batch), span=self.span, owner=self.owner, dim=self.dim)
