@@ -149,7 +149,9 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
     )
     products = (
         crm.RevenueLine.objects.filter(recognised_on__gte=first_year, recognised_on__lte=last_day)
-        .values("client_id", "product_id")
+        # Product first: grouped in an order no index has, the lines are hashed in one
+        # sequential scan rather than read in client order and sorted (twice the time).
+        .values("product_id", "client_id")
         .annotate(bits=AnyBits(days.bit("recognised_on")))
     )
     reviews = crm.GoalReview.objects.filter(
