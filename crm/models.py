@@ -823,6 +823,9 @@ class ImportBatch(models.Model):
     )
     imported_at = models.DateTimeField(default=timezone.now)
     row_count = models.PositiveIntegerField(default=0)
+    # SHA-256 of the file's bytes, in hex: the same file imported again is noticed
+    # (``crm.imports.services.earlier_import``). Blank for batches imported before it was kept.
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-imported_at"]
@@ -874,6 +877,8 @@ class ImportJob(models.Model):
     checked_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="confirmed_by"
     )
+    # The owner ticked "Import it again anyway": the file was imported before, and they know.
+    import_again = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     # Lines of the file but the header: a record may span lines, so the total is an estimate.
     rows_total = models.PositiveIntegerField(default=0)
