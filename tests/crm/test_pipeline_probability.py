@@ -2,8 +2,8 @@
 weighed by its stage's default on the board, in the CSV, in the API and on its edit form."""
 
 import csv
-import io
 import importlib
+import io
 from decimal import Decimal
 
 import pytest
@@ -89,7 +89,7 @@ def test_the_board_shows_the_weighted_total_rounded_half_away_and_marks_stage_de
     board = client.get(PIPELINE).content.decode()
 
     assert "weighted GBP 251" in board
-    assert "· 25 % <span" in board and "(stage)</span>" in board
+    assert "25&nbsp;% (stage)</span>" in board
 
 
 def test_the_pipeline_csv_says_the_probability_the_weighted_total_used(
