@@ -535,6 +535,15 @@ class DealStage(models.Model):
     name = models.CharField(max_length=60, unique=True)
     position = models.PositiveSmallIntegerField(unique=True)
     kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
+    default_probability = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=(
+            "Percent chance of winning a deal in this stage, used when the deal has no "
+            "probability of its own (blank = 0)."
+        ),
+    )
 
     class Meta:
         ordering = ["position"]
@@ -595,7 +604,10 @@ class Deal(TracksUpdates):
         null=True,
         blank=True,
         validators=[MaxValueValidator(100)],
-        help_text="Percent chance of winning; the pipeline's weighted total uses it.",
+        help_text=(
+            "Percent chance of winning; blank = the stage's default. The pipeline's weighted "
+            "total uses it."
+        ),
     )
     lost_reason = models.ForeignKey(
         "LostReason", null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
@@ -614,6 +626,16 @@ class Deal(TracksUpdates):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def effective_probability(self) -> int:
+        """The percent chance (0–100) the pipeline weighs this deal by: its own probability,
+        else its stage's default, else 0. The one place this rule lives: the pipeline's
+        weighted totals, its CSV and the API read it. Reads ``stage``: select it with the deal."""
+        if self.probability is not None:
+            return self.probability
+        default = self.stage.default_probability
+        return 0 if default is None else default
 
 
 class DealStageChange(models.Model):

@@ -131,7 +131,7 @@ def contacts_eligible_for_survey(*, now: datetime | None = None) -> QuerySet[Con
     Filtering on the ``CASE`` instead re-ran the throttle's subquery once per contact: after a
     bulk load, before statistics, each run was a scan of every invitation (the demo seed at
     twice the benchmark's scale never finished), and even with statistics it is a pair of index
-    probes per contact (docs/integrations.md, "Who is surveyed").
+    probes per contact (numbers: docs/kpis-implementation.md, "Benchmark").
     """
     rules = _survey_rules(now=now or timezone.now(), throttle=True)
     return (
@@ -140,6 +140,23 @@ def contacts_eligible_for_survey(*, now: datetime | None = None) -> QuerySet[Con
         .filter(*(~condition for condition, _ in rules))
         .annotate(survey_block=Value("", output_field=CharField()))
     )
+
+
+def contact_survey_status(*, pk: int, now: datetime | None = None) -> Contact | None:
+    """One contact with its client and ``survey_block`` (as ``contacts_with_survey_status``
+    gives it), or None if the contact no longer exists: the check before each send.
+
+    Eligibility is asked of the anti-joins first, each rule probed by index for this one
+    contact; only a blocked contact pays for the ``CASE`` that names the reason. Asked of the
+    ``CASE`` alone, the throttle's subquery may be planned to stop at its first match, as a scan
+    of every invitation, which is a full scan for everyone not surveyed lately: a quarter of a
+    second per send at twice the benchmark's scale, before statistics.
+    """
+    now = now or timezone.now()
+    contact = contacts_eligible_for_survey(now=now).filter(pk=pk).first()
+    if contact is None:
+        contact = contacts_with_survey_status(now=now).filter(pk=pk).first()
+    return contact
 
 
 def contacts_due_for_relationship_nps(*, now: datetime | None = None) -> list[int]:

@@ -49,8 +49,8 @@ from surveys.models import (
     hash_token,
 )
 from surveys.selectors import (
+    contact_survey_status,
     contacts_eligible_for_survey,
-    contacts_with_survey_status,
     survey_email_block,
 )
 
@@ -344,7 +344,7 @@ def invitation_send(
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    status = contacts_with_survey_status(now=now).filter(pk=contact.pk).first()
+    status = contact_survey_status(pk=contact.pk, now=now)
     if status is None:
         raise ValidationError("That contact no longer exists.")
     if status.survey_block:
