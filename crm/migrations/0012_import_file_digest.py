@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0010_import_jobs'),
+        ('crm', '0011_stage_default_probability'),
     ]
 
     operations = [
