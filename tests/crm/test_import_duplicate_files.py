@@ -170,3 +170,58 @@ def test_an_imported_batch_keeps_the_files_sha256(alice, alices_client):
     records_import(record_type="follow_ups", data=FOLLOW_UPS.encode(), by=alice)
 
     assert ImportBatch.objects.get().sha256 == hashlib.sha256(FOLLOW_UPS.encode()).hexdigest()
+
+
+def test_rows_already_in_the_book_are_imported_with_a_warning(alice, alices_client):
+    records_import(record_type="follow_ups", data=FOLLOW_UPS.encode(), by=alice)
+    # The same follow-ups in another file (its header in another order), and one new.
+    again = (
+        "title,client,owner,due_on\n"
+        "Send the proposal,Acme Logistics,alice@example.com,2031-01-06\n"
+        "Send the invoice,Acme Logistics,alice@example.com,2031-01-06\n"
+        "Call back,Acme Logistics,alice@example.com,2031-01-07\n"
+    )
+
+    report = records_import(record_type="follow_ups", data=again.encode(), by=alice)
+
+    assert report.ok
+    assert report.already_imported == ""
+    assert [(warning.line, warning.message) for warning in report.warnings] == [
+        (
+            line,
+            "A follow-up of this client due this day with this title is already in the book or "
+            "earlier in the file: this row adds another.",
+        )
+        for line in (2, 4)
+    ]
+    assert FollowUp.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("record_type", "text"),
+    [
+        (
+            "interactions",
+            "client,occurred_at,kind,logged_by,topic\n"
+            "Acme Logistics,2025-01-06T10:00:00+00:00,call,alice@example.com,Renewal\n"
+            "Acme Logistics,2025-01-06 10:00,call,alice@example.com,Renewal\n"
+            "Acme Logistics,2025-01-06T10:00:00+00:00,call,alice@example.com,\n"
+            "Acme Logistics,2025-01-06T10:00:00+00:00,call,alice@example.com,\n",
+        ),
+        (
+            "revenue",
+            "client,product,recognised_on,amount\n"
+            "Acme Logistics,Freight,2025-01-31,12500.00\n"
+            "Acme Logistics,Freight,2025-01-31,12500\n"
+            "Acme Logistics,Freight,2025-01-31,-20.05\n"
+            "Acme Logistics,Freight,2025-01-31,-20.05\n",
+        ),
+    ],
+)
+def test_the_same_event_twice_in_a_file_warns_on_the_second(
+    alice, alices_client, record_type, text
+):
+    report = records_import(record_type=record_type, data=text.encode(), by=alice, dry_run=True)
+
+    assert report.ok
+    assert [warning.line for warning in report.warnings] == [3, 5]
