@@ -9,8 +9,11 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm.imports.formats.base import BATCH_SIZE
 from crm.imports.services import records_import
 from crm.models import FollowUp, ImportBatch, ImportJob
 from tests.crm.test_import_web import upload
@@ -225,3 +228,28 @@ def test_the_same_event_twice_in_a_file_warns_on_the_second(
 
     assert report.ok
     assert [warning.line for warning in report.warnings] == [3, 5]
+
+
+def test_comparing_rows_with_the_book_costs_the_same_queries_for_ten_rows_or_a_thousand(
+    alice, alices_client, django_assert_num_queries
+):
+    def follow_ups(rows: int) -> bytes:
+        lines = (
+            f"Acme Logistics,alice@example.com,Call {n},2031-01-{1 + n % 28:02d}\n"
+            for n in range(rows)
+        )
+        return ("client,owner,title,due_on\n" + "".join(lines)).encode()
+
+    records_import(record_type="follow_ups", data=follow_ups(10), by=alice)
+    with CaptureQueriesContext(connection) as ten:
+        report = records_import(
+            record_type="follow_ups", data=follow_ups(10), by=alice, dry_run=True
+        )
+    assert len(report.warnings) == 10
+
+    with django_assert_num_queries(len(ten)):
+        report = records_import(
+            record_type="follow_ups", data=follow_ups(BATCH_SIZE), by=alice, dry_run=True
+        )
+    # The ten rows of the first file, not the other 990.
+    assert [warning.line for warning in report.warnings] == list(range(2, 12))
