@@ -37,6 +37,7 @@ from crm.models import (
     Client,
     Contact,
     FollowUp,
+    ImportBatch,
     ImportJob,
     Interaction,
     PartnerCertification,
@@ -371,6 +372,18 @@ def import_jobs_visible_to(user: User) -> QuerySet[ImportJob]:
     if user.role == Role.ADMIN:
         return ImportJob.objects.all()
     return ImportJob.objects.filter(owner=user)
+
+
+def import_batches_visible_to(user: User | None) -> QuerySet[ImportBatch]:
+    """The imported files whose when, who and size an import by ``user`` may be told of (to
+    warn that a file was imported before): a BRM's own imports only, so nothing is said about
+    anyone else's book; every file for an admin or ``None`` (an operator at the command line),
+    who import into any book."""
+    if may_import_into_any_book(user):
+        return ImportBatch.objects.all()
+    if not may_import(user):
+        return ImportBatch.objects.none()
+    return ImportBatch.objects.filter(imported_by=user)
 
 
 def import_job_for_user(user: User, pk: int) -> ImportJob:

@@ -125,8 +125,8 @@ class LostReasonAdmin(admin.ModelAdmin):
 
 @admin.register(models.DealStage)
 class DealStageAdmin(admin.ModelAdmin):
-    list_display = ("name", "position", "kind")
-    list_editable = ("position", "kind")
+    list_display = ("name", "position", "kind", "default_probability")
+    list_editable = ("position", "kind", "default_probability")
     search_fields = ("name",)
 
 

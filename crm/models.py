@@ -535,6 +535,15 @@ class DealStage(models.Model):
     name = models.CharField(max_length=60, unique=True)
     position = models.PositiveSmallIntegerField(unique=True)
     kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
+    default_probability = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=(
+            "Percent chance of winning a deal in this stage, used when the deal has no "
+            "probability of its own (blank = 0)."
+        ),
+    )
 
     class Meta:
         ordering = ["position"]
@@ -595,7 +604,10 @@ class Deal(TracksUpdates):
         null=True,
         blank=True,
         validators=[MaxValueValidator(100)],
-        help_text="Percent chance of winning; the pipeline's weighted total uses it.",
+        help_text=(
+            "Percent chance of winning; blank = the stage's default. The pipeline's weighted "
+            "total uses it."
+        ),
     )
     lost_reason = models.ForeignKey(
         "LostReason", null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
@@ -614,6 +626,16 @@ class Deal(TracksUpdates):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def effective_probability(self) -> int:
+        """The percent chance (0–100) the pipeline weighs this deal by: its own probability,
+        else its stage's default, else 0. The one place this rule lives: the pipeline's
+        weighted totals, its CSV and the API read it. Reads ``stage``: select it with the deal."""
+        if self.probability is not None:
+            return self.probability
+        default = self.stage.default_probability
+        return 0 if default is None else default
 
 
 class DealStageChange(models.Model):
@@ -823,6 +845,9 @@ class ImportBatch(models.Model):
     )
     imported_at = models.DateTimeField(default=timezone.now)
     row_count = models.PositiveIntegerField(default=0)
+    # SHA-256 of the file's bytes, in hex: the same file imported again is noticed
+    # (``crm.imports.services.earlier_import``). Blank for batches imported before it was kept.
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-imported_at"]
@@ -874,6 +899,8 @@ class ImportJob(models.Model):
     checked_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="confirmed_by"
     )
+    # The owner ticked "Import it again anyway": the file was imported before, and they know.
+    import_again = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     # Lines of the file but the header: a record may span lines, so the total is an estimate.
     rows_total = models.PositiveIntegerField(default=0)

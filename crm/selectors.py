@@ -486,9 +486,11 @@ class PipelineColumn:
 
     @property
     def weighted(self) -> Decimal:
-        """Each deal's value times its probability; a deal without one counts at zero."""
+        """The sum of each deal's value times its ``effective_probability`` / 100 (its own
+        probability, else its stage's default, else 0), unrounded: pages and exports round it
+        through ``crm.formatting``."""
         return sum(
-            (deal.value * (deal.probability or 0) / 100 for deal in self.deals),
+            (deal.value * deal.effective_probability / 100 for deal in self.deals),
             settings.ZERO_MONEY,
         )
 

@@ -34,3 +34,10 @@ class ImportUploadForm(CheckedForm):
                 f"{format_file_size(limit)}. Split it, or use manage.py import_csv."
             )
         return upload
+
+
+class ImportConfirmForm(CheckedForm):
+    """The *Import* button under a dry run; the tick is offered when the file was imported
+    before."""
+
+    import_again = forms.BooleanField(label="Import it again anyway", required=False)

@@ -86,10 +86,13 @@ def import_job_create(*, by: User, record_type: str, upload: UploadedFile) -> Im
 
 
 @transaction.atomic
-def import_job_confirm(*, job: ImportJob, by: User) -> ImportJob:
+def import_job_confirm(*, job: ImportJob, by: User, again: bool = False) -> ImportJob:
     """Queue the import of the file ``job`` dry-ran, as its owner ``by``. Confirming twice
     gives the same import. Raises PermissionDenied for anyone but the owner, and
-    ValidationError when the dry run did not pass or its file is gone."""
+    ValidationError when the dry run did not pass, its file is gone, or it found the file
+    imported before (``ImportReport.already_imported``) and ``again`` (the owner ticked
+    "Import it again anyway") is not given. The import itself checks again for an earlier
+    import, which may have happened since the dry run."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not may_confirm_import_job(by, job):
         raise PermissionDenied("Only the person who uploaded a file imports it.")
@@ -99,6 +102,10 @@ def import_job_confirm(*, job: ImportJob, by: User) -> ImportJob:
     report = ImportReport.from_json(job.report) if job.report else None
     if not job.dry_run or job.status != ImportJob.Status.DONE or report is None or not report.ok:
         raise ValidationError("Only a file whose dry run passed can be imported.")
+    if report.already_imported and not again:
+        raise ValidationError(
+            f'{report.already_imported} Tick "Import it again anyway" to import it all the same.'
+        )
     if not job.file:
         raise ValidationError(
             f"The checked file was kept for {settings.IMPORT_FILE_KEEP_HOURS} hours and has "
@@ -112,6 +119,7 @@ def import_job_confirm(*, job: ImportJob, by: User) -> ImportJob:
         dry_run=False,
         checked_by=job,
         rows_total=job.rows_total,
+        import_again=again and bool(report.already_imported),
     )
     _queue(confirmed)
     return confirmed
@@ -181,6 +189,7 @@ def _run(job: ImportJob) -> ImportReport:
                 dry_run=job.dry_run,
                 file_name=job.file_name,
                 progress=progress,
+                import_again=job.import_again,
             )
     except PermissionDenied as refused:
         report = ImportReport(record_type=job.record_type, dry_run=job.dry_run)

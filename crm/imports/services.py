@@ -8,12 +8,19 @@ numbers of ``manage.py bench_import``). The report names bad lines by their phys
 number in the file (the header is line 1), the first ``MAX_LISTED`` of them, with a count of the
 rest. A dry run does the whole import, including the writes, and rolls it back: what it reports
 is exactly what a real run would do.
+
+A file whose exact bytes (SHA-256) were imported before in the same format, into the importer's
+book, is noticed: a dry run warns (``ImportReport.already_imported``), and an import refuses it
+unless told to import it again (``import_again``), since every row would be added twice. After
+each batch Django's query log is emptied: with ``DEBUG`` on it would keep every batch's
+``INSERT`` until the end of the file.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -22,10 +29,12 @@ from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, reset_queries, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
-from crm.access import may_import, may_import_into_any_book
+from crm.access import import_batches_visible_to, may_import, may_import_into_any_book
 from crm.csvfiles import unguard_text
 from crm.imports.columns import CellError
 from crm.imports.context import ImportContext, Row
@@ -66,6 +75,8 @@ class ImportReport:
     # Problems beyond the first ``MAX_LISTED`` of each kind: counted, not listed.
     errors_unlisted: int = 0
     warnings_unlisted: int = 0
+    # When this exact file was imported before (``earlier_import``): what to tell the user.
+    already_imported: str = ""
 
     @property
     def ok(self) -> bool:
@@ -114,6 +125,51 @@ class FileRejected(Exception):
         self.errors = list(errors)
 
 
+def file_sha256(stream: IO[bytes]) -> str:
+    """The SHA-256 (hex) of a seekable binary ``stream`` from its current position to its end,
+    read ``READ_BYTES`` at a time; the stream is put back where it was."""
+    start = stream.tell()
+    digest = hashlib.sha256()
+    while chunk := stream.read(READ_BYTES):
+        digest.update(chunk)
+    stream.seek(start)
+    return digest.hexdigest()
+
+
+def earlier_import(*, sha256: str, record_type: str, by: User | None) -> ImportBatch | None:
+    """The latest import of the file whose content has the SHA-256 ``sha256`` as
+    ``record_type`` that ``by`` may be told of (``crm.access.import_batches_visible_to``: a
+    BRM's own imports, anything for an admin or the command line), or ``None``. An import
+    that was refused or rolled back left no batch, so it does not count."""
+    return (
+        import_batches_visible_to(by)
+        .filter(sha256=sha256, record_type=record_type)
+        .select_related("imported_by")
+        .order_by("-imported_at", "-pk")
+        .first()
+    )
+
+
+def already_imported_message(batch: ImportBatch) -> str:
+    """What a report says of a file imported before as ``batch``."""
+    day = date_format(timezone.localtime(batch.imported_at), "j M Y")
+    who = batch.imported_by or "an operator at the command line"
+    rows = f"{batch.row_count:,} row{'s' if batch.row_count != 1 else ''}"
+    return (
+        f"This exact file was already imported on {day} by {who} ({rows}): importing it again "
+        "will add every row again."
+    )
+
+
+def _lock_file_digest(sha256: str) -> None:
+    """Make a concurrent import of the same content wait for this transaction, so that it
+    then sees this import (PostgreSQL advisory lock, released at the end of the
+    transaction)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(sha256[:15], 16)])
+
+
 def records_import(
     *,
     record_type: str,
@@ -123,12 +179,17 @@ def records_import(
     dry_run: bool = False,
     file_name: str = "",
     progress: Callable[[int], None] | None = None,
+    import_again: bool = False,
 ) -> ImportReport:
     """Import a CSV file of ``record_type`` named ``file_name``, given as ``data`` or as a
-    binary ``file`` read from its current position, as ``by`` (``None``: an operator at the
-    command line, who may import anything). Nothing is saved unless every row is valid; every
-    record saved is listed under one ``ImportBatch`` (file, who, when). ``progress`` is called
-    with the number of rows read so far after every batch, while the transaction is open.
+    seekable binary ``file`` read from its current position, as ``by`` (``None``: an operator
+    at the command line, who may import anything). Nothing is saved unless every row is valid;
+    every record saved is listed under one ``ImportBatch`` (file, its SHA-256, who, when).
+    ``progress`` is called with the number of rows read so far after every batch, while the
+    transaction is open.
+
+    A file already imported (``earlier_import``) is refused, with ``already_imported`` as the
+    error, unless ``import_again``; a dry run of it passes with ``already_imported`` set.
 
     Raises PermissionDenied for a user who may not import at all."""
     fmt = FORMATS[record_type]()
@@ -138,10 +199,22 @@ def records_import(
     if fmt.admin_only and not may_import_into_any_book(by):
         report.errors = [LineError(None, f"Only an administrator may import {fmt.label}.")]
         return report
-    run = _Run(fmt, report, by=by, file_name=file_name, progress=progress or (lambda rows: None))
+    stream = io.BytesIO(data) if file is None else file
+    sha256 = file_sha256(stream)
+    run = _Run(
+        fmt, report, by=by, file_name=file_name, sha256=sha256, progress=progress or _no_progress
+    )
     try:
         with transaction.atomic():
-            run.read(io.BytesIO(data) if file is None else file)
+            if not dry_run:
+                _lock_file_digest(sha256)
+            earlier = earlier_import(sha256=sha256, record_type=fmt.key, by=by)
+            if earlier is not None:
+                report.already_imported = already_imported_message(earlier)
+                if not (dry_run or import_again):
+                    report.errors = [LineError(None, report.already_imported)]
+                    return report
+            run.read(stream)
             if not report.ok or dry_run:
                 transaction.set_rollback(True)
     except FileRejected as rejected:
@@ -157,13 +230,26 @@ def records_import(
     return report
 
 
+def _no_progress(rows: int) -> None:
+    pass
+
+
+def _forget_queries() -> None:
+    """Empty Django's query log. With ``DEBUG`` on it keeps every query's SQL (a batch's
+    ``INSERT`` is megabytes) until the end of a request, and a worker's import is not one: its
+    memory would grow with the file. Kept while something counts the queries (a test's
+    ``assertNumQueries`` turns ``force_debug_cursor`` on)."""
+    if not connection.force_debug_cursor:
+        reset_queries()
+
+
 class _Run:
     """One import of one file: reads it, checks and saves its rows batch by batch (or whole),
     and fills the report."""
 
-    def __init__(self, fmt: RecordFormat, report: ImportReport, *, by, file_name, progress):
+    def __init__(self, fmt: RecordFormat, report: ImportReport, *, by, file_name, sha256, progress):
         self.fmt, self.report, self.by = fmt, report, by
-        self.file_name, self.progress = file_name, progress
+        self.file_name, self.sha256, self.progress = file_name, sha256, progress
         self.ctx = ImportContext(by)
         self.batch: ImportBatch | None = None
 
@@ -209,6 +295,7 @@ class _Run:
             self.report.count(self.fmt.save(ready, self.ctx))
             self._take_errors(ready)
             self._record_sources(ready)
+        _forget_queries()
 
     def _whole(self, rows: list[Row]) -> None:
         self.fmt.check(rows, self.ctx)
@@ -218,6 +305,7 @@ class _Run:
             self.report.count(self.fmt.save(rows, self.ctx))
             self._take_errors(rows)
             self._record_sources(rows)
+        _forget_queries()
 
     def _take_warnings(self, rows: Iterable[Row]) -> None:
         for row in rows:
@@ -236,7 +324,10 @@ class _Run:
         record."""
         if self.batch is None:
             self.batch = ImportBatch.objects.create(
-                record_type=self.fmt.key, file_name=self.file_name[:255], imported_by=self.by
+                record_type=self.fmt.key,
+                file_name=self.file_name[:255],
+                imported_by=self.by,
+                sha256=self.sha256,
             )
         saved = [row.instance for row in rows if getattr(row.instance, "pk", None) is not None]
         types = ContentType.objects.get_for_models(*{type(record) for record in saved})

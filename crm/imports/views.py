@@ -24,7 +24,7 @@ from crm.csvfiles import csv_attachment
 from crm.idempotency import once_per_form_token
 from crm.imports.exporting import records_export
 from crm.imports.formats import FORMATS
-from crm.imports.forms import ImportUploadForm
+from crm.imports.forms import ImportConfirmForm, ImportUploadForm
 from crm.imports.jobs import import_job_confirm, import_job_create, import_job_progress
 from crm.imports.services import ImportReport
 from crm.models import ImportJob
@@ -132,10 +132,12 @@ def job_progress(request, pk: int):
 @once_per_form_token
 def job_confirm(request, pk: int):
     """Import the file whose dry run is ``pk``; it is checked again, as the data may have
-    changed since."""
+    changed since. A file imported before needs the tick "Import it again anyway"."""
     job = import_job_for_user(request.user, pk)
+    form = ImportConfirmForm(request.POST)
+    again = form.is_valid() and form.cleaned_data["import_again"]
     try:
-        confirmed = import_job_confirm(job=job, by=request.user)
+        confirmed = import_job_confirm(job=job, by=request.user, again=again)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("imports:job", pk=job.pk)

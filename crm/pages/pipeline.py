@@ -26,6 +26,8 @@ CSV_COLUMNS = [
     ExportColumn("kind", lambda d: d.get_kind_display()),
     ExportColumn("value", lambda d: d.value),
     ExportColumn("probability", lambda d: d.probability),
+    # The percent the weighted total counts: the deal's own, else its stage's default.
+    ExportColumn("effective_probability", lambda d: d.effective_probability),
     ExportColumn("expected_close_on", lambda d: d.expected_close_on),
     ExportColumn("closed_at", lambda d: d.closed_at),
     ExportColumn("lost_reason", lambda d: d.lost_reason.name if d.lost_reason_id else ""),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crm.forms import DATE, ClientPageForm
 from crm.input_rules import CheckedForm
-from crm.models import Client, Deal, FeedbackItem, LostReason, Priority
+from crm.models import Client, Deal, DealStage, FeedbackItem, LostReason, Priority
 
 
 class ProjectForm(ClientPageForm):
@@ -105,6 +105,16 @@ class DealEditForm(CheckedForm):
     probability = forms.IntegerField(
         min_value=0, max_value=100, required=False, label="Probability (%)"
     )
+
+    def show_stage_default(self, stage: DealStage) -> None:
+        """Say what a blank probability means for a deal in ``stage``: its default (or 0)."""
+        default = stage.default_probability
+        field = self.fields["probability"]
+        if default is None:
+            field.help_text = f"Blank = 0 % ({stage.name} has no default)."
+        else:
+            field.help_text = f"Blank = the stage default, {default} % ({stage.name})."
+            field.widget.attrs["placeholder"] = f"{default} (stage default)"
 
 
 class DealLostForm(CheckedForm):

@@ -160,6 +160,8 @@ def _edit_form(family: Family, user, record, data=None):
     )
     if "referred_client" in form.fields:
         form.fields["referred_client"].queryset = clients_visible_to(user).order_by("name")
+    if isinstance(form, f.DealEditForm):
+        form.show_stage_default(record.stage)
     return form
 
 

@@ -90,6 +90,11 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
 class DealSerializer(serializers.ModelSerializer):
     stage_name = serializers.CharField(source="stage.name", read_only=True)
+    effective_probability = serializers.IntegerField(
+        read_only=True,
+        help_text="Percent the pipeline weighs the deal by: its probability, else its "
+        "stage's default_probability, else 0.",
+    )
 
     class Meta:
         model = Deal
@@ -101,6 +106,7 @@ class DealSerializer(serializers.ModelSerializer):
             "stage_name",
             "expected_close_on",
             "probability",
+            "effective_probability",
             "created_at",
             "closed_at",
             "lost_reason",
@@ -113,7 +119,7 @@ class DealSerializer(serializers.ModelSerializer):
 class DealStageSerializer(serializers.ModelSerializer):
     class Meta:
         model = DealStage
-        fields = ["id", "name", "position", "kind"]
+        fields = ["id", "name", "position", "kind", "default_probability"]
 
 
 class SupportIssueSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.imports import jobs
+from crm.imports.services import records_import
 from crm.models import ImportJob, Interaction
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD
@@ -57,3 +58,34 @@ def test_a_brm_watches_a_file_being_checked_then_imports_it(
     assert Interaction.objects.filter(client=alices_client).count() == 2
     page.goto("/import/")
     expect(page.get_by_test_id("import-jobs")).to_contain_text("imported")
+
+
+def test_a_brm_uploading_a_file_again_is_warned_and_must_tick_to_import_it_again(
+    page, transactional_db, alice, alices_client, worker
+):
+    records_import(record_type="interactions", data=CALLS.encode(), by=alice, file_name="calls.csv")
+    log_in(page, alice.email, PASSWORD)
+    page.goto("/import/")
+    page.get_by_label("What the file holds").select_option("interactions")
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "calls.csv", "mimeType": "text/csv", "buffer": CALLS.encode()}
+    )
+    page.get_by_role("button", name="Check the file").click()
+    worker()
+
+    warning = page.get_by_test_id("import-already-imported")
+    expect(warning).to_contain_text("This exact file was already imported on")
+    expect(warning).to_contain_text("by Alice Adams (2 rows)")
+
+    page.get_by_role("button", name="Import 2 rows").click()
+    expect(page.get_by_role("alert").filter(has_text="Tick")).to_contain_text(
+        "importing it again will add every row again"
+    )
+    assert Interaction.objects.count() == 2
+
+    page.get_by_label("Import it again anyway").check()
+    page.get_by_role("button", name="Import 2 rows").click()
+    worker()
+
+    expect(page.get_by_test_id("import-counts")).to_contain_text("was imported: 2 rows")
+    assert Interaction.objects.count() == 4

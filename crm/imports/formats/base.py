@@ -126,6 +126,11 @@ class EventFormat(RecordFormat):
     # The column naming the client the record belongs to, which the importer must own.
     client_column = "client"
     partner_client = False
+    # What makes a record the same as another (model attributes, the client's first, then the
+    # most selective), and that in words: a row the same as a record of the book or an earlier
+    # row of its batch is imported with a warning (``warn_of_twins``). Empty: not compared.
+    same_as: tuple[str, ...] = ()
+    same_as_words = ""
 
     @property
     def export_model(self) -> type[models.Model]:
@@ -145,6 +150,32 @@ class EventFormat(RecordFormat):
             if row.ok:
                 clean_instance(row, instance)
                 row.instance = instance
+        # A row waiting for a later one is compared when it is checked again.
+        self.warn_of_twins([row for row in ok if row.ok and not row.waiting])
+
+    def warn_of_twins(self, rows: list[Row]) -> None:
+        """Warn on each row whose record has the ``same_as`` values of a record already in the
+        database (earlier files, earlier batches of this one) or of an earlier row of
+        ``rows``: most likely imported twice. One query."""
+        if not self.same_as or not rows:
+            return
+        client, selective = self.same_as[:2]
+        keys = [tuple(getattr(row.instance, name) for name in self.same_as) for row in rows]
+        seen = set(
+            self.model.objects.filter(
+                **{
+                    f"{client}__in": {key[0] for key in keys},
+                    f"{selective}__in": {key[1] for key in keys},
+                }
+            ).values_list(*self.same_as)
+        )
+        for row, key in zip(rows, keys, strict=True):
+            if key in seen:
+                row.warn(
+                    f"{self.same_as_words} is already in the book or earlier in the file: this "
+                    "row adds another."
+                )
+            seen.add(key)
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         """Load, in a few queries, whatever ``build`` looks up for every row."""

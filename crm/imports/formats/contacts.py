@@ -86,6 +86,8 @@ class InteractionsFormat(EventFormat):
     key = "interactions"
     label = "interactions"
     model = Interaction
+    same_as = ("client_id", "occurred_at", "kind", "topic")
+    same_as_words = "An interaction of this client at this time, of this kind and topic,"
     sort_by = ("client.name", "occurred_at")
     help = (
         "Meetings, calls, e-mails, messages, events and notes, credited to the owner at "

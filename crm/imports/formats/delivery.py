@@ -33,6 +33,8 @@ class FollowUpsFormat(EventFormat):
     key = "follow_ups"
     label = "follow-ups"
     model = FollowUp
+    same_as = ("client_id", "due_on", "title")
+    same_as_words = "A follow-up of this client due this day with this title"
     sort_by = ("client.name", "due_on")
     help = "Follow-ups, open or done. The owner is the BRM who has to do it."
     columns = (
@@ -72,6 +74,8 @@ class SupportIssuesFormat(EventFormat):
     key = "support_issues"
     label = "support issues"
     model = SupportIssue
+    same_as = ("client_id", "opened_at", "title")
+    same_as_words = "A support issue of this client opened at this time with this title"
     sort_by = ("client.name", "opened_at")
     help = (
         "Support issues, credited to the owner at opened_at. The status follows from the "
@@ -139,6 +143,8 @@ class ProjectsFormat(EventFormat):
     key = "projects"
     label = "projects"
     model = Project
+    same_as = ("client_id", "due_on", "name")
+    same_as_words = "A project of this client due this day with this name"
     sort_by = ("client.name", "due_on")
     help = "Projects, credited to the owner on due_on."
     columns = (
@@ -245,6 +251,8 @@ class FeedbackFormat(EventFormat):
     key = "feedback"
     label = "feedback items"
     model = FeedbackItem
+    same_as = ("client_id", "received_on", "summary")
+    same_as_words = "Feedback of this client received this day with this summary"
     sort_by = ("client.name", "received_on")
     help = (
         "Client feedback, credited to the owner on received_on. A closed item has both "

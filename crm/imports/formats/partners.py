@@ -12,6 +12,8 @@ class PartnerReferralsFormat(EventFormat):
     key = "partner_referrals"
     label = "partner referrals"
     model = PartnerReferral
+    same_as = ("partner_id", "received_on", "lead_name")
+    same_as_words = "A referral by this partner on this day of this lead"
     sort_by = ("partner.name", "received_on")
     client_column = "partner"
     partner_client = True

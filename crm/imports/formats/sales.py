@@ -36,6 +36,8 @@ class RevenueFormat(EventFormat):
     key = "revenue"
     label = "revenue lines"
     model = RevenueLine
+    same_as = ("client_id", "recognised_on", "amount", "description")
+    same_as_words = "A revenue line of this client on this day, of this amount and description,"
     sort_by = ("client.name", "recognised_on", "product.name")
     help = (
         "Recognised revenue, credited to the owner on recognised_on. A product that does not "
