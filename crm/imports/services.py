@@ -22,6 +22,8 @@ import codecs
 import csv
 import hashlib
 import io
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import chain, islice
@@ -182,7 +184,7 @@ def records_import(
     import_again: bool = False,
 ) -> ImportReport:
     """Import a CSV file of ``record_type`` named ``file_name``, given as ``data`` or as a
-    seekable binary ``file`` read from its current position, as ``by`` (``None``: an operator
+    binary ``file`` read from its current position, as ``by`` (``None``: an operator
     at the command line, who may import anything). Nothing is saved unless every row is valid;
     every record saved is listed under one ``ImportBatch`` (file, its SHA-256, who, when).
     ``progress`` is called with the number of rows read so far after every batch, while the
@@ -199,6 +201,21 @@ def records_import(
     if fmt.admin_only and not may_import_into_any_book(by):
         report.errors = [LineError(None, f"Only an administrator may import {fmt.label}.")]
         return report
+    if file is not None and not file.seekable():
+        # A pipe (import_csv given /dev/stdin): copied to a temporary file (in memory up to
+        # 8 MB) to be read twice, for its SHA-256 and for its rows.
+        with tempfile.SpooledTemporaryFile(max_size=8 * 2**20) as copy:
+            shutil.copyfileobj(file, copy, READ_BYTES)
+            copy.seek(0)
+            return records_import(
+                record_type=record_type,
+                by=by,
+                file=copy,
+                dry_run=dry_run,
+                file_name=file_name,
+                progress=progress,
+                import_again=import_again,
+            )
     stream = io.BytesIO(data) if file is None else file
     sha256 = file_sha256(stream)
     run = _Run(

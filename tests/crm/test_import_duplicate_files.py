@@ -5,6 +5,7 @@ the command line). Nobody is told of another BRM's imports."""
 
 import hashlib
 import io
+import os
 
 import pytest
 from django.core.management import call_command
@@ -253,3 +254,15 @@ def test_comparing_rows_with_the_book_costs_the_same_queries_for_ten_rows_or_a_t
         )
     # The ten rows of the first file, not the other 990.
     assert [warning.line for warning in report.warnings] == list(range(2, 12))
+
+
+def test_a_file_read_from_a_pipe_is_imported_and_remembered(alice, alices_client):
+    read, write = os.pipe()
+    os.write(write, FOLLOW_UPS.encode())
+    os.close(write)
+    with os.fdopen(read, "rb", buffering=0) as pipe:
+        report = records_import(record_type="follow_ups", file=pipe, by=alice)
+
+    assert report.ok, report.errors
+    assert FollowUp.objects.count() == 2
+    assert ImportBatch.objects.get().sha256 == hashlib.sha256(FOLLOW_UPS.encode()).hexdigest()
