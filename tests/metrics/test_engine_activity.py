@@ -26,6 +26,8 @@ from crm.services import (
     support_issue_resolve,
     support_issue_respond,
 )
+from metrics.engine import compute_many
+from tests.metrics.conftest import MARCH
 from tests.metrics.factories import local
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +231,53 @@ def test_reply_conversion_by_topic_and_network_reach(alice, book_client, march_v
     }
     assert values[alice, "network_reach"] == 2  # Ann and Ben, each counted once
     assert values[alice, "network_growth"] == 1  # Ben was added in March
+
+
+def test_touches_count_in_their_local_month_and_a_contact_two_members_reached_once(
+    alice, bob, team, book_client
+):
+    """Measured together (one read of March and April), a touch counts in the calendar month
+    of its local time: 00:30 on 1 April (BST) is 23:30 UTC on 31 March, and is April's. A
+    contact two members of a team reached in the month is one contact for the team and the
+    organisation."""
+    client = book_client(alice)
+    ann = contact_create(client=client, name="Ann")
+
+    def touch(at):
+        interaction_log(
+            client=client,
+            logged_by=alice,
+            kind=Interaction.Kind.CALL,
+            occurred_at=at,
+            contacts=[ann],
+        )
+
+    touch(local(2026, 2, 28, 23, 59))  # February
+    touch(local(2026, 3, 1, 0, 0))  # March, Alice's
+    client_reassign(client=client, new_owner=bob, at=local(2026, 3, 15))
+    client.refresh_from_db()
+    touch(local(2026, 3, 31, 23, 59))  # March, Bob's
+    touch(local(2026, 4, 1, 0, 30))  # April, Bob's
+    subjects = {("brm", alice.pk): "alice", ("brm", bob.pk): "bob", ("team", team.pk): "team"}
+    subjects[("org", 0)] = "org"
+    measured = {}
+    for period, rows, _ in compute_many([MARCH, MARCH.shift(1)]):
+        for row in rows:
+            who = subjects.get((row.subject.type, row.subject.id))
+            if who and row.kpi.key in ("interactions_per_client", "network_reach"):
+                measured[period.start.month, who, row.kpi.key] = row.result.numerator
+    logged = {
+        (month, who): measured[month, who, "interactions_per_client"] for month, who, _ in measured
+    }
+    assert logged == {
+        (3, "alice"): 1, (3, "bob"): 1, (3, "team"): 2, (3, "org"): 2,
+        (4, "alice"): 0, (4, "bob"): 1, (4, "team"): 1, (4, "org"): 1,
+    }  # fmt: skip
+    reach = {(month, who): measured[month, who, "network_reach"] for month, who, _ in measured}
+    assert reach == {
+        (3, "alice"): 1, (3, "bob"): 1, (3, "team"): 1, (3, "org"): 1,
+        (4, "alice"): 0, (4, "bob"): 1, (4, "team"): 1, (4, "org"): 1,
+    }  # fmt: skip
 
 
 def test_arpc_counts_a_client_handed_over_mid_period_in_both_books(
