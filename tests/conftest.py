@@ -68,8 +68,8 @@ def reference_data(transactional_db):
     flush the database after each test, so they put it back this way."""
     from django.apps import apps
 
-    stages = importlib.import_module("crm.migrations.0001_squashed_0012_import_file_digest")
-    questions = importlib.import_module("surveys.migrations.0001_squashed_0005_suppressed_status")
+    stages = importlib.import_module("crm.migrations.0002_default_pipeline_stages")
+    questions = importlib.import_module("surveys.migrations.0003_default_survey_questions")
     stages.create_stages(apps, None)
     questions.create_default_questions(apps, None)
 

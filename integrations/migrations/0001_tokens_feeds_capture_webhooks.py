@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('crm', '0001_squashed_0012_import_file_digest'),
+        ('crm', '0006_updated_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,7 +16,7 @@ from crm.models import Deal, DealStage
 from tests.factories import ClientFactory, DealFactory
 
 PIPELINE = reverse("pipeline")
-STAGE_DEFAULTS = importlib.import_module("crm.migrations.0001_squashed_0012_import_file_digest")
+STAGE_DEFAULTS = importlib.import_module("crm.migrations.0011_stage_default_probability")
 
 
 def _deal(client_, value, probability=None, stage="Qualified"):

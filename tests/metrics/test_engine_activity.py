@@ -82,8 +82,7 @@ def test_lifetime_value_caps_the_lifetime_when_nobody_churned(alice, book_client
 
 @pytest.fixture
 def stages(db):
-    """The default pipeline (the crm migration's data step): Qualified, Proposal, Negotiation,
-    Won, Lost."""
+    """The default pipeline (migration crm 0002): Qualified, Proposal, Negotiation, Won, Lost."""
     return {stage.name: stage for stage in DealStage.objects.all()}
 
 
