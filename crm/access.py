@@ -280,9 +280,16 @@ def interaction_for_user(user: User, pk, *, write: bool = False) -> Interaction:
     """An interaction ``user`` may read; changing or deleting it also needs them to have logged
     it, unless they are an admin."""
     interaction = record_for_user(user, Interaction, pk, write=write)
-    if write and user.role != Role.ADMIN and interaction.logged_by_id != user.pk:
+    if write and not may_edit_interaction(user, interaction):
         raise PermissionDenied("Only whoever logged an interaction (or an admin) can change it.")
     return interaction
+
+
+def may_edit_interaction(user: User, interaction: Interaction) -> bool:
+    """Whether ``user`` may change or delete ``interaction`` (one they may write the client of):
+    whoever logged it, or an admin. Pure Python on loaded fields, no query, so a page can ask it
+    of every row it shows."""
+    return _signed_in(user) and (user.role == Role.ADMIN or interaction.logged_by_id == user.pk)
 
 
 def contacts_visible_to(user: User) -> QuerySet[Contact]:
@@ -339,6 +346,16 @@ def may_filter_by_owner(user: User) -> bool:
     """Whether lists offer an owner filter: managers and admins read several BRMs' books; a
     BRM reads only their own."""
     return _signed_in(user) and user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def book_scope(user: User) -> str:
+    """Whose books ``user`` reads, for the wording of lists: ``"own"`` (a BRM: their book),
+    ``"teams"`` (a manager: the teams they manage) or ``"all"`` (an admin: every book)."""
+    if _signed_in(user) and user.role == Role.ADMIN:
+        return "all"
+    if _signed_in(user) and user.role == Role.MANAGER:
+        return "teams"
+    return "own"
 
 
 def starts_on_today(user: User) -> bool:

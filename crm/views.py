@@ -26,6 +26,7 @@ from crm.access import (
     can_write_client,
     client_for_user,
     follow_up_for_user,
+    may_edit_interaction,
     starts_on_today,
 )
 from crm.forms import (
@@ -104,10 +105,16 @@ def _client_page(request, client: Client, bound: dict | None = None, status: int
     user = request.user
     whole_history = request.GET.get("history") == "all"
     limit = selectors.TIMELINE_LIMIT
+    timeline = selectors.client_timeline(client, limit=None if whole_history else limit)
     context = {
         "client": client,
         "facts": selectors.client_facts(client),
-        "timeline": selectors.client_timeline(client, limit=None if whole_history else limit),
+        "timeline": timeline,
+        "editable_interaction_ids": {
+            event.item.pk
+            for event in timeline
+            if event.kind == "interaction" and may_edit_interaction(user, event.item)
+        },
         "timeline_cut": limit,
         "whole_history": whole_history,
         "history": selectors.client_history(client),

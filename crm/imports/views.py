@@ -46,6 +46,7 @@ def _page(request, form, status: int = 200):
                 if not fmt.admin_only or may_import_into_any_book(request.user)
             ],
             "time_zone": settings.TIME_ZONE,
+            "may_import_into_any_book": may_import_into_any_book(request.user),
         },
         status=status,
     )

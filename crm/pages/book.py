@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.access import all_for_user, clients_reassignable_by, may_reassign_clients
+from crm.access import (
+    all_for_user,
+    book_scope,
+    clients_reassignable_by,
+    may_keep_a_book,
+    may_reassign_clients,
+)
 from crm.forms import BookFilterForm, BulkReassignForm
 from crm.list_exports import ExportColumn, csv_response, wants_csv
 from crm.redirects import redirect_back
@@ -107,6 +113,8 @@ def client_list(request):
         {
             "form": form,
             "page": page,
+            "book_scope": book_scope(request.user),
+            "may_keep_a_book": may_keep_a_book(request.user),
             "querystring": params.urlencode(),
             "headers": headers,
             "extra_columns": [(c, headers[c.key]) for c in selectors.BOOK_COLUMNS],

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm import selectors, services
-from crm.access import can_write_client, client_for_user
+from crm.access import book_scope, can_write_client, client_for_user
 from crm.list_exports import ExportColumn, csv_response, wants_csv
 from crm.models import SupportIssue
 from crm.redirects import redirect_back
@@ -42,7 +42,11 @@ def support_queue(request):
         return csv_response("support-queue", CSV_COLUMNS, issues)
     for issue, _clock in issues:
         issue.writable = can_write_client(request.user, issue.client)
-    return render(request, "crm/support_queue.html", {"issues": issues})
+    return render(
+        request,
+        "crm/support_queue.html",
+        {"issues": issues, "book_scope": book_scope(request.user)},
+    )
 
 
 def _issue_action(request, pk: int, act: Callable[[SupportIssue], SupportIssue], done: str):

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from crm import selectors, worklist
-from crm.access import may_compare_teams
+from crm.access import book_scope, may_compare_teams
 from crm.list_exports import ExportColumn, csv_response, wants_csv
 from crm.views import optional_template
 
@@ -38,5 +38,6 @@ def worklist_page(request):
             ],
             "detractors_panel": optional_template("surveys/partials/worklist_detractors.html"),
             "today": timezone.localdate(),
+            "book_scope": book_scope(request.user),
         },
     )

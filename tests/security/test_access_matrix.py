@@ -129,6 +129,28 @@ def test_each_role_passes_the_page_rules_only_as_the_access_module_says(request,
     assert access.PERMISSIONS[rule](user) == (who in PERMISSION_HOLDERS[rule])
 
 
+# Whose books each role reads, as list pages word it (titles, the Owner column).
+BOOK_SCOPES = {
+    "alice": "own",
+    "bob": "own",
+    "carol": "own",
+    "maria": "teams",
+    "oscar": "teams",
+    "admin_user": "all",
+}
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_each_role_reads_the_books_the_access_module_says(request, who):
+    assert access.book_scope(request.getfixturevalue(who)) == BOOK_SCOPES[who]
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_only_whoever_logged_an_interaction_or_an_admin_may_edit_it(request, world, who):
+    user = request.getfixturevalue(who)
+    assert access.may_edit_interaction(user, world.message) == (who in OWNERS)
+
+
 def test_an_anonymous_visitor_sees_nothing_and_passes_no_rule(world, team, alice):
     nobody = AnonymousUser()
     for kind in access.OBJECT_KINDS:
@@ -141,6 +163,8 @@ def test_an_anonymous_visitor_sees_nothing_and_passes_no_rule(world, team, alice
             assert not visible.exists(), kind.name
     for rule, allows in access.PERMISSIONS.items():
         assert not allows(nobody), rule
+    assert access.book_scope(nobody) == "own"
+    assert not access.may_edit_interaction(nobody, world.message)
 
 
 # --- Through the pages --------------------------------------------------------------------------
