@@ -109,8 +109,9 @@ class ImportReport:
             self.counts[label] = self.counts.get(label, 0) + count
 
     def as_json(self) -> dict[str, Any]:
-        """The report as JSON-ready data, for ``from_json`` (an import job keeps it)."""
-        return asdict(self)
+        """The report as JSON-ready data, for ``from_json`` (an import job keeps it). A NUL
+        quoted from the file becomes U+FFFD: PostgreSQL refuses U+0000 inside JSON."""
+        return _without_nul(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImportReport:
@@ -119,6 +120,16 @@ class ImportReport:
             for name in ("errors", "warnings")
         }
         return cls(**{**data, **lines})
+
+
+def _without_nul(data: Any) -> Any:
+    if isinstance(data, str):
+        return data.replace("\x00", "\ufffd")
+    if isinstance(data, dict):
+        return {_without_nul(key): _without_nul(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_without_nul(item) for item in data]
+    return data
 
 
 class FileRejected(Exception):

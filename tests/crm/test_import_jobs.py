@@ -246,3 +246,33 @@ def test_a_job_another_worker_is_running_is_left_to_it(transactional_db, alice, 
 
     job.refresh_from_db()
     assert (job.status, job.report) == ("running", None)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["Renewal\x00", "\x00", "Kick\x00off", "Client\x00"],
+    ids=["topic", "nul", "mid", "name"],
+)
+def test_a_nul_character_in_a_cell_ends_the_check_with_its_line_not_a_failed_job(
+    client, alice, alices_client, cell
+):
+    # PostgreSQL refuses U+0000 inside JSON: the report quoting the cell must still be kept.
+    text = (
+        "client,occurred_at,kind,logged_by,topic\n"
+        f"{alices_client.name},2025-01-06T10:00:00+00:00,call,alice@example.com,Renewal\n"
+        f"{alices_client.name},2025-01-07T10:00:00+00:00,call,alice@example.com,{cell}\n"
+        f"{cell},2025-01-08T10:00:00+00:00,call,alice@example.com,Renewal\n"
+    )
+    job = _job(alice, text)
+
+    jobs.import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "done"
+    assert 3 in [error["line"] for error in job.report["errors"]]
+    client.force_login(alice)
+    page = client.get(reverse("imports:job", args=[job.pk]))
+    # A check that found errors answers 422, the same as any other refused file.
+    assert page.status_code == 422
+    assert "line 3" in page.content.decode().lower()
+    assert not Interaction.objects.exists()
