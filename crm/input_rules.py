@@ -80,6 +80,12 @@ def header_safe(text: str, *, limit: int = 300) -> str:
     return " ".join(_CONTROL_IN_LINE.sub(" ", text or "").split())[:limit]
 
 
+def form_problems(form: forms.BaseForm) -> list[str]:
+    """Every error message of a bound, invalid ``form`` (field and non-field), in field order:
+    for pages that report a failed form as one message rather than re-render it."""
+    return [message for messages in form.errors.values() for message in messages]
+
+
 class InputRulesMixin:
     """Put the input rules on every field of a form: text fields refuse control characters
     (single-line unless the widget is a textarea), date fields refuse years out of bounds.

@@ -16,6 +16,7 @@ from crm.access import (
     may_see_organisation,
     own_record_for_user,
 )
+from crm.input_rules import form_problems
 from integrations import tokens
 from integrations.calendar import (
     calendar_feed_create,
@@ -139,7 +140,7 @@ def webhook_create(request):
     form = WebhookSubscriptionForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError([e for errors in form.errors.values() for e in errors])
+            raise ValidationError(form_problems(form))
         subscription = webhook_subscription_create(created_by=request.user, **form.cleaned_data)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

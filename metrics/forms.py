@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Team
-from crm.input_rules import CheckedForm
+from crm.input_rules import CheckedForm, form_problems
 from metrics.periods import Grain, Period
 from metrics.registry import KPIS
 
@@ -34,7 +34,7 @@ def period_from(params) -> tuple[Period, str]:
     form = PeriodForm(params)
     if form.is_valid():
         return form.cleaned_data["chosen"], ""
-    problems = " ".join(message for errors in form.errors.values() for message in errors)
+    problems = " ".join(form_problems(form))
     return Period.current(Grain.MONTH), f"{problems} Showing the current month instead."
 
 

@@ -23,6 +23,7 @@ from crm.access import (
     may_reassign_clients,
 )
 from crm.forms import BookFilterForm, BulkReassignForm
+from crm.input_rules import form_problems
 from crm.list_exports import ExportColumn, csv_response, wants_csv
 from crm.redirects import redirect_back
 
@@ -143,7 +144,7 @@ def clients_bulk_reassign(request):
             noun="clients",
         )
         if not form.is_valid():
-            raise ValidationError(" ".join(m for ms in form.errors.values() for m in ms))
+            raise ValidationError(form_problems(form))
         moved = services.clients_reassign(
             clients=clients,
             new_owner=form.cleaned_data["new_owner"],

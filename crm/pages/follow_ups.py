@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from crm import services
 from crm.access import all_for_user, can_write_client, follow_up_for_user, follow_ups_writable_by
 from crm.forms import add_service_error
+from crm.input_rules import form_problems
 from crm.pages.follow_up_forms import (
     FollowUpBulkCompleteForm,
     FollowUpCancelForm,
@@ -144,7 +145,7 @@ def follow_ups_complete(request):
             noun="follow-ups",
         )
         if not form.is_valid():
-            raise ValidationError(" ".join(m for ms in form.errors.values() for m in ms))
+            raise ValidationError(form_problems(form))
         done = services.follow_ups_complete(
             follow_ups=follow_ups, outcome=form.cleaned_data["outcome"], by=request.user
         )
