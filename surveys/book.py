@@ -28,9 +28,7 @@ from django.db.models.functions import Cast, Coalesce
 from crm.formatting import export_rounded
 from crm.models import Client
 from crm.selectors import BookColumn
-from surveys.models import Response, SurveyKind
-
-PROMOTER_MIN, DETRACTOR_MAX = 9, 6
+from surveys.models import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, Response, SurveyKind
 
 
 def _count(since: datetime, condition: Q) -> Coalesce:
@@ -50,8 +48,8 @@ def with_nps(clients: QuerySet[Client], since: datetime) -> QuerySet[Client]:
     and ``nps`` (-100..100 as a float, None when ``nps_n`` is 0): three correlated subqueries."""
     clients = clients.annotate(
         nps_n=_count(since, Q()),
-        nps_promoters=_count(since, Q(score__gte=PROMOTER_MIN)),
-        nps_detractors=_count(since, Q(score__lte=DETRACTOR_MAX)),
+        nps_promoters=_count(since, Q(score__gte=NPS_PROMOTER_MIN)),
+        nps_detractors=_count(since, Q(score__lte=NPS_DETRACTOR_MAX)),
     )
     share = Cast(F("nps_promoters") - F("nps_detractors"), FloatField()) * Value(100.0)
     return clients.annotate(

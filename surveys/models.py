@@ -25,6 +25,8 @@ SCALES: dict[str, tuple[int, int]] = {
     SurveyKind.CSAT: (1, 5),
     SurveyKind.CES: (1, 7),
 }
+# NPS bands (kpis.md ``nps``): promoters score 9–10, detractors 0–6, passives in between.
+NPS_PROMOTER_MIN, NPS_DETRACTOR_MAX = 9, 6
 
 
 class SurveyQuestion(models.Model):
@@ -173,7 +175,7 @@ class Response(models.Model):
     @property
     def needs_closing_the_loop(self) -> bool:
         """NPS detractors (0–6) and unhappy CSAT (1–2) alert the owning BRM."""
-        return (self.kind == SurveyKind.NPS and self.score <= 6) or (
+        return (self.kind == SurveyKind.NPS and self.score <= NPS_DETRACTOR_MAX) or (
             self.kind == SurveyKind.CSAT and self.score <= 2
         )
 

@@ -34,6 +34,8 @@ from crm.models import (
     email_key,
 )
 from surveys.models import (
+    NPS_DETRACTOR_MAX,
+    NPS_PROMOTER_MIN,
     SCALES,
     Invitation,
     OutboundEmail,
@@ -374,8 +376,8 @@ def results_by_owner(*, responses: QuerySet[Response]) -> QuerySet:
         .values("owner", "owner__full_name")
         .annotate(
             nps_n=Count("id", filter=Q(kind=nps)),
-            promoters=Count("id", filter=Q(kind=nps, score__gte=9)),
-            detractors=Count("id", filter=Q(kind=nps, score__lte=6)),
+            promoters=Count("id", filter=Q(kind=nps, score__gte=NPS_PROMOTER_MIN)),
+            detractors=Count("id", filter=Q(kind=nps, score__lte=NPS_DETRACTOR_MAX)),
             csat_n=Count("id", filter=Q(kind=csat)),
             csat_happy=Count("id", filter=Q(kind=csat, score__gte=4)),
             ces_n=Count("id", filter=Q(kind=ces)),

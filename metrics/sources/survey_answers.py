@@ -8,12 +8,18 @@ from django.db.models import (
 )
 
 from metrics.periods import Window
-from surveys.models import Invitation, Response, SurveyKind
+from surveys.models import (
+    NPS_DETRACTOR_MAX,
+    NPS_PROMOTER_MIN,
+    Invitation,
+    Response,
+    SurveyKind,
+)
 
 NPS = Q(kind=SurveyKind.NPS)
-PROMOTER = NPS & Q(score__gte=9)
-PASSIVE = NPS & Q(score__in=[7, 8])
-DETRACTOR = NPS & Q(score__lte=6)
+PROMOTER = NPS & Q(score__gte=NPS_PROMOTER_MIN)
+PASSIVE = NPS & Q(score__gt=NPS_DETRACTOR_MAX, score__lt=NPS_PROMOTER_MIN)
+DETRACTOR = NPS & Q(score__lte=NPS_DETRACTOR_MAX)
 CSAT = Q(kind=SurveyKind.CSAT)
 CSAT_SATISFIED = CSAT & Q(score__gte=4)
 CES = Q(kind=SurveyKind.CES)
