@@ -2,7 +2,9 @@
 
 Addresses are normalised (lower-case, display names dropped); the Message-ID and threading
 headers are kept without angle brackets; the body becomes a short plain-text snippet.
-Attachments are never read beyond their headers.
+Attachments are never read beyond their headers. Whatever the sender wrote, nothing kept holds a
+control character (PostgreSQL refuses NUL; the book's text rules refuse the rest): the subject
+and snippet lose them, an address or a Message-ID with one is not an address or an id.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+from crm.input_rules import header_safe
+
+MESSAGE_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
 BLOCK_END = re.compile(r"<(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
 
 
@@ -59,7 +63,7 @@ def _addresses(message: EmailMessage, header: str) -> list[str]:
     found = []
     for _, address in getaddresses(values):
         address = normalise_address(address)
-        if "@" in address and address not in found:
+        if "@" in address and address.isprintable() and address not in found:
             found.append(address)
     return found
 
@@ -100,8 +104,7 @@ def _snippet(message: EmailMessage) -> str:
         if line.startswith(">") or line.strip() == "--":
             break
         lines.append(line)
-    text = re.sub(r"\s+", " ", " ".join(lines)).strip()
-    return text[: settings.MAIL_CAPTURE_SNIPPET_CHARS]
+    return header_safe(" ".join(lines), limit=settings.MAIL_CAPTURE_SNIPPET_CHARS)
 
 
 def parse_mail(raw: bytes) -> ParsedMail:
@@ -115,13 +118,12 @@ def parse_mail(raw: bytes) -> ParsedMail:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         senders = _addresses(message, "From")
         message_ids = _ids(str(message["Message-ID"] or ""))
-        subject = " ".join(str(message["Subject"] or "").split())
         parsed = ParsedMail(
             message_id=message_ids[0] if message_ids else "",
             from_address=senders[0] if senders else "",
             to_addresses=_addresses(message, "To"),
             cc_addresses=_addresses(message, "Cc"),
-            subject=subject[:255],
+            subject=header_safe(str(message["Subject"] or ""), limit=255),
             sent_at=_sent_at(message),
             snippet=_snippet(message),
             in_reply_to=next(iter(_ids(str(message["In-Reply-To"] or ""))), ""),

@@ -158,3 +158,27 @@ def test_addresses_and_message_ids_are_normalised():
     assert parsed.from_address == "dana@acme.example"
     assert parsed.to_addresses == ["a@b.example", "c@d.example"]
     assert (parsed.message_id, parsed.thread_ids) == ("abc@mail", ["x@y", "w@y"])
+
+
+def _raw(*, subject: bytes, body: bytes, message_id: bytes = b"<nul-1@example.com>") -> bytes:
+    return (
+        b"From: alice@example.com\r\nTo: Dana <dana@acme.example>\r\nSubject: " + subject + b"\r\n"
+        b"Message-ID: " + message_id + b"\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + b"\r\n"
+    )
+
+
+def test_control_characters_in_a_captured_email_are_dropped_not_a_500(api, alice, acme):
+    response = post(api(alice), _raw(subject=b"Re\x00new\x07al", body=b"Hello\x00 there\x1b"))
+
+    assert response.status_code == 201
+    logged = CapturedEmail.objects.get()
+    assert (logged.subject, logged.snippet) == ("Re new al", "Hello there")
+    assert Interaction.objects.get().topic == "Re new al"
+
+
+def test_a_message_id_with_a_nul_is_refused_with_a_400(api, alice, acme):
+    response = post(api(alice), _raw(subject=b"Deck", body=b"Hi", message_id=b"<a\x00b@x.example>"))
+
+    assert response.status_code == 400
+    assert not CapturedEmail.objects.exists()
