@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from crm.input_rules import validate_single_line, validate_text, validate_year
 from crm.models import (
     Client,
     Contact,
@@ -195,7 +196,27 @@ class SnapshotSerializer(serializers.ModelSerializer):
 # --- Inputs -------------------------------------------------------------------------------------
 
 
-class _ForClient(serializers.Serializer):
+MULTI_LINE = {"base_template": "textarea.html"}
+
+
+class CheckedInput(serializers.Serializer):
+    """An API input with the site's input rules (``crm.input_rules``), as ``CheckedForm`` gives
+    every web form: text refuses control characters (single-line unless the field is styled as
+    a textarea, like its form field), dates refuse years out of bounds. So the API accepts what
+    the pages accept, no more."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.CharField):
+                multiline = field.style.get("base_template") == MULTI_LINE["base_template"]
+                field.validators.append(validate_text if multiline else validate_single_line)
+            elif isinstance(field, serializers.DateField | serializers.DateTimeField):
+                field.validators.append(validate_year)
+        return fields
+
+
+class _ForClient(CheckedInput):
     client = serializers.IntegerField(help_text="Id of a client you may change.")
 
 
@@ -211,7 +232,7 @@ class InteractionInput(_ForClient):
     direction = serializers.ChoiceField(Interaction.Direction.choices, required=False)
     occurred_at = serializers.DateTimeField(required=False)
     topic = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    summary = serializers.CharField(required=False, allow_blank=True, default="", style=MULTI_LINE)
     contacts = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     in_reply_to = serializers.IntegerField(
         required=False, help_text="Id of the outbound message of this client this one answers."
@@ -223,8 +244,8 @@ class FollowUpInput(_ForClient):
     due_on = serializers.DateField()
 
 
-class FollowUpCompleteInput(serializers.Serializer):
-    outcome = serializers.CharField(required=False, allow_blank=True, default="")
+class FollowUpCompleteInput(CheckedInput):
+    outcome = serializers.CharField(required=False, allow_blank=True, default="", style=MULTI_LINE)
 
 
 class DealInput(_ForClient):
@@ -234,7 +255,7 @@ class DealInput(_ForClient):
     expected_close_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class DealMoveInput(serializers.Serializer):
+class DealMoveInput(CheckedInput):
     to_stage = serializers.PrimaryKeyRelatedField(queryset=DealStage.objects.all())
     at = serializers.DateTimeField(required=False)
     lost_reason = serializers.PrimaryKeyRelatedField(
@@ -242,7 +263,9 @@ class DealMoveInput(serializers.Serializer):
         required=False,
         help_text="For a move to a lost stage.",
     )
-    lost_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    lost_note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, style=MULTI_LINE
+    )
 
 
 class SupportIssueInput(_ForClient):
@@ -260,11 +283,11 @@ class RevenueLineInput(_ForClient):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class ChurnInput(serializers.Serializer):
+class ChurnInput(CheckedInput):
     on = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=200)
 
 
-class ReactivateInput(serializers.Serializer):
+class ReactivateInput(CheckedInput):
     on = serializers.DateField(required=False)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

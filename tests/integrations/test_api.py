@@ -199,3 +199,41 @@ def test_the_integrations_page_says_whose_books_a_token_reads(
 
     assert reach in page
     assert ("Django admin" in page) is sees_admin_link
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/deals/", {"title": "Renewal\nQ3", "value": "10"}, "title"),
+        ("/api/v1/follow-ups/", {"title": "Call\x07back", "due_on": "2026-12-20"}, "title"),
+        ("/api/v1/issues/", {"title": "Slow\x1b[31m"}, "title"),
+        (
+            "/api/v1/revenue/",
+            {"product": "Lic\u2028ence", "recognised_on": "2026-11-02", "amount": "5"},
+            "product",
+        ),
+        ("/api/v1/interactions/", {"kind": "call", "topic": "Re\rnewal"}, "topic"),
+    ],
+    ids=["deal-newline", "follow-up-bell", "issue-escape", "revenue-line-separator", "topic-cr"],
+)
+def test_the_api_refuses_the_control_characters_the_pages_refuse(api, alice, path, body, field):
+    acme = ClientFactory(owner=alice)
+
+    response = api(alice).post(path, {"client": acme.pk, **body}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not acme.deals.exists() and not acme.follow_ups.exists()
+
+
+def test_a_summary_keeps_its_line_breaks_through_the_api(api, alice):
+    acme = ClientFactory(owner=alice)
+
+    response = api(alice).post(
+        "/api/v1/interactions/",
+        {"client": acme.pk, "kind": "meeting", "topic": "Review", "summary": "Agreed:\n- pilot"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert Interaction.objects.get().summary == "Agreed:\n- pilot"
