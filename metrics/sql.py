@@ -130,6 +130,24 @@ class Segments:
 
         return search(0, len(self.bounds))
 
+    def sql_index(self, column: str, *, strict: bool = False) -> tuple[str, list]:
+        """``index`` as SQL over the date ``column`` of a hand-written statement (the bounds
+        are days), with its parameters. ``strict`` counts the bounds before the value instead
+        of those at or before it: the index of the first bound a span from the value covers."""
+        adapt = connection.ops.adapt_datefield_value
+        operator = ">" if strict else ">="
+        params: list = []
+
+        def search(low: int, high: int) -> str:
+            if low == high:
+                return str(low)
+            middle = (low + high + 1) // 2
+            params.append(adapt(self.bounds[middle - 1]))
+            then, otherwise = search(middle, high), search(low, middle - 1)
+            return f"CASE WHEN {column} {operator} %s THEN {then} ELSE {otherwise} END"
+
+        return search(0, len(self.bounds)), params
+
     def bit(self, field: str) -> Case | Value:
         """``1 << segment`` of ``field``."""
         if len(self.bounds) >= self.MAX_BITS:
