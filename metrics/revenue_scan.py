@@ -51,21 +51,16 @@ def _spans(window: Window) -> tuple[tuple[date, date], tuple[date, date]]:
 def _cohort_masks(points: list[date]) -> tuple[list[str], list]:
     """Per chunk of ``COHORT_BITS`` of the sorted days ``points``, the SQL of a client's mask
     over the status changes ``status_`` (with ``next_on``): bit ``k`` is set when an activation
-    was in force on the chunk's ``k``-th day. A change is in force on the days ``[effective_on,
-    next_on)``, so it sets the bits from the first point on or after ``effective_on`` to the
-    last before ``next_on``: ``(1 << hi) - (1 << lo)``. A client's changes cover disjoint days,
-    so the sum of their masks is their union (on both databases, SQLite having no ``BIT_OR``)."""
+    was in force on the chunk's ``k``-th day (a change is in force on ``[effective_on,
+    next_on)``). A client's changes cover disjoint days, so the sum of their masks is their
+    union (on both databases, SQLite having no ``BIT_OR``)."""
     columns, params = [], []
-    one = "CAST(1 AS bigint)"
     for n, start in enumerate(range(0, len(points), COHORT_BITS)):
-        chunk = Segments(points[start : start + COHORT_BITS])
-        low, low_params = chunk.sql_index("effective_on", strict=True)
-        high, high_params = chunk.sql_index("next_on", strict=True)
-        columns.append(
-            f"CAST(SUM(({one} << CASE WHEN next_on IS NULL THEN {len(chunk.bounds)} "
-            f"ELSE {high} END) - ({one} << {low})) AS bigint) AS bits{n}"
+        covered, covered_params = Segments(points[start : start + COHORT_BITS]).sql_covered(
+            "effective_on", "next_on"
         )
-        params.extend([*high_params, *low_params])
+        columns.append(f"CAST(SUM({covered}) AS bigint) AS bits{n}")
+        params.extend(covered_params)
     return columns, params
 
 

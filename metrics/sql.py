@@ -102,6 +102,17 @@ class AnyBits(Aggregate):
         return clone.as_sql(compiler, connection, function="SUM", **extra)
 
 
+# A 64-bit one to shift: PostgreSQL's literal 1 is a 32-bit integer.
+ONE = "CAST(1 AS bigint)"
+
+
+def any_bits(expression: str) -> str:
+    """SQL of ``AnyBits`` over ``expression`` (each row a power of two or 0)."""
+    if connection.vendor == "postgresql":
+        return f"BIT_OR({expression})"
+    return f"SUM(DISTINCT {expression})"
+
+
 class Segments:
     """The instants (or days) where some window starts or ends, sorted: an event's segment is
     how many of them are at or before it, so every window's span ``[a, b)`` between two of
@@ -147,6 +158,21 @@ class Segments:
             return f"CASE WHEN {column} {operator} %s THEN {then} ELSE {otherwise} END"
 
         return search(0, len(self.bounds)), params
+
+    def sql_bit(self, column: str) -> tuple[str, list]:
+        """``bit`` as SQL over the date ``column`` of a hand-written statement."""
+        index, params = self.sql_index(column)
+        return f"({ONE} << {index})", params
+
+    def sql_covered(self, first: str, until: str) -> tuple[str, list]:
+        """SQL of the mask whose bit ``k`` is set when the ``k``-th bound (a day) is in
+        ``[first, until)``, date columns of a hand-written statement (``until`` NULL: no end);
+        an empty span gives 0. Spans that never overlap (one history's successive entries)
+        have masks whose sum is their union."""
+        low, low_params = self.sql_index(first, strict=True)
+        high, high_params = self.sql_index(until, strict=True)
+        end = f"CASE WHEN {until} IS NULL THEN {len(self.bounds)} ELSE {high} END"
+        return f"(({ONE} << {end}) - ({ONE} << {low}))", [*high_params, *low_params]
 
     def bit(self, field: str) -> Case | Value:
         """``1 << segment`` of ``field``."""
