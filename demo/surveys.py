@@ -4,6 +4,7 @@ topped up so every survey KPI has a denominator in every complete month."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +16,14 @@ from crm.models import (
 from demo.plans import ClientPlan, add_months, month_start, poisson
 from demo.vocabulary import ANSWER_CHANCE, DETRACTOR_COMMENTS, PASSIVE_COMMENTS, PROMOTER_COMMENTS
 from surveys.models import SCALES, Invitation, Response, SurveyKind, hash_token
+
+
+@dataclass
+class SurveyRows:
+    """Invitation and answer rows made together, for one ``load_survey_rows``."""
+
+    invitations: list[tuple] = field(default_factory=list)
+    responses: list[tuple] = field(default_factory=list)
 
 
 class SurveysMixin:
@@ -65,8 +74,7 @@ class SurveysMixin:
         chunk = 1000
         T = Invitation.Trigger
         for offset in range(0, len(self.plans), chunk):
-            invitations: list[tuple] = []
-            responses: list[tuple] = []
+            rows = SurveyRows()
             for plan in self.plans[offset : offset + chunk]:
                 rng = self.rng("surveys", plan.index)
                 last_asked: dict[int, datetime] = {}
@@ -90,7 +98,7 @@ class SurveysMixin:
                         asks.append(
                             (when, SurveyKind.CES, T.PROJECT_COMPLETED, None, project_id, None)
                         )
-                self.imported_answers(plan, rng, responses)
+                self.imported_answers(plan, rng, rows.responses)
                 for when, kind, trigger, issue_id, project_id, contact_id in sorted(
                     asks, key=lambda ask: ask[0]
                 ):
@@ -105,16 +113,20 @@ class SurveysMixin:
                             kind,
                             trigger,
                             contact,
-                            invitations,
-                            responses,
+                            rows,
                             support_issue_id=issue_id,
                             project_id=project_id,
                         )
-            self.loader.load(Invitation, self.INVITATION_COLUMNS, invitations)
-            self.flush_follow_ups()
-            self.loader.load(Response, self.RESPONSE_COLUMNS, responses)
+            self.load_survey_rows(rows)
         self.cover_surveys()
         self.finish(Invitation, Response)
+
+    def load_survey_rows(self, rows: SurveyRows) -> None:
+        """Invitations first, then the follow-ups unhappy answers opened, then the answers,
+        which point at both."""
+        self.loader.load(Invitation, self.INVITATION_COLUMNS, rows.invitations)
+        self.flush_follow_ups()
+        self.loader.load(Response, self.RESPONSE_COLUMNS, rows.responses)
 
     def imported_answers(
         self, plan: ClientPlan, rng: random.Random, responses: list[tuple]
@@ -158,8 +170,7 @@ class SurveysMixin:
         kind: str,
         trigger: str,
         contact_id: int,
-        invitations: list[tuple],
-        responses: list[tuple],
+        rows: SurveyRows,
         *,
         support_issue_id: int | None = None,
         project_id: int | None = None,
@@ -198,7 +209,7 @@ class SurveysMixin:
             self.note("invited", owner, created)
         question, low_label, high_label = self.questions[kind]
         seed = f"demo:{self.scale.seed}:{invitation_id}"
-        invitations.append(
+        rows.invitations.append(
             (
                 invitation_id,
                 contact_id,
@@ -225,7 +236,7 @@ class SurveysMixin:
             )
         )
         if answered is not None:
-            responses.append(
+            rows.responses.append(
                 self.response(
                     plan, rng, answered, kind, contact_id, invitation_id, score, may_quote
                 )
@@ -310,8 +321,7 @@ class SurveysMixin:
     def cover_surveys(self) -> None:
         """Top the demo BRM up so that every survey KPI has answers in every month."""
         rng = self.rng("surveys-demo")
-        invitations: list[tuple] = []
-        responses: list[tuple] = []
+        rows = SurveyRows()
         wanted = {
             SurveyKind.NPS: (SurveyKind.NPS, 9, False),
             SurveyKind.CSAT: (SurveyKind.CSAT, 4, False),
@@ -321,11 +331,7 @@ class SurveysMixin:
             "invited": (SurveyKind.NPS, 8, False),
         }
         for key, (kind, score, quote) in wanted.items():
-            for month in self.gaps(key):
-                found = self.demo_moment(rng, month)
-                if found is None:
-                    continue
-                plan, when = found
+            for month, plan, when in self.gap_moments(rng, key):
                 # The answer must land in the month too, and before today.
                 when = min(when, self.end - timedelta(hours=4))
                 month_end = self.at(month_start(month + 1))
@@ -340,11 +346,8 @@ class SurveysMixin:
                     kind,
                     Invitation.Trigger.MANUAL,
                     contact,
-                    invitations,
-                    responses,
+                    rows,
                     score=score,
                     may_quote=quote,
                 )
-        self.loader.load(Invitation, self.INVITATION_COLUMNS, invitations)
-        self.flush_follow_ups()
-        self.loader.load(Response, self.RESPONSE_COLUMNS, responses)
+        self.load_survey_rows(rows)
