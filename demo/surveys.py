@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -16,6 +17,18 @@ from crm.models import (
 from demo.plans import ClientPlan, add_months, month_start, poisson
 from demo.vocabulary import ANSWER_CHANCE, DETRACTOR_COMMENTS, PASSIVE_COMMENTS, PROMOTER_COMMENTS
 from surveys.models import SCALES, Invitation, Response, SurveyKind, hash_token
+
+
+class Ask(NamedTuple):
+    """A survey the CRM sends: when, which kind and why (with the issue or project behind
+    it), and the contact to ask if they may be asked."""
+
+    when: datetime
+    kind: str
+    trigger: str
+    support_issue_id: int | None = None
+    project_id: int | None = None
+    contact_id: int | None = None
 
 
 @dataclass
@@ -78,45 +91,35 @@ class SurveysMixin:
             for plan in self.plans[offset : offset + chunk]:
                 rng = self.rng("surveys", plan.index)
                 last_asked: dict[int, datetime] = {}
-                asks: list[tuple[datetime, str, str, int | None, int | None, int | None]] = []
+                asks: list[Ask] = []
                 for first, after in plan.active_spans(self.window_start, self.today):
                     months = (after - first).days / 30.4
                     for _ in range(poisson(rng, 0.55 * rate * months)):
                         when = self.moment(rng, first, after)
-                        asks.append((when, SurveyKind.NPS, T.RELATIONSHIP_CYCLE, None, None, None))
+                        asks.append(Ask(when, SurveyKind.NPS, T.RELATIONSHIP_CYCLE))
                     for _ in range(poisson(rng, 0.1 * rate * months)):
                         when = self.moment(rng, first, after)
                         kind = rng.choice(SurveyKind.values)
-                        asks.append((when, kind, T.MANUAL, None, None, None))
+                        asks.append(Ask(when, kind, T.MANUAL))
                 for issue_id, resolved, contact in plan.resolved_issues:
                     if rng.random() < min(1.0, 0.7 * rate):
                         when = resolved + timedelta(minutes=rng.randint(30, 240))
-                        asks.append((when, issue_kind, T.ISSUE_RESOLVED, issue_id, None, contact))
+                        asks.append(
+                            Ask(when, issue_kind, T.ISSUE_RESOLVED, issue_id, contact_id=contact)
+                        )
                 for project_id, completed in plan.completed_projects:
                     if rng.random() < min(1.0, 0.85 * rate):
                         when = completed + timedelta(hours=rng.randint(1, 48))
                         asks.append(
-                            (when, SurveyKind.CES, T.PROJECT_COMPLETED, None, project_id, None)
+                            Ask(when, SurveyKind.CES, T.PROJECT_COMPLETED, project_id=project_id)
                         )
                 self.imported_answers(plan, rng, rows.responses)
-                for when, kind, trigger, issue_id, project_id, contact_id in sorted(
-                    asks, key=lambda ask: ask[0]
-                ):
-                    if when >= self.end:
+                for ask in sorted(asks, key=lambda ask: ask.when):
+                    if ask.when >= self.end:
                         continue
-                    contact = self.survey_contact(plan, rng, when, last_asked, contact_id)
+                    contact = self.survey_contact(plan, rng, ask.when, last_asked, ask.contact_id)
                     if contact is not None:
-                        self.invitation(
-                            plan,
-                            rng,
-                            when,
-                            kind,
-                            trigger,
-                            contact,
-                            rows,
-                            support_issue_id=issue_id,
-                            project_id=project_id,
-                        )
+                        self.invitation(plan, rng, ask, contact, rows)
             self.load_survey_rows(rows)
         self.cover_surveys()
         self.finish(Invitation, Response)
@@ -166,19 +169,16 @@ class SurveysMixin:
         self,
         plan: ClientPlan,
         rng: random.Random,
-        created: datetime,
-        kind: str,
-        trigger: str,
+        ask: Ask,
         contact_id: int,
         rows: SurveyRows,
         *,
-        support_issue_id: int | None = None,
-        project_id: int | None = None,
         score: int | None = None,
         may_quote: bool = False,
     ) -> None:
         """An invitation and what became of it: bounced, unanswered (perhaps with a score
         clicked but never confirmed), or answered, with a follow-up for unhappy answers."""
+        created, kind = ask.when, ask.kind
         invitation_id = self.ids.take(Invitation)
         expires = created + timedelta(days=settings.SURVEY_EXPIRY_DAYS)
         owner = plan.owner_at(created)
@@ -216,7 +216,7 @@ class SurveysMixin:
                 plan.id,
                 owner,
                 kind,
-                trigger,
+                ask.trigger,
                 question,
                 low_label,
                 high_label,
@@ -231,8 +231,8 @@ class SurveysMixin:
                 provisional_at,
                 answered,
                 reminded,
-                support_issue_id,
-                project_id,
+                ask.support_issue_id,
+                ask.project_id,
             )
         )
         if answered is not None:
@@ -339,15 +339,6 @@ class SurveysMixin:
                 contact = self.survey_contact(plan, rng, when, {})
                 if contact is None:
                     continue
-                self.invitation(
-                    plan,
-                    rng,
-                    when,
-                    kind,
-                    Invitation.Trigger.MANUAL,
-                    contact,
-                    rows,
-                    score=score,
-                    may_quote=quote,
-                )
+                ask = Ask(when, kind, Invitation.Trigger.MANUAL)
+                self.invitation(plan, rng, ask, contact, rows, score=score, may_quote=quote)
         self.load_survey_rows(rows)
