@@ -5,9 +5,8 @@ user may see."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,6 +27,7 @@ from crm.imports.forms import ImportConfirmForm, ImportUploadForm
 from crm.imports.jobs import import_job_confirm, import_job_create, import_job_progress
 from crm.imports.services import ImportReport
 from crm.models import ImportJob
+from crm.refusals import refusal_as_message
 
 RECENT_JOBS = 10
 
@@ -137,12 +137,10 @@ def job_confirm(request, pk: int):
     job = import_job_for_user(request.user, pk)
     form = ImportConfirmForm(request.POST)
     again = form.is_valid() and form.cleaned_data["import_again"]
-    try:
+    with refusal_as_message(request):
         confirmed = import_job_confirm(job=job, by=request.user, again=again)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("imports:job", pk=job.pk)
-    return redirect("imports:job", pk=confirmed.pk)
+        return redirect("imports:job", pk=confirmed.pk)
+    return redirect("imports:job", pk=job.pk)
 
 
 @login_required

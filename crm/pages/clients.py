@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from crm import edits, services
 from crm.access import client_for_user, may_keep_a_book
-from crm.forms import add_service_error
 from crm.idempotency import once_per_form_token
 from crm.pages.client_forms import ClientCreateForm, ClientEditForm
+from crm.refusals import refusal_on_form
 from crm.search import similar_clients
 
 
@@ -33,7 +33,7 @@ def client_create(request):
         if similar and not data["confirm_similar"]:
             form.add_error("name", "A client with a similar name already exists (listed above).")
         else:
-            try:
+            with refusal_on_form(form):
                 client = services.client_create(
                     name=data["name"].strip(),
                     relationship_type=data["relationship_type"],
@@ -42,9 +42,6 @@ def client_create(request):
                     industry=data["industry"].strip(),
                     created_by=request.user,
                 )
-            except ValidationError as error:
-                add_service_error(form, error)
-            else:
                 messages.success(request, f"{client} added to {client.owner}'s book.")
                 return redirect("client_detail", pk=client.pk)
     return render(
@@ -71,11 +68,8 @@ def client_edit(request, pk: int):
     form = ClientEditForm(request.POST)
     similar = []
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             edits.client_update(client=client, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, "Client saved.")
             return redirect("client_detail", pk=client.pk)
     return render(
