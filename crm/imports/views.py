@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,8 +15,8 @@ from crm.access import (
     import_job_for_user,
     import_jobs_visible_to,
     may_confirm_import_job,
-    may_import,
     may_import_into_any_book,
+    require_importer,
 )
 from crm.csvfiles import csv_attachment
 from crm.idempotency import once_per_form_token
@@ -52,17 +51,12 @@ def _page(request, form, status: int = 200):
     )
 
 
-def _require_importer(user) -> None:
-    if not may_import(user):
-        raise PermissionDenied("Only administrators and BRMs import records.")
-
-
 @login_required
 @once_per_form_token
 def import_page(request):
     """GET: the upload form and the user's recent imports. POST: store the file and start its
     dry run, then show its progress."""
-    _require_importer(request.user)
+    require_importer(request.user)
     if request.method != "POST":
         return _page(request, ImportUploadForm(user=request.user))
     form = ImportUploadForm(request.POST, request.FILES, user=request.user)

@@ -15,6 +15,12 @@ from crm.refusals import refusal_on_form
 from crm.search import similar_clients
 
 
+def _page(request, form, *, status: int = 200, **context):
+    """The client form: ``creating`` a client (``similar``: clients whose name is close to the
+    one given), or correcting ``client``."""
+    return render(request, "crm/client_form.html", {"form": form, **context}, status=status)
+
+
 @login_required
 @once_per_form_token
 def client_create(request):
@@ -24,8 +30,7 @@ def client_create(request):
         raise PermissionDenied("Only BRMs and admins add clients.")
     similar = []
     if request.method != "POST":
-        form = ClientCreateForm(user=request.user)
-        return render(request, "crm/client_form.html", {"form": form, "creating": True})
+        return _page(request, ClientCreateForm(user=request.user), creating=True)
     form = ClientCreateForm(request.POST, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
@@ -44,12 +49,7 @@ def client_create(request):
                 )
                 messages.success(request, f"{client} added to {client.owner}'s book.")
                 return redirect("client_detail", pk=client.pk)
-    return render(
-        request,
-        "crm/client_form.html",
-        {"form": form, "creating": True, "similar": similar},
-        status=422,
-    )
+    return _page(request, form, creating=True, similar=similar, status=422)
 
 
 @login_required
@@ -64,17 +64,11 @@ def client_edit(request, pk: int):
                 "relationship_started_on": client.relationship_started_on,
             }
         )
-        return render(request, "crm/client_form.html", {"form": form, "client": client})
+        return _page(request, form, client=client)
     form = ClientEditForm(request.POST)
-    similar = []
     if form.is_valid():
         with refusal_on_form(form):
             edits.client_update(client=client, by=request.user, **form.cleaned_data)
             messages.success(request, "Client saved.")
             return redirect("client_detail", pk=client.pk)
-    return render(
-        request,
-        "crm/client_form.html",
-        {"form": form, "client": client, "similar": similar},
-        status=422,
-    )
+    return _page(request, form, client=client, status=422)
