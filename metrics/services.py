@@ -187,7 +187,9 @@ def _store(period: Period, rows: list[Row], *, freeze: bool, overwrite_frozen: b
     run = SnapshotRun(period, frozen=freeze)
     table = Snapshot._meta.db_table
     lock_for_writing(table, period.grain, period.start.toordinal())
-    # None when nothing is stored yet, else whether some stored row is frozen.
+    # None when nothing is stored yet, else whether some stored row is frozen. Sorting makes
+    # PostgreSQL read the period's rows by index; an EXISTS probe is planned as a sequential
+    # scan that stops at the first match, which reads the whole table when nothing is stored.
     some_frozen = stored.order_by("-frozen").values_list("frozen", flat=True).first()
     if some_frozen and not overwrite_frozen:
         run.kept_frozen = True

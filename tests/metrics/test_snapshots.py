@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Interaction
 from crm.services import revenue_line_record
@@ -224,6 +226,19 @@ def test_breakdowns_and_parts_with_quotes_braces_and_backslashes_are_stored_as_w
     assert stored(alice, "reply_conversion_rate", breakdown=topic).value == 0
     assert stored(alice, "nps").parts == {"promoters": 1.0, "passives": 1.0, "detractors": 1.0}
     assert not Snapshot.objects.filter(breakdown="NULL").exists()
+
+
+def test_the_query_log_keeps_the_write_statement_not_its_rows(alice, book_client):
+    """Under DEBUG the log keeps the last 9,000 statements: with every period's rows inlined,
+    a backfill's memory would grow with its months."""
+    for index in range(30):
+        logged(book_client(alice), Interaction.Kind.EMAIL, local(2026, 3, 2), topic=f"T{index}")
+    with CaptureQueriesContext(connection) as captured:
+        snapshot_take(period=MARCH)
+    [write] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert Snapshot.objects.count() > 100
+    assert "rows" in write
+    assert len(write) < 1_500
 
 
 def _organisation(brms: int, clients_per_brm: int):
