@@ -102,6 +102,17 @@ class AnyBits(Aggregate):
         return clone.as_sql(compiler, connection, function="SUM", **extra)
 
 
+# A 64-bit one to shift: PostgreSQL's literal 1 is a 32-bit integer.
+ONE = "CAST(1 AS bigint)"
+
+
+def any_bits(expression: str) -> str:
+    """SQL of ``AnyBits`` over ``expression`` (each row a power of two or 0)."""
+    if connection.vendor == "postgresql":
+        return f"BIT_OR({expression})"
+    return f"SUM(DISTINCT {expression})"
+
+
 class Segments:
     """The instants (or days) where some window starts or ends, sorted: an event's segment is
     how many of them are at or before it, so every window's span ``[a, b)`` between two of
@@ -129,6 +140,39 @@ class Segments:
             )
 
         return search(0, len(self.bounds))
+
+    def sql_index(self, column: str, *, strict: bool = False) -> tuple[str, list]:
+        """``index`` as SQL over the date ``column`` of a hand-written statement (the bounds
+        are days), with its parameters. ``strict`` counts the bounds before the value instead
+        of those at or before it: the index of the first bound a span from the value covers."""
+        adapt = connection.ops.adapt_datefield_value
+        operator = ">" if strict else ">="
+        params: list = []
+
+        def search(low: int, high: int) -> str:
+            if low == high:
+                return str(low)
+            middle = (low + high + 1) // 2
+            params.append(adapt(self.bounds[middle - 1]))
+            then, otherwise = search(middle, high), search(low, middle - 1)
+            return f"CASE WHEN {column} {operator} %s THEN {then} ELSE {otherwise} END"
+
+        return search(0, len(self.bounds)), params
+
+    def sql_bit(self, column: str) -> tuple[str, list]:
+        """``bit`` as SQL over the date ``column`` of a hand-written statement."""
+        index, params = self.sql_index(column)
+        return f"({ONE} << {index})", params
+
+    def sql_covered(self, first: str, until: str) -> tuple[str, list]:
+        """SQL of the mask whose bit ``k`` is set when the ``k``-th bound (a day) is in
+        ``[first, until)``, date columns of a hand-written statement (``until`` NULL: no end);
+        an empty span gives 0. Spans that never overlap (one history's successive entries)
+        have masks whose sum is their union."""
+        low, low_params = self.sql_index(first, strict=True)
+        high, high_params = self.sql_index(until, strict=True)
+        end = f"CASE WHEN {until} IS NULL THEN {len(self.bounds)} ELSE {high} END"
+        return f"(({ONE} << {end}) - ({ONE} << {low}))", [*high_params, *low_params]
 
     def bit(self, field: str) -> Case | Value:
         """``1 << segment`` of ``field``."""
