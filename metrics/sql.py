@@ -33,54 +33,48 @@ from django.db.models import (
 from metrics.subjects import SubjectKey, Subjects
 
 
-class Seconds(Func):
+class _Difference(Func):
+    """``end`` minus ``start`` in the unit of each database's template: PostgreSQL subtracts
+    (``postgresql_template`` around ``end - start``), SQLite calls its date functions."""
+
+    postgresql_template = "(%(expressions)s)"
+    sqlite_template = ""
+    sqlite_joiner = ", "
+
+    def __init__(self, end, start):
+        super().__init__(end, start)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=self.sqlite_template,
+            arg_joiner=self.sqlite_joiner,
+            **extra,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template=self.postgresql_template, arg_joiner=" - ", **extra
+        )
+
+
+class Seconds(_Difference):
     """Seconds from ``start`` to ``end`` (datetimes), exact to the microsecond on both
     databases so that medians agree to the last digit."""
 
     output_field = FloatField()
-    arg_joiner = ", "
-
-    def __init__(self, end, start):
-        super().__init__(end, start)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django registers django_timestamp_diff on every SQLite connection: microseconds.
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(django_timestamp_diff(%(expressions)s) / 1000000.0)",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)",
-            arg_joiner=" - ",
-            **extra,
-        )
+    postgresql_template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
+    # Django registers django_timestamp_diff on every SQLite connection: microseconds.
+    sqlite_template = "(django_timestamp_diff(%(expressions)s) / 1000000.0)"
 
 
-class DaysBetween(Func):
+class DaysBetween(_Difference):
     """Whole days from ``start`` to ``end`` (dates)."""
 
     output_field = IntegerField()
-
-    def __init__(self, end, start):
-        super().__init__(end, start)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+    sqlite_template = "CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)"
+    sqlite_joiner = ") - julianday("
 
 
 def boolean(condition: Q) -> ExpressionWrapper:
@@ -209,19 +203,12 @@ def _per_window_sql(
     aggregates: str,
     *,
     indexed: bool = False,
-    distinct: bool = False,
 ) -> tuple[str, list]:
     """One statement returning ``aggregates`` for every BRM, team and the organisation of every
     window, over the CTE ``ev(who, x[, at])``: the events are read once and joined to the
     windows containing their instant ``at``. Teams are joined through their membership pairs
     (per window), so a team's value is computed from its members' records, never from their
-    results. Rows are ``(window index, subject type, subject id, *aggregates)``.
-
-    ``distinct`` (``aggregates`` then ignored) returns the number of distinct ``x`` instead:
-    the distinct ``(window, who, x)`` are found once, hashed, and a BRM's count is their
-    number; a team's and the organisation's are the number of distinct ``x`` of that set (a
-    contact two members reached once), each again a hashed ``DISTINCT`` of the smaller set
-    rather than a sort of every event per level (``COUNT(DISTINCT x)``)."""
+    results. Rows are ``(window index, subject type, subject id, *aggregates)``."""
     params: list[Any] = []
     timed = [index for index, (_, bounds) in enumerate(groups) if bounds is not None]
     if indexed:
@@ -244,11 +231,7 @@ def _per_window_sql(
         ]
     else:
         ctes = [f"ev AS ({sql})", "w_(i) AS (VALUES (0))", "evw AS (SELECT 0 AS i, ev.* FROM ev)"]
-    if distinct:
-        ctes.append("d AS (SELECT DISTINCT i, who, x FROM evw)")
-        branches = ["SELECT i, 'brm', who, COUNT(x) FROM d GROUP BY i, who"]
-    else:
-        branches = [f"SELECT i, 'brm', who, {aggregates} FROM evw GROUP BY i, who"]
+    branches = [f"SELECT i, 'brm', who, {aggregates} FROM evw GROUP BY i, who"]
     # Ids come from the database as integers: written into the statement, they spare
     # thousands of parameters for a long backfill.
     pairs = [
@@ -258,27 +241,14 @@ def _per_window_sql(
     ]
     if pairs:
         ctes.append(f"tm(i, owner_id, team_id) AS (VALUES {', '.join(pairs)})")
-        if distinct:
-            branches.append(
-                "SELECT i, 'team', team_id, COUNT(x) FROM (SELECT DISTINCT d.i, tm.team_id, d.x "
-                "FROM d JOIN tm ON tm.i = d.i AND tm.owner_id = d.who) t GROUP BY i, team_id"
-            )
-        else:
-            branches.append(
-                f"SELECT evw.i, 'team', tm.team_id, {aggregates} FROM evw "
-                "JOIN tm ON tm.i = evw.i AND tm.owner_id = evw.who GROUP BY evw.i, tm.team_id"
-            )
+        branches.append(
+            f"SELECT evw.i, 'team', tm.team_id, {aggregates} FROM evw "
+            "JOIN tm ON tm.i = evw.i AND tm.owner_id = evw.who GROUP BY evw.i, tm.team_id"
+        )
     # From the windows, so a window without events still has its organisation's row.
-    if distinct:
-        branches.append(
-            "SELECT w_.i, 'org', 0, COUNT(o.x) FROM w_ LEFT JOIN (SELECT DISTINCT i, x FROM d) o "
-            "ON o.i = w_.i GROUP BY w_.i"
-        )
-    else:
-        branches.append(
-            f"SELECT w_.i, 'org', 0, {aggregates} FROM w_ LEFT JOIN evw ON evw.i = w_.i "
-            "GROUP BY w_.i"
-        )
+    branches.append(
+        f"SELECT w_.i, 'org', 0, {aggregates} FROM w_ LEFT JOIN evw ON evw.i = w_.i GROUP BY w_.i"
+    )
     return "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params
 
 
@@ -290,19 +260,15 @@ def _fetch_per_window(
     queryset: QuerySet | tuple[str, list],
     groups: list[Group],
     aggregates: dict[str, str],
-    *,
-    distinct: bool = False,
 ) -> list[dict[SubjectKey, dict[str, float]]]:
     """``aggregates`` per subject of each group, over a queryset's events (joined to the
     groups' windows by their instant ``at``) or over a statement's ``(sql, params)`` whose
-    events carry their group's index ``i``; ``distinct``: see ``_per_window_sql``."""
+    events carry their group's index ``i``."""
     indexed = isinstance(queryset, tuple)
     if not indexed and any(bounds is not None for _, bounds in groups):
         queryset = queryset.annotate(seg=_segments(groups).index("at"))
     sql, params = queryset if indexed else statement(queryset)
-    query, tail = _per_window_sql(
-        sql, groups, ", ".join(aggregates.values()), indexed=indexed, distinct=distinct
-    )
+    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()), indexed=indexed)
     with connection.cursor() as cursor:
         cursor.execute(query, (*params, *tail))
         rows = cursor.fetchall()
@@ -320,10 +286,110 @@ def _fetch_per_window(
 def distinct_per_subject(
     queryset: QuerySet, groups: list[Group], name: str
 ) -> list[dict[SubjectKey, dict[str, float]]]:
-    """``COUNT(DISTINCT x)`` per subject and window over ``queryset.values(who=..., x=...,
-    at=...)``: a team counts a contact two of its members both reached once, as the
-    organisation does."""
-    return _fetch_per_window(queryset, groups, {name: "COUNT(DISTINCT x)"}, distinct=True)
+    """``COUNT(DISTINCT x)`` (as ``name``) per subject and window over
+    ``queryset.values(who=..., x=..., at=...)``: a team counts a contact two of its members
+    both reached once, as the organisation does.
+
+    Each window is a run of the ``Segments`` between the windows' bounds, so one statement
+    (per ``_fitting`` group of windows) reduces the events to one row per ``(who, x)``: the
+    OR of the bits of the segments ``x`` was reached in (``m``). ``x`` counts in a window when
+    that mask meets the window's: a BRM's count is the number of its rows that do; a team's
+    and the organisation's, the number of ``x`` whose OR over the members' (everyone's) masks
+    does. The events are hashed into ``(who, x)`` pairs, not ``(window, who, x)`` triples:
+    a contact reached every month of a 24-month backfill is one row, not 24.
+    """
+    results: list[dict[SubjectKey, dict[str, float]]] = [{} for _ in groups]
+    for indexes in _fitting(groups):
+        rows = _masks_per_subject(queryset, [groups[index] for index in indexes])
+        for subject_type, subject_id, *counts in rows:
+            key = SubjectKey(subject_type, int(subject_id))
+            for index, count in zip(indexes, counts, strict=True):
+                # Like COUNT(DISTINCT x): every window has its organisation's row, a BRM or a
+                # team only where it reached someone.
+                if count or subject_type == "org":
+                    groups[index][0].see(key)
+                    results[index][key] = {name: float(count)}
+    return results
+
+
+def _fitting(groups: list[Group]) -> list[list[int]]:
+    """The indexes of ``groups``, in consecutive runs whose bounds fit one mask."""
+    runs: list[list[int]] = []
+    for index in range(len(groups)):
+        run = [*runs[-1], index] if runs else []
+        if run and len(_segments([groups[each] for each in run]).bounds) < Segments.MAX_BITS:
+            runs[-1] = run
+        else:
+            runs.append([index])
+    return runs
+
+
+def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
+    """Rows ``(subject type, subject id, count in each of groups' windows)`` of
+    ``distinct_per_subject``, in one statement."""
+    segments = _segments(groups)
+    every = (1 << (len(segments.bounds) + 1)) - 1
+    masks = [segments.mask(*bounds) if bounds else every for _, bounds in groups]
+    if all(bounds for _, bounds in groups):
+        # Only the events of these windows (a long backfill is read in several runs).
+        queryset = queryset.filter(
+            at__gte=min(bounds[0] for _, bounds in groups),
+            at__lt=max(bounds[1] for _, bounds in groups),
+        )
+    sql, params = statement(queryset.annotate(bit=segments.bit("at")))
+    # Teams by membership: the windows with the same pairs share one version of each team.
+    versions: dict[frozenset, int] = {}
+    version_of = [
+        versions.setdefault(frozenset(subjects.membership_pairs()), len(versions))
+        for subjects, _ in groups
+    ]
+    pairs = [
+        f"({version}, {int(owner)}, {int(team)})"
+        for members, version in versions.items()
+        for owner, team in sorted(members)
+    ]
+
+    def counts(of_team: bool = False) -> str:
+        return ", ".join(
+            "COUNT(*) FILTER (WHERE "
+            + (f"v = {version_of[index]} AND " if of_team else "")
+            + f"(bits & {mask}) <> 0)"
+            for index, mask in enumerate(masks)
+        )
+
+    if connection.vendor == "postgresql":
+        # The teams' and the organisation's masks OR the pairs' masks again (a small table).
+        finer, bit = "m", "bits"
+
+        def any_bit(column: str) -> str:
+            return f"BIT_OR({column})"
+    else:
+        # SQLite has no BIT_OR: the sum of the events' distinct bits (each a power of two).
+        finer, bit = "ev", "bit"
+
+        def any_bit(column: str) -> str:
+            return f"SUM(DISTINCT {column})"
+
+    ctes = [
+        f"ev AS ({sql})",
+        f"m AS (SELECT who, x, {any_bit('bit')} AS bits FROM ev GROUP BY who, x)",
+    ]
+    branches = [
+        f"SELECT 'brm', who, {counts()} FROM m GROUP BY who",
+        f"SELECT 'org', 0, {counts()} FROM "
+        f"(SELECT x, {any_bit(bit)} AS bits FROM {finer} GROUP BY x) o",
+    ]
+    if pairs:
+        ctes.append(f"tv(v, owner_id, team_id) AS (VALUES {', '.join(pairs)})")
+        branches.append(
+            f"SELECT 'team', team_id, {counts(of_team=True)} FROM (SELECT tv.v, tv.team_id, "
+            f"{finer}.x, {any_bit(f'{finer}.{bit}')} AS bits FROM {finer} "
+            f"JOIN tv ON tv.owner_id = {finer}.who GROUP BY tv.v, tv.team_id, {finer}.x) t "
+            "GROUP BY v, team_id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params)
+        return cursor.fetchall()
 
 
 def distinct_where_per_subject(

@@ -26,7 +26,8 @@ from crm.services import (
     support_issue_resolve,
     support_issue_respond,
 )
-from metrics.engine import compute_many
+from metrics.engine import compute, compute_many
+from metrics.periods import Period, periods_between
 from tests.metrics.conftest import MARCH
 from tests.metrics.factories import local
 
@@ -397,3 +398,40 @@ def test_follow_ups_on_time_follow_the_holder_on_the_due_date_reschedules_and_ca
     assert records.count() == 5
     assert records.filter(in_numerator=True).count() == 2
     assert missed.pk in records.values_list("pk", flat=True)
+
+
+def test_network_reach_of_a_backfill_longer_than_one_segment_mask(alice, bob, book_client):
+    """Seventy months have more bounds than one segment mask holds (``Segments.MAX_BITS``):
+    the distinct contacts are counted in runs of months, each month as it is alone."""
+    client = book_client(alice, relationship_started_on=date(2019, 1, 1))
+    ann = contact_create(client=client, name="Ann")
+    ben = contact_create(client=client, name="Ben")
+    for at, contacts in [
+        (local(2020, 6, 3), [ann, ben]),
+        (local(2020, 6, 20), [ann]),
+        (local(2025, 11, 5), [ben]),
+        (local(2026, 3, 31, 23, 59), [ann, ben]),
+    ]:
+        interaction_log(
+            client=client,
+            logged_by=alice,
+            kind=Interaction.Kind.CALL,
+            occurred_at=at,
+            contacts=contacts,
+        )
+    periods = periods_between(Period.parse("2020-06"), MARCH)
+    assert len(periods) == 70
+
+    def reach(rows) -> dict:
+        return {
+            (row.subject.type, row.subject.id): row.result.numerator
+            for row in rows
+            if row.kpi.key == "network_reach"
+        }
+
+    together = {period: reach(rows) for period, rows, _ in compute_many(periods)}
+    for period in (periods[0], periods[1], Period.parse("2025-11"), MARCH):
+        assert together[period] == reach(compute(period)[0]), period
+    assert together[periods[0]][("brm", alice.pk)] == 2
+    assert together[periods[1]][("org", 0)] == 0
+    assert together[MARCH][("org", 0)] == 2
