@@ -21,6 +21,7 @@ from django.db.models import (
     BooleanField,
     Case,
     ExpressionWrapper,
+    F,
     FloatField,
     Func,
     IntegerField,
@@ -96,6 +97,28 @@ class AnyBits(Aggregate):
         return clone.as_sql(compiler, connection, function="SUM", **extra)
 
 
+class _Segment(Func):
+    """``Segments.index``: on PostgreSQL one ``width_bucket`` call (a binary search in C over
+    the bounds, passed as one array: the number of bounds at or before ``field``), elsewhere
+    the same search as nested ``CASE`` (``search``), one comparison per level."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, field: str, bounds: list, search: Case, *, bit: bool):
+        super().__init__(F(field), search)
+        self.bounds, self.bit = bounds, bit
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.get_source_expressions()[1])
+
+    def as_postgresql(self, compiler, connection, **extra):
+        field, params = compiler.compile(self.get_source_expressions()[0])
+        segment = f"COALESCE(width_bucket({field}, %s), 0)"
+        if self.bit:
+            segment = f"(CAST(1 AS bigint) << {segment})"
+        return segment, (*params, list(self.bounds))
+
+
 class Segments:
     """The instants (or days) where some window starts or ends, sorted: an event's segment is
     how many of them are at or before it, so every window's span ``[a, b)`` between two of
@@ -108,9 +131,11 @@ class Segments:
     def __init__(self, bounds: Sequence):
         self.bounds = sorted(set(bounds))
 
-    def index(self, field: str, value: Callable[[int], int] = int) -> Case | Value:
-        """The segment of ``field`` (or ``value(segment)``), as a binary search over the
-        bounds: a few comparisons per row, whatever the number of windows."""
+    def index(self, field: str, *, bit: bool = False) -> Func | Value:
+        """The segment of ``field`` (or ``1 << segment`` with ``bit``), as a binary search over
+        the bounds: a few comparisons per row, whatever the number of windows. A null
+        ``field`` is in segment 0."""
+        value: Callable[[int], int] = (lambda segment: 1 << segment) if bit else int
 
         def search(low: int, high: int) -> Case | Value:
             if low == high:
@@ -122,13 +147,15 @@ class Segments:
                 output_field=BigIntegerField(),
             )
 
-        return search(0, len(self.bounds))
+        if not self.bounds:
+            return search(0, 0)
+        return _Segment(field, self.bounds, search(0, len(self.bounds)), bit=bit)
 
-    def bit(self, field: str) -> Case | Value:
+    def bit(self, field: str) -> Func | Value:
         """``1 << segment`` of ``field``."""
         if len(self.bounds) >= self.MAX_BITS:
             raise ValueError("Too many window bounds for one mask: split the windows.")
-        return self.index(field, lambda segment: 1 << segment)
+        return self.index(field, bit=True)
 
     def of(self, first, until) -> range:
         """The segments of ``[first, until)`` (both among the bounds)."""
