@@ -3,6 +3,8 @@ every client's ``metrics.sources.book`` columns in every window, each table read
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, QuerySet
@@ -11,7 +13,7 @@ from crm import models as crm
 from metrics import sources as src
 from metrics.periods import Window
 from metrics.sources import clients as clients_src
-from metrics.sql import AnyBits, Segments, statement, values_table
+from metrics.sql import AnyBits, Segments, any_bits, statement, values_table
 from surveys.models import Response
 
 # Every status change with the day the next one takes over (``NULL`` for the latest), ties
@@ -29,7 +31,19 @@ def _instants(window: Window) -> list:
 
 
 def _days(window: Window) -> list:
-    return [window.year_start, window.end_day]
+    return [window.year_start, window.start, window.end_day]
+
+
+def _points(window: Window) -> list:
+    """The days a client's status is looked up on."""
+    return [window.start, window.last_day, window.year_start]
+
+
+def _review_days(window: Window) -> list:
+    return [window.trailing_days_from(settings.KPI_ALIGNMENT_REVIEW_DAYS), window.end_day]
+
+
+BOUNDS = (_instants, _days, _points, _review_days)
 
 
 def batches(windows: list[Window]) -> list[list[Window]]:
@@ -38,9 +52,11 @@ def batches(windows: list[Window]) -> list[list[Window]]:
     groups: list[list[Window]] = []
     for window in windows:
         group = [*groups[-1], window] if groups else []
-        instants = {moment for each in group for moment in _instants(each)}
-        days = {day for each in group for day in _days(each)}
-        if group and max(len(instants), len(days)) < Segments.MAX_BITS:
+        widest = max(
+            (len({bound for each in group for bound in bounds(each)}) for bounds in BOUNDS),
+            default=0,
+        )
+        if group and widest < Segments.MAX_BITS:
             groups[-1] = group
         else:
             groups.append([window])
@@ -53,42 +69,60 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
     statement: the engine's scan of the whole organisation.
 
     ``book`` probes each client's histories with subqueries, one per client and column. Here
-    every table is read once for all the windows. ``LEAD`` gives each status change and each
-    ownership the moment the next one takes over, so "in force at t" is a condition on one row
-    joined to the windows, and one ``GROUP BY`` per history gives every client's status and
-    owner at every window's instants. Interactions, answers and revenue lines are read once,
-    each summarised per client (and product) as a mask of the ``Segments`` between the
-    windows' bounds it has events in; a window's "some event in my span" is then a bit test.
-    Ties are broken by id, as ``book`` breaks them.
+    every table is read once for all the windows, and summarised per client as masks, so that
+    a client's row in a window is a few bit tests rather than a join per column:
+
+    - its status changes as the ``points`` (the days a status is looked up on: the windows'
+      first and last days and the starts of their trailing years) on which an activation, or
+      a churn, was in force (``LEAD`` gives each change the day the next one takes over, ties
+      broken by id), and as the ``days`` segments in which it became active or churned;
+    - its interactions, answers, goal reviews and revenue lines (per product) as the segments
+      between the windows' bounds in which it has some: "a touch in the 90 days before the
+      window's end" is a bit test.
+
+    Its owner at the windows' instants comes from the ownership history: a client held by one
+    owner all along (most) is theirs at every instant; only the others' spans are joined to
+    the windows (``LEAD`` gives each span the moment the next one takes over). Ties are broken
+    by id, as ``book`` breaks them.
     """
     instants = Segments([moment for w in windows for moment in _instants(w)])
     days = Segments([day for w in windows for day in _days(w)])
+    points = Segments([day for w in windows for day in _points(w)])
+    reviews_days = Segments([day for w in windows for day in _review_days(w)])
     dormant = settings.DORMANT_AFTER_DAYS
+    review = settings.KPI_ALIGNMENT_REVIEW_DAYS
     columns = {
         "i": "int",
-        "first_day": "date",
         "last_day": "date",
-        "year_start": "date",
         "end_day": "date",
-        "review_from": "date",
         "start_at": "instant",
         "until": "instant",
         "year_start_at": "instant",
         "touch_bits": "int",
         "period_bits": "int",
+        "period_days": "int",
         "year_bits": "int",
+        "review_bits": "int",
+        "start_point": "int",
+        "end_point": "int",
+        "year_point": "int",
     }
-    review = settings.KPI_ALIGNMENT_REVIEW_DAYS
+
+    def point(day) -> int:
+        return 1 << points.bounds.index(day)
+
     w_sql, params = values_table(
         "w_",
         columns,
         [
             (
-                *(i, w.start, w.last_day, w.year_start, w.end_day, w.trailing_days_from(review)),
-                *(w.start_at, w.until, w.year_start_at),
+                *(i, w.last_day, w.end_day, w.start_at, w.until, w.year_start_at),
                 instants.mask(w.trailing_days_at(dormant), w.until),
                 instants.mask(w.start_at, w.until),
+                days.mask(w.start, w.end_day),
                 days.mask(w.year_start, w.end_day),
+                reviews_days.mask(w.trailing_days_from(review), w.end_day),
+                *(point(w.start), point(w.last_day), point(w.year_start)),
             )
             for i, w in enumerate(windows)
         ],
@@ -100,22 +134,12 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         params.append(value)
         return "%s"
 
-    def nested(queryset: QuerySet) -> str:
-        sql, values = statement(queryset)
+    def sql(text: str, values: list) -> str:
         params.extend(values)
-        return sql
+        return text
 
-    def status_on(status: str, day: str) -> str:
-        return (
-            f"MAX(CASE WHEN s.status = {bind(status)} AND s.effective_on <= w_.{day} "
-            f"AND (s.next_on IS NULL OR s.next_on > w_.{day}) THEN 1 ELSE 0 END)"
-        )
-
-    def became(status: str, first_day: str) -> str:
-        return (
-            f"MAX(CASE WHEN s.status = {bind(status)} AND s.effective_on >= w_.{first_day} "
-            "AND s.effective_on <= w_.last_day THEN 1 ELSE 0 END)"
-        )
+    def nested(queryset: QuerySet) -> str:
+        return sql(*statement(queryset))
 
     def owner_at(instant: str, *, before: bool = False) -> str:
         # Before its first recorded ownership, a client is its first owner's (as ``book``).
@@ -126,13 +150,42 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
             f"w_.{instant}) THEN o.owner_id END)"
         )
 
-    def flag(column: str) -> str:
-        return f"COALESCE({column}, 0) = 1"
+    def in_force(status: str) -> str:
+        # A client's changes cover disjoint days: the sum of their masks is their union.
+        condition = f"status = {bind(status)}"
+        covered = sql(*points.sql_covered("effective_on", "next_on"))
+        return f"CAST(SUM(CASE WHEN {condition} THEN {covered} ELSE 0 END) AS bigint)"
+
+    def became(status: str) -> str:
+        condition = f"status = {bind(status)}"
+        bit = sql(*days.sql_bit("effective_on"))
+        return any_bits(f"CASE WHEN {condition} THEN {bit} ELSE 0 END")
+
+    def per_window(column: Callable[[Window], str]) -> str:
+        # One column per window (``v0``, ``v1``…) of a per-client table, read by ``pick``: a
+        # client's values for all the windows in one row, not one row per window to join.
+        return ", ".join(f"{column(w)} AS v{i}" for i, w in enumerate(windows))
+
+    def pick(table: str) -> str:
+        cases = " ".join(f"WHEN {i} THEN {table}.v{i}" for i in range(len(windows)))
+        return f"CASE w_.i {cases} END"
+
+    def lifetime_until(w: Window) -> str:
+        return (
+            f"SUM(CASE WHEN line.recognised_on <= {bind(w.last_day)} THEN line.amount ELSE 0 END)"
+        )
+
+    def products_in_year(w: Window) -> str:
+        year = days.mask(w.year_start, w.end_day)
+        return f"SUM(CASE WHEN (p.bits & {year}) <> 0 THEN 1 ELSE 0 END)"
+
+    def has(mask: str, bits: str) -> str:
+        return f"(COALESCE({mask}, 0) & w_.{bits}) <> 0"
 
     active, churned = src.ACTIVE.value, src.CHURNED.value
     not_note, two_way = src.NOT_NOTE, src.TWO_WAY
     # Per client, the segments in which it had a touch other than a note, a two-way touch, an
-    # answer; per client and product, those in which a line was recognised.
+    # answer, a goal review; per client and product, those in which a line was recognised.
     touched = instants.bit("occurred_at")
     touches = (
         crm.Interaction.objects.filter(occurred_at__gte=first_at, occurred_at__lt=until)
@@ -154,10 +207,13 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         .values("product_id", "client_id")
         .annotate(bits=AnyBits(days.bit("recognised_on")))
     )
-    reviews = crm.GoalReview.objects.filter(
-        reviewed_on__gte=min(w.trailing_days_from(review) for w in windows),
-        reviewed_on__lte=last_day,
-    ).values("reviewed_on", client_id=F("goal__client"))
+    reviews = (
+        crm.GoalReview.objects.filter(
+            reviewed_on__gte=reviews_days.bounds[0], reviewed_on__lt=reviews_days.bounds[-1]
+        )
+        .values(client_id=F("goal__client"))
+        .annotate(bits=AnyBits(reviews_days.bit("reviewed_on")))
+    )
     clients = crm.Client.objects.values(
         "id",
         "relationship_started_on",
@@ -173,25 +229,29 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         tenure = (
             "CAST(ROUND(julianday(w_.end_day) - julianday(c.relationship_started_on)) AS INTEGER)"
         )
-    sql = f"""
+    # Clients that churned recently in some window: only their lines are summed (as an
+    # equality, which PostgreSQL expects to hold for few rows: their lines are probed by
+    # client rather than all read).
+    ever_end = sum(point(w.last_day) for w in windows)
+    ever_year = days.mask(days.bounds[0], days.bounds[-1])
+    churned_recently = (
+        f"{has('st.churned_points', 'end_point')} AND {has('st.churned', 'year_bits')}"
+    )
+    sql_text = f"""
         WITH {w_sql},
-        status_ AS ({STATUS_HISTORY}), status_at AS (
-            SELECT w_.i, s.client_id,
-                {status_on(active, "first_day")} AS active_start,
-                {status_on(active, "last_day")} AS active_end,
-                {status_on(active, "year_start")} AS active_year,
-                {status_on(churned, "last_day")} AS churned_end,
-                {became(active, "first_day")} AS activated,
-                {became(active, "year_start")} AS activated_year,
-                {became(churned, "year_start")} AS churned_in_year
-            FROM status_ s JOIN w_ ON s.effective_on <= w_.last_day
-                AND (s.next_on IS NULL OR s.next_on >= w_.year_start)
-            GROUP BY w_.i, s.client_id
+        status_ AS ({STATUS_HISTORY}), statuses AS (
+            SELECT client_id,
+                {in_force(active)} AS active_points, {in_force(churned)} AS churned_points,
+                {became(active)} AS activated, {became(churned)} AS churned
+            FROM status_ GROUP BY client_id
         ), ownership_ AS (
             SELECT client_id, owner_id, started_at,
                 LEAD(started_at) OVER (PARTITION BY client_id ORDER BY started_at, id) AS next_at,
-                ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY started_at, id) AS n
+                ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY started_at, id) AS n,
+                COUNT(*) OVER (PARTITION BY client_id) AS spans
             FROM {crm.ClientOwnership._meta.db_table}
+        ), sole_owner AS (
+            SELECT client_id, owner_id FROM ownership_ WHERE spans = 1
         ), owner_at AS (
             SELECT w_.i, o.client_id,
                 {owner_at("start_at")} AS owner_start,
@@ -199,30 +259,24 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
                 {owner_at("year_start_at")} AS owner_year
             FROM ownership_ o JOIN w_ ON o.n = 1
                 OR (o.started_at < w_.until AND (o.next_at IS NULL OR o.next_at > w_.year_start_at))
+            WHERE o.spans > 1
             GROUP BY w_.i, o.client_id
-        ), churned_ AS (
-            SELECT i, client_id FROM status_at WHERE churned_end = 1 AND churned_in_year = 1
         ), lifetime AS (
-            SELECT churned_.i, churned_.client_id, SUM(line.amount) AS revenue
-            FROM churned_
-            JOIN w_ ON w_.i = churned_.i
-            JOIN {crm.RevenueLine._meta.db_table} line ON line.client_id = churned_.client_id
-                AND line.recognised_on <= w_.last_day
-            GROUP BY churned_.i, churned_.client_id
+            SELECT st.client_id, {per_window(lifetime_until)}
+            FROM statuses st
+            JOIN {crm.RevenueLine._meta.db_table} line ON line.client_id = st.client_id
+            WHERE (CASE WHEN (st.churned_points & {ever_end}) <> 0
+                AND (st.churned & {ever_year}) <> 0 THEN 1 ELSE 0 END) = 1
+            GROUP BY st.client_id
         ),
         touches AS ({nested(touches)}),
         answered AS ({nested(answered)}),
         products_ AS ({nested(products)}),
         products AS (
-            SELECT w_.i, p.client_id, COUNT(*) AS products
-            FROM products_ p JOIN w_ ON (p.bits & w_.year_bits) <> 0
-            GROUP BY w_.i, p.client_id
+            SELECT p.client_id, {per_window(products_in_year)}
+            FROM products_ p GROUP BY p.client_id
         ),
-        reviews_ AS ({nested(reviews)}),
-        reviewed AS (
-            SELECT DISTINCT w_.i, r.client_id FROM reviews_ r
-            JOIN w_ ON r.reviewed_on >= w_.review_from AND r.reviewed_on <= w_.last_day
-        ),
+        reviewed AS ({nested(reviews)}),
         certified AS (
             SELECT DISTINCT w_.i, cert.partner_id AS client_id
             FROM {crm.PartnerCertification._meta.db_table} cert
@@ -231,30 +285,33 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         clients_ AS ({nested(clients)})
         SELECT
             w_.i, c.id AS client_id,
-            owner_at.owner_start, owner_at.owner_end, owner_at.owner_year,
-            {flag("status_at.active_start")} AS active_start,
-            {flag("status_at.active_end")} AS active_end,
-            {flag("status_at.active_year")} AS active_year,
-            {flag("status_at.activated")} AS activated,
-            {flag("status_at.activated_year")} AS activated_year,
-            churned_.client_id IS NOT NULL AS churned_recently,
-            (COALESCE(touches.recent, 0) & w_.touch_bits) = 0 AS dormant,
-            ((COALESCE(touches.two_way, 0) & w_.period_bits) <> 0
-                OR (COALESCE(answered.bits, 0) & w_.period_bits) <> 0) AS engaged,
-            COALESCE(products.products, 0) AS products,
-            COALESCE(lifetime.revenue, 0) AS lifetime_revenue,
-            c.strategic, reviewed.client_id IS NOT NULL AS aligned,
+            COALESCE(sole_owner.owner_id, owner_at.owner_start) AS owner_start,
+            COALESCE(sole_owner.owner_id, owner_at.owner_end) AS owner_end,
+            COALESCE(sole_owner.owner_id, owner_at.owner_year) AS owner_year,
+            {has("st.active_points", "start_point")} AS active_start,
+            {has("st.active_points", "end_point")} AS active_end,
+            {has("st.active_points", "year_point")} AS active_year,
+            {has("st.activated", "period_days")} AS activated,
+            {has("st.activated", "year_bits")} AS activated_year,
+            {churned_recently} AS churned_recently,
+            NOT {has("touches.recent", "touch_bits")} AS dormant,
+            ({has("touches.two_way", "period_bits")} OR {has("answered.bits", "period_bits")})
+                AS engaged,
+            COALESCE({pick("products")}, 0) AS products,
+            CASE WHEN {churned_recently} THEN COALESCE({pick("lifetime")}, 0) ELSE 0 END
+                AS lifetime_revenue,
+            c.strategic, {has("reviewed.bits", "review_bits")} AS aligned,
             c.partner, certified.client_id IS NOT NULL AS certified,
             {tenure} AS tenure_days
         FROM clients_ c CROSS JOIN w_
-        LEFT JOIN owner_at ON owner_at.i = w_.i AND owner_at.client_id = c.id
-        LEFT JOIN status_at ON status_at.i = w_.i AND status_at.client_id = c.id
-        LEFT JOIN churned_ ON churned_.i = w_.i AND churned_.client_id = c.id
-        LEFT JOIN lifetime ON lifetime.i = w_.i AND lifetime.client_id = c.id
+        LEFT JOIN sole_owner ON sole_owner.client_id = c.id
+        LEFT JOIN statuses st ON st.client_id = c.id
         LEFT JOIN touches ON touches.client_id = c.id
         LEFT JOIN answered ON answered.client_id = c.id
-        LEFT JOIN products ON products.i = w_.i AND products.client_id = c.id
-        LEFT JOIN reviewed ON reviewed.i = w_.i AND reviewed.client_id = c.id
+        LEFT JOIN reviewed ON reviewed.client_id = c.id
+        LEFT JOIN owner_at ON owner_at.i = w_.i AND owner_at.client_id = c.id
+        LEFT JOIN lifetime ON lifetime.client_id = c.id
+        LEFT JOIN products ON products.client_id = c.id
         LEFT JOIN certified ON certified.i = w_.i AND certified.client_id = c.id
     """
-    return sql, params
+    return sql_text, params

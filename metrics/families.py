@@ -10,7 +10,7 @@ averaged. Parts that do not add up (distinct counts, medians) are computed per s
 window by the database in one statement (``metrics.sql``). The book (each client's state at
 instants), the clients held while active and the growth cohort depend on the window itself:
 each is one statement joining its tables to every window (``book_scan``, ``held_scan``,
-``growth_scan``).
+``revenue_scan``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -29,9 +28,9 @@ from metrics import sources as src
 from metrics.batch import YEAR, Batch, MonthlySums, month_of
 from metrics.book_scan import batches as book_batches
 from metrics.book_scan import book_rows
-from metrics.growth_scan import growth_rows
 from metrics.held_scan import held_rows
 from metrics.periods import local_midnight
+from metrics.revenue_scan import revenue_sums
 from metrics.sql import (
     distinct_per_subject,
     distinct_where_per_subject,
@@ -212,43 +211,24 @@ def interaction_measures(batch: Batch) -> None:
 
 
 def revenue_measures(batch: Batch) -> None:
-    """One scan of the lines of every window's trailing year, by owner and month: a period's
-    revenue is its months', a trailing year's the sum of its 12 months."""
-    in_a_period = Q(recognised_on__gte=batch.range().start)
-    lines = MonthlySums(
-        src.revenue_lines_year,
-        "recognised_on",
-        {
-            "revenue": Sum("amount"),
-            "cost": Sum("cost_to_serve"),
-            "partner_revenue": Sum("amount", filter=in_a_period & src.PARTNER_REVENUE),
-        },
-        span=YEAR,
-    )
-    rows = list(lines.rows(batch))
-    batch.fold(rows, measures=("revenue", "cost", "partner_revenue"))
+    """One scan of the lines of every window's trailing year and growth spans
+    (``revenue_scan``): a period's revenue is its months', a trailing year's the sum of its 12
+    months; the growth cohort's revenue in each window and in the same part of the previous
+    period goes to every owner of a line in those spans, as a subject, even outside the
+    cohort."""
+    monthly, growth = revenue_sums(batch)
+    batch.fold(monthly, measures=("revenue", "cost", "partner_revenue"))
     batch.fold(
-        ({**row, "revenue_year": row["revenue"], "cost_year": row["cost"]} for row in rows),
+        ({**row, "revenue_year": row["revenue"], "cost_year": row["cost"]} for row in monthly),
         span=YEAR,
         measures=("revenue_year", "cost_year"),
     )
-    growth_measures(batch)
-
-
-def growth_measures(batch: Batch) -> None:
-    """The growth cohort's revenue in each window and in the same part of the previous period,
-    in one statement (``growth_scan.growth_rows``); every line of those spans names its owner, as
-    a subject, even outside the cohort."""
-    windows = batch.windows
-    sql, params = growth_rows(windows)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for index, owner_id, existing, before in cursor.fetchall():
-            batch.add(
-                windows[index],
-                owner_id,
-                {"revenue_existing": existing, "revenue_existing_before": before},
-            )
+    for (index, owner_id), (existing, before) in growth.items():
+        batch.add(
+            batch.windows[index],
+            owner_id,
+            {"revenue_existing": existing, "revenue_existing_before": before},
+        )
 
 
 CLOSINGS = MonthlySums(

@@ -115,8 +115,19 @@ class _Segment(Func):
         field, params = compiler.compile(self.get_source_expressions()[0])
         segment = f"COALESCE(width_bucket({field}, %s), 0)"
         if self.bit:
-            segment = f"(CAST(1 AS bigint) << {segment})"
+            segment = f"({ONE} << {segment})"
         return segment, (*params, list(self.bounds))
+
+
+# A 64-bit one to shift: PostgreSQL's literal 1 is a 32-bit integer.
+ONE = "CAST(1 AS bigint)"
+
+
+def any_bits(expression: str) -> str:
+    """SQL of ``AnyBits`` over ``expression`` (each row a power of two or 0)."""
+    if connection.vendor == "postgresql":
+        return f"BIT_OR({expression})"
+    return f"SUM(DISTINCT {expression})"
 
 
 class Segments:
@@ -150,6 +161,39 @@ class Segments:
         if not self.bounds:
             return search(0, 0)
         return _Segment(field, self.bounds, search(0, len(self.bounds)), bit=bit)
+
+    def sql_index(self, column: str, *, strict: bool = False) -> tuple[str, list]:
+        """``index`` as SQL over the date ``column`` of a hand-written statement (the bounds
+        are days), with its parameters. ``strict`` counts the bounds before the value instead
+        of those at or before it: the index of the first bound a span from the value covers."""
+        adapt = connection.ops.adapt_datefield_value
+        operator = ">" if strict else ">="
+        params: list = []
+
+        def search(low: int, high: int) -> str:
+            if low == high:
+                return str(low)
+            middle = (low + high + 1) // 2
+            params.append(adapt(self.bounds[middle - 1]))
+            then, otherwise = search(middle, high), search(low, middle - 1)
+            return f"CASE WHEN {column} {operator} %s THEN {then} ELSE {otherwise} END"
+
+        return search(0, len(self.bounds)), params
+
+    def sql_bit(self, column: str) -> tuple[str, list]:
+        """``bit`` as SQL over the date ``column`` of a hand-written statement."""
+        index, params = self.sql_index(column)
+        return f"({ONE} << {index})", params
+
+    def sql_covered(self, first: str, until: str) -> tuple[str, list]:
+        """SQL of the mask whose bit ``k`` is set when the ``k``-th bound (a day) is in
+        ``[first, until)``, date columns of a hand-written statement (``until`` NULL: no end);
+        an empty span gives 0. Spans that never overlap (one history's successive entries)
+        have masks whose sum is their union."""
+        low, low_params = self.sql_index(first, strict=True)
+        high, high_params = self.sql_index(until, strict=True)
+        end = f"CASE WHEN {until} IS NULL THEN {len(self.bounds)} ELSE {high} END"
+        return f"(({ONE} << {end}) - ({ONE} << {low}))", [*high_params, *low_params]
 
     def bit(self, field: str) -> Func | Value:
         """``1 << segment`` of ``field``."""
@@ -384,33 +428,23 @@ def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
             for index, mask in enumerate(masks)
         )
 
-    if connection.vendor == "postgresql":
-        # The teams' and the organisation's masks OR the pairs' masks again (a small table).
-        finer, bit = "m", "bits"
-
-        def any_bit(column: str) -> str:
-            return f"BIT_OR({column})"
-    else:
-        # SQLite has no BIT_OR: the sum of the events' distinct bits (each a power of two).
-        finer, bit = "ev", "bit"
-
-        def any_bit(column: str) -> str:
-            return f"SUM(DISTINCT {column})"
-
+    # PostgreSQL ORs the pairs' masks again for the teams and the organisation (a small
+    # table); SQLite's ``any_bits`` adds distinct powers of two, so it reads the events' bits.
+    finer, bit = ("m", "bits") if connection.vendor == "postgresql" else ("ev", "bit")
     ctes = [
         f"ev AS ({sql})",
-        f"m AS (SELECT who, x, {any_bit('bit')} AS bits FROM ev GROUP BY who, x)",
+        f"m AS (SELECT who, x, {any_bits('bit')} AS bits FROM ev GROUP BY who, x)",
     ]
     branches = [
         f"SELECT 'brm', who, {counts()} FROM m GROUP BY who",
         f"SELECT 'org', 0, {counts()} FROM "
-        f"(SELECT x, {any_bit(bit)} AS bits FROM {finer} GROUP BY x) o",
+        f"(SELECT x, {any_bits(bit)} AS bits FROM {finer} GROUP BY x) o",
     ]
     if pairs:
         ctes.append(f"tv(v, owner_id, team_id) AS (VALUES {', '.join(pairs)})")
         branches.append(
             f"SELECT 'team', team_id, {counts(of_team=True)} FROM (SELECT tv.v, tv.team_id, "
-            f"{finer}.x, {any_bit(f'{finer}.{bit}')} AS bits FROM {finer} "
+            f"{finer}.x, {any_bits(f'{finer}.{bit}')} AS bits FROM {finer} "
             f"JOIN tv ON tv.owner_id = {finer}.who GROUP BY tv.v, tv.team_id, {finer}.x) t "
             "GROUP BY v, team_id"
         )

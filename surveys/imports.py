@@ -13,7 +13,7 @@ from django.conf import settings
 
 from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, contact_id
-from crm.imports.formats import EventFormat, choice_values, not_in_future
+from crm.imports.formats import CLIENT, EventFormat, choice_values, not_in_future
 from crm.models import FollowUp
 from surveys.models import SCALES, Invitation, Response, SurveyKind, SurveyQuestion, hash_token
 
@@ -37,7 +37,6 @@ class _SurveyRecordsFormat(EventFormat):
         self._contacts = ctx.contacts_by_name(row.client for row in rows)
 
 
-CLIENT = Column("client", Kind.CLIENT, required=True, example="Acme Logistics")
 KIND = Column("kind", Kind.CHOICE, required=True, choices=choice_values(SurveyKind), example="nps")
 
 

@@ -2,10 +2,17 @@
 records are exported again in the same shape. One module per record family; ``registry`` lists
 them by key."""
 
-from crm.imports.formats.base import EventFormat, RecordFormat, choice_values, not_in_future
+from crm.imports.formats.base import (
+    CLIENT,
+    EventFormat,
+    RecordFormat,
+    choice_values,
+    not_in_future,
+)
 from crm.imports.formats.registry import FORMATS, register_format
 
 __all__ = [
+    "CLIENT",
     "FORMATS",
     "EventFormat",
     "RecordFormat",

@@ -45,6 +45,21 @@ def fold(name: str) -> str:
     return name.casefold()
 
 
+# The columns most formats share: the client a record belongs to (the partner for a partner's
+# record) and the creation time a file may give instead of the import's.
+CLIENT = Column("client", Kind.CLIENT, required=True, example="Acme Logistics")
+PARTNER = Column("partner", Kind.CLIENT, required=True, example="Cobalt Partners")
+CREATED_AT = Column("created_at", Kind.DATETIME, help="defaults to the time of the import")
+
+
+def with_created_at(record: models.Model, row: Row) -> models.Model:
+    """``record`` dated at the row's ``created_at`` when the file gives one; otherwise the
+    model's default, the time of the import, stands."""
+    if row.values.get("created_at") is not None:
+        record.created_at = row.values["created_at"]
+    return record
+
+
 def client_of(record: str) -> Column:
     """The ``client`` column of a format whose rows are about ``record`` (a deal, a goal):
     exported as that record's client."""
@@ -131,6 +146,11 @@ class EventFormat(RecordFormat):
     # row of its batch is imported with a warning (``warn_of_twins``). Empty: not compared.
     same_as: tuple[str, ...] = ()
     same_as_words = ""
+    # What ``record`` builds a row's record from: the columns stored as they are, each in the
+    # model field of its name, and the column whose date or time credits the record to the BRM
+    # who owned the client then (empty: the record has no credited owner).
+    stored: tuple[str, ...] = ()
+    credited_at = ""
 
     @property
     def export_model(self) -> type[models.Model]:
@@ -180,9 +200,21 @@ class EventFormat(RecordFormat):
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         """Load, in a few queries, whatever ``build`` looks up for every row."""
 
-    @abstractmethod
     def build(self, row: Row, ctx: ImportContext) -> models.Model:
-        """The unsaved record for a row whose client is resolved; problems go on the row."""
+        """The unsaved record for a row whose client is resolved; problems go on the row. A
+        format whose rows need nothing but their columns builds them with ``record`` alone."""
+        return self.record(row, ctx)
+
+    def record(self, row: Row, ctx: ImportContext, **fields: Any) -> models.Model:
+        """The unsaved record of ``row``: its client, the owner credited at ``credited_at``,
+        the ``stored`` columns' values, then ``fields`` (which win), dated ``with_created_at``."""
+        values = row.values
+        if self.credited_at:
+            fields.setdefault("owner_id", ctx.owner_id_at(row.client, values[self.credited_at]))
+        stored = {name: values[name] for name in self.stored}
+        return with_created_at(
+            self.model(**{self.client_column: row.client}, **(stored | fields)), row
+        )
 
     def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]:
         """Write the checked rows of one batch; counts by label (summed over the batches)."""

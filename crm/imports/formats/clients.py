@@ -13,11 +13,14 @@ from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, clean_instance
 from crm.imports.formats.base import (
     BATCH_SIZE,
+    CLIENT,
+    CREATED_AT,
     RecordFormat,
     choice_values,
     error_messages,
     fold,
     group_by_client,
+    with_created_at,
 )
 from crm.models import (
     Client,
@@ -68,7 +71,7 @@ class ClientsFormat(RecordFormat):
             help="a partner client, existing or in the same file",
             example="Cobalt Partners",
         ),
-        Column("created_at", Kind.DATETIME, help="defaults to the time of the import"),
+        CREATED_AT,
     )
 
     def check(self, rows: list[Row], ctx: ImportContext) -> None:
@@ -103,18 +106,19 @@ class ClientsFormat(RecordFormat):
             partner_id = partner.pk if partner else None
         if not row.ok:
             return
-        client = Client(
-            name=values["name"],
-            relationship_type=values["relationship_type"],
-            relationship_started_on=values["relationship_started_on"],
-            owner=owner,
-            industry=values["industry"],
-            website=values["website"],
-            notes=values["notes"],
-            sourced_by_partner_id=partner_id,
+        client = with_created_at(
+            Client(
+                name=values["name"],
+                relationship_type=values["relationship_type"],
+                relationship_started_on=values["relationship_started_on"],
+                owner=owner,
+                industry=values["industry"],
+                website=values["website"],
+                notes=values["notes"],
+                sourced_by_partner_id=partner_id,
+            ),
+            row,
         )
-        if values["created_at"] is not None:
-            client.created_at = values["created_at"]
         clean_instance(row, client)
         row.instance = client
 
@@ -161,7 +165,7 @@ class OwnershipHistoryFormat(RecordFormat):
         "it moves credit between BRMs."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("owner", Kind.USER, required=True, example="bea@example.com"),
         Column("started_at", Kind.DATETIME, required=True, example="2023-04-01T00:00:00+01:00"),
         Column(
@@ -247,7 +251,7 @@ class StatusHistoryFormat(RecordFormat):
         "a reason. The client's current status becomes its latest row's."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column(
             "status",
             Kind.CHOICE,

@@ -11,7 +11,15 @@ from django.db.models import QuerySet
 
 from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, contact_id
-from crm.imports.formats.base import BATCH_SIZE, EventFormat, choice_values, fold, not_in_future
+from crm.imports.formats.base import (
+    BATCH_SIZE,
+    CLIENT,
+    CREATED_AT,
+    EventFormat,
+    choice_values,
+    fold,
+    not_in_future,
+)
 from crm.models import Client, Contact, EmailSuppression, Interaction
 from crm.services import default_direction, email_suppress
 
@@ -26,15 +34,16 @@ class ContactsFormat(EventFormat):
         "client cannot have two contacts of the same name."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("name", required=True, example="Dana Reyes"),
         Column("email", example="dana@acme.example"),
         Column("phone", example="+44 20 7946 0000"),
         Column("role", example="Head of Operations"),
-        Column("created_at", Kind.DATETIME, help="defaults to the time of the import"),
+        CREATED_AT,
         Column("opted_out_of_surveys", Kind.BOOLEAN, help="default false"),
         Column("opted_out_at", Kind.DATETIME),
     )
+    stored = ("name", "email", "phone", "role", "opted_out_at")
 
     def __init__(self):
         # The first line of each (client, name) in the file, for every batch: contacts of
@@ -68,18 +77,7 @@ class ContactsFormat(EventFormat):
         opted_out = bool(values["opted_out_of_surveys"])
         if values["opted_out_at"] is not None and not opted_out:
             row.fail("opted_out_at is only for a contact with opted_out_of_surveys true.")
-        contact = Contact(
-            client=row.client,
-            name=values["name"],
-            email=values["email"],
-            phone=values["phone"],
-            role=values["role"],
-            opted_out_of_surveys=opted_out,
-            opted_out_at=values["opted_out_at"],
-        )
-        if values["created_at"] is not None:
-            contact.created_at = values["created_at"]
-        return contact
+        return self.record(row, ctx, opted_out_of_surveys=opted_out)
 
 
 class InteractionsFormat(EventFormat):
@@ -95,7 +93,7 @@ class InteractionsFormat(EventFormat):
         "occurred_at (the message may be in the same file)."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("occurred_at", Kind.DATETIME, required=True, example="2025-03-04T10:30:00+00:00"),
         Column(
             "kind",
@@ -122,6 +120,8 @@ class InteractionsFormat(EventFormat):
             source="in_reply_to.occurred_at",
         ),
     )
+    stored = ("kind", "occurred_at", "topic", "summary")
+    credited_at = "occurred_at"
 
     def __init__(self):
         # Replies whose message was not found in their batch or before it: it may come later.
@@ -152,15 +152,7 @@ class InteractionsFormat(EventFormat):
         logged_by = ctx.user(row, "logged_by")
         not_in_future(row, "occurred_at")
         direction = values["direction"] or default_direction(values["kind"])
-        interaction = Interaction(
-            client=row.client,
-            owner_id=ctx.owner_id_at(row.client, values["occurred_at"]),
-            logged_by=logged_by,
-            kind=values["kind"],
-            occurred_at=values["occurred_at"],
-            topic=values["topic"],
-            summary=values["summary"],
-        )
+        interaction = self.record(row, ctx, logged_by=logged_by)
         if values["in_reply_to"] is not None:
             direction = values["direction"] or Interaction.Direction.INBOUND
             if direction != Interaction.Direction.INBOUND:

@@ -11,6 +11,8 @@ from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, contact_id
 from crm.imports.formats.base import (
     BATCH_SIZE,
+    CLIENT,
+    CREATED_AT,
     EventFormat,
     both_or_neither,
     choice_values,
@@ -38,7 +40,7 @@ class FollowUpsFormat(EventFormat):
     sort_by = ("client.name", "due_on")
     help = "Follow-ups, open or done. The owner is the BRM who has to do it."
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("owner", Kind.USER, required=True, example="bea@example.com"),
         Column("title", required=True, example="Send the proposal"),
         Column("due_on", Kind.DATE, required=True, example="2025-03-10"),
@@ -51,23 +53,17 @@ class FollowUpsFormat(EventFormat):
             help="default import",
             example="import",
         ),
-        Column("created_at", Kind.DATETIME, help="defaults to the time of the import"),
+        CREATED_AT,
     )
+    stored = ("title", "due_on", "done_at", "outcome")
 
     def build(self, row: Row, ctx: ImportContext) -> FollowUp:
-        values = row.values
-        follow_up = FollowUp(
-            client=row.client,
+        return self.record(
+            row,
+            ctx,
             owner=ctx.user(row, "owner"),
-            title=values["title"],
-            due_on=values["due_on"],
-            done_at=values["done_at"],
-            outcome=values["outcome"],
-            origin=values["origin"] or FollowUp.Origin.IMPORT,
+            origin=row.values["origin"] or FollowUp.Origin.IMPORT,
         )
-        if values["created_at"] is not None:
-            follow_up.created_at = values["created_at"]
-        return follow_up
 
 
 class SupportIssuesFormat(EventFormat):
@@ -82,7 +78,7 @@ class SupportIssuesFormat(EventFormat):
         "dates: resolved with resolved_at, answered with first_response_at, open otherwise."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("title", required=True, example="Invoices do not reconcile"),
         Column(
             "priority", Kind.CHOICE, required=True, choices=choice_values(Priority), example="high"
@@ -98,6 +94,8 @@ class SupportIssuesFormat(EventFormat):
             example="24",
         ),
     )
+    stored = ("title", "priority", "opened_at", "first_response_at", "resolved_at")
+    credited_at = "opened_at"
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         self._contacts = ctx.contacts_by_name(row.client for row in rows)
@@ -119,17 +117,12 @@ class SupportIssuesFormat(EventFormat):
         else:
             status = SupportIssue.Status.OPEN
         sla_hours = values["sla_hours"]
-        return SupportIssue(
-            client=row.client,
-            owner_id=ctx.owner_id_at(row.client, values["opened_at"]),
-            title=values["title"],
-            priority=values["priority"],
+        return self.record(
+            row,
+            ctx,
             sla_hours=settings.SUPPORT_SLA_HOURS[values["priority"]]
             if sla_hours is None
             else sla_hours,
-            opened_at=values["opened_at"],
-            first_response_at=values["first_response_at"],
-            resolved_at=values["resolved_at"],
             status=status,
             contact_id=(
                 contact_id(row, "contact", values["contact"], self._contacts)
@@ -148,23 +141,14 @@ class ProjectsFormat(EventFormat):
     sort_by = ("client.name", "due_on")
     help = "Projects, credited to the owner on due_on."
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("name", required=True, example="Warehouse roll-out"),
         Column("due_on", Kind.DATE, required=True, example="2025-06-30"),
         Column("started_on", Kind.DATE, example="2025-01-15"),
         Column("completed_at", Kind.DATETIME, help="blank while not completed"),
     )
-
-    def build(self, row: Row, ctx: ImportContext) -> Project:
-        values = row.values
-        return Project(
-            client=row.client,
-            owner_id=ctx.owner_id_at(row.client, values["due_on"]),
-            name=values["name"],
-            due_on=values["due_on"],
-            started_on=values["started_on"],
-            completed_at=values["completed_at"],
-        )
+    stored = ("name", "due_on", "started_on", "completed_at")
+    credited_at = "due_on"
 
 
 class SharedGoalsFormat(EventFormat):
@@ -177,28 +161,19 @@ class SharedGoalsFormat(EventFormat):
         "has both met and assessed_on. Reviews are a file of their own (goal_reviews)."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("title", required=True, example="Cut delivery claims by 20 %"),
         Column("due_on", Kind.DATE, required=True, example="2025-12-31"),
         Column("met", Kind.BOOLEAN, help="blank until assessed"),
         Column("assessed_on", Kind.DATE),
-        Column("created_at", Kind.DATETIME, help="defaults to the time of the import"),
+        CREATED_AT,
     )
+    stored = ("title", "due_on", "met", "assessed_on")
+    credited_at = "due_on"
 
     def build(self, row: Row, ctx: ImportContext) -> SharedGoal:
-        values = row.values
         both_or_neither(row, "met", "assessed_on")
-        goal = SharedGoal(
-            client=row.client,
-            owner_id=ctx.owner_id_at(row.client, values["due_on"]),
-            title=values["title"],
-            due_on=values["due_on"],
-            met=values["met"],
-            assessed_on=values["assessed_on"],
-        )
-        if values["created_at"] is not None:
-            goal.created_at = values["created_at"]
-        return goal
+        return self.record(row, ctx)
 
 
 class GoalReviewsFormat(EventFormat):
@@ -259,22 +234,16 @@ class FeedbackFormat(EventFormat):
         "closed_on and outcome."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("summary", required=True, example="Wants a weekly claims report"),
         Column("received_on", Kind.DATE, required=True, example="2025-02-14"),
         Column("closed_on", Kind.DATE),
         Column("outcome", Kind.CHOICE, choices=choice_values(FeedbackItem.Outcome)),
     )
+    stored = ("summary", "received_on", "closed_on")
+    credited_at = "received_on"
 
     def build(self, row: Row, ctx: ImportContext) -> FeedbackItem:
-        values = row.values
         both_or_neither(row, "closed_on", "outcome")
         not_before(row, "closed_on", "received_on")
-        return FeedbackItem(
-            client=row.client,
-            owner_id=ctx.owner_id_at(row.client, values["received_on"]),
-            summary=values["summary"],
-            received_on=values["received_on"],
-            closed_on=values["closed_on"],
-            outcome=values["outcome"] or "",
-        )
+        return self.record(row, ctx, outcome=row.values["outcome"] or "")

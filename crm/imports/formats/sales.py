@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, clean_instance
 from crm.imports.formats.base import (
+    CLIENT,
     EventFormat,
     RecordFormat,
     choice_values,
@@ -44,7 +45,7 @@ class RevenueFormat(EventFormat):
         "exist yet is added to the product list (matched by name in any case)."
     )
     columns = (
-        Column("client", Kind.CLIENT, required=True, example="Acme Logistics"),
+        CLIENT,
         Column("product", required=True, example="Freight analytics", source="product.name"),
         Column("recognised_on", Kind.DATE, required=True, example="2025-01-31"),
         Column(
@@ -63,6 +64,8 @@ class RevenueFormat(EventFormat):
         ),
         Column("description"),
     )
+    stored = ("recognised_on", "amount", "description")
+    credited_at = "recognised_on"
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:
         self._products = {fold(p.name): p for p in Product.objects.all()}
@@ -81,16 +84,13 @@ class RevenueFormat(EventFormat):
             else:
                 found = "no" if not deal_ids else str(len(deal_ids))
                 row.fail(f'deal: {row.client} has {found} deals titled "{values["deal"]}".')
-        return RevenueLine(
-            client=row.client,
-            owner_id=ctx.owner_id_at(row.client, values["recognised_on"]),
-            recognised_on=values["recognised_on"],
-            amount=values["amount"],
+        return self.record(
+            row,
+            ctx,
             cost_to_serve=(
                 Decimal("0") if values["cost_to_serve"] is None else values["cost_to_serve"]
             ),
             deal_id=deal_id,
-            description=values["description"],
         )
 
     def save(self, rows: list[Row], ctx: ImportContext) -> dict[str, int]:
