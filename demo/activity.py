@@ -227,11 +227,8 @@ class ActivityMixin:
             for plan, rng, when in self.client_moments("support", monthly_rate(SUPPORT))
         ]
         rng = self.rng("support-demo")
-        for key in ("issue_answered", "issue_resolved"):
-            for month in self.gaps(key):
-                found = self.demo_moment(rng, month)
-                if found:
-                    rows.append(self.issue(found[0], rng, found[1], breach=False))
+        for _, plan, when in self.gap_moments(rng, "issue_answered", "issue_resolved"):
+            rows.append(self.issue(plan, rng, when, breach=False))
         self.loader.load(
             SupportIssue,
             [
@@ -319,14 +316,10 @@ class ActivityMixin:
             due = when.date() + timedelta(days=rng.randint(1, 21))
             self.manual_follow_up(plan, rng, when, due)
         rng = self.rng("follow-ups-demo")
-        for key in ("follow_up_due", "follow_up_done"):
-            for month in self.gaps(key):
-                found = self.demo_moment(rng, month)
-                if found:
-                    plan, when = found
-                    due = min(when.date() + timedelta(days=2), month_start(month + 1))
-                    due = max(due - timedelta(days=1), when.date())
-                    self.manual_follow_up(plan, rng, when, due, outcome="on_time")
+        for month, plan, when in self.gap_moments(rng, "follow_up_due", "follow_up_done"):
+            due = min(when.date() + timedelta(days=2), month_start(month + 1))
+            due = max(due - timedelta(days=1), when.date())
+            self.manual_follow_up(plan, rng, when, due, outcome="on_time")
         # The demo BRM's to-do list: a few things overdue and a few coming up.
         current = [p for p in self.demo_plans if p.owner_id == self.demo_id]
         current = [p for p in current if p.active_on(self.today - timedelta(days=1))]

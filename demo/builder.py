@@ -120,6 +120,18 @@ class Builder(PeopleMixin, ClientsMixin, ActivityMixin, PipelineMixin, DeliveryM
                 return plan, when
         return None
 
+    def gap_moments(
+        self, rng: random.Random, *keys: str, kinds: Iterable[str] | None = None
+    ) -> Iterator[tuple[int, ClientPlan, datetime]]:
+        """For each month that still lacks a ``key`` record for the demo BRM (key by key, each
+        key's months read when its turn comes), the month with a ``demo_moment`` in it; a month
+        without one is skipped."""
+        for key in keys:
+            for month in self.gaps(key):
+                found = self.demo_moment(rng, month, kinds=kinds)
+                if found:
+                    yield month, *found
+
     def finish(self, *tables: type[models.Model]) -> None:
         """Report the tables just loaded, and the whole pass: drawing the rows plus loading."""
         for model in tables:

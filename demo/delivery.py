@@ -36,12 +36,9 @@ class DeliveryMixin:
             for plan, rng, when in self.client_moments("projects", monthly_rate(PROJECTS))
         ]
         rng = self.rng("projects-demo")
-        for month in self.gaps("project_due"):
-            found = self.demo_moment(rng, month)
-            if found:
-                due = found[1].date()
-                started = due - timedelta(days=60)
-                rows.append(self.project(found[0], rng, started, 60, outcome="on_time"))
+        for _, plan, when in self.gap_moments(rng, "project_due"):
+            started = when.date() - timedelta(days=60)
+            rows.append(self.project(plan, rng, started, 60, outcome="on_time"))
         if not self.demo_overdue_project:
             # One late project on the demo BRM's desk.
             plan = self.plans[0]
@@ -102,11 +99,9 @@ class DeliveryMixin:
                     self.goal(plan, rng, created, due, goals, reviews)
                 created += timedelta(days=rng.randint(100, 200))
         rng = self.rng("goals-demo")
-        for month in self.gaps("goal_due"):
-            found = self.demo_moment(rng, month, kinds=[RelationshipType.STRATEGIC])
-            if found:
-                due = found[1].date()
-                self.goal(found[0], rng, due - timedelta(days=120), due, goals, reviews)
+        for _, plan, when in self.gap_moments(rng, "goal_due", kinds=[RelationshipType.STRATEGIC]):
+            due = when.date()
+            self.goal(plan, rng, due - timedelta(days=120), due, goals, reviews)
         self.loader.load(
             SharedGoal,
             [
@@ -171,12 +166,9 @@ class DeliveryMixin:
             for plan, rng, when in self.client_moments("feedback", monthly_rate(FEEDBACK))
         ]
         rng = self.rng("feedback-demo")
-        for month in self.gaps("feedback_closed"):
-            found = self.demo_moment(rng, month)
-            if found:
-                closed = found[1].date()
-                row = self.feedback(found[0], rng, closed - timedelta(days=20), closes=closed)
-                rows.append(row)
+        for _, plan, when in self.gap_moments(rng, "feedback_closed"):
+            closed = when.date()
+            rows.append(self.feedback(plan, rng, closed - timedelta(days=20), closes=closed))
         self.loader.load(
             FeedbackItem,
             ["client_id", "owner_id", "summary", "received_on", "closed_on", "outcome"],

@@ -4,7 +4,9 @@ topped up so every survey KPI has a denominator in every complete month."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -15,6 +17,26 @@ from crm.models import (
 from demo.plans import ClientPlan, add_months, month_start, poisson
 from demo.vocabulary import ANSWER_CHANCE, DETRACTOR_COMMENTS, PASSIVE_COMMENTS, PROMOTER_COMMENTS
 from surveys.models import SCALES, Invitation, Response, SurveyKind, hash_token
+
+
+class Ask(NamedTuple):
+    """A survey the CRM sends: when, which kind and why (with the issue or project behind
+    it), and the contact to ask if they may be asked."""
+
+    when: datetime
+    kind: str
+    trigger: str
+    support_issue_id: int | None = None
+    project_id: int | None = None
+    contact_id: int | None = None
+
+
+@dataclass
+class SurveyRows:
+    """Invitation and answer rows made together, for one ``load_survey_rows``."""
+
+    invitations: list[tuple] = field(default_factory=list)
+    responses: list[tuple] = field(default_factory=list)
 
 
 class SurveysMixin:
@@ -65,56 +87,49 @@ class SurveysMixin:
         chunk = 1000
         T = Invitation.Trigger
         for offset in range(0, len(self.plans), chunk):
-            invitations: list[tuple] = []
-            responses: list[tuple] = []
+            rows = SurveyRows()
             for plan in self.plans[offset : offset + chunk]:
                 rng = self.rng("surveys", plan.index)
                 last_asked: dict[int, datetime] = {}
-                asks: list[tuple[datetime, str, str, int | None, int | None, int | None]] = []
+                asks: list[Ask] = []
                 for first, after in plan.active_spans(self.window_start, self.today):
                     months = (after - first).days / 30.4
                     for _ in range(poisson(rng, 0.55 * rate * months)):
                         when = self.moment(rng, first, after)
-                        asks.append((when, SurveyKind.NPS, T.RELATIONSHIP_CYCLE, None, None, None))
+                        asks.append(Ask(when, SurveyKind.NPS, T.RELATIONSHIP_CYCLE))
                     for _ in range(poisson(rng, 0.1 * rate * months)):
                         when = self.moment(rng, first, after)
                         kind = rng.choice(SurveyKind.values)
-                        asks.append((when, kind, T.MANUAL, None, None, None))
+                        asks.append(Ask(when, kind, T.MANUAL))
                 for issue_id, resolved, contact in plan.resolved_issues:
                     if rng.random() < min(1.0, 0.7 * rate):
                         when = resolved + timedelta(minutes=rng.randint(30, 240))
-                        asks.append((when, issue_kind, T.ISSUE_RESOLVED, issue_id, None, contact))
+                        asks.append(
+                            Ask(when, issue_kind, T.ISSUE_RESOLVED, issue_id, contact_id=contact)
+                        )
                 for project_id, completed in plan.completed_projects:
                     if rng.random() < min(1.0, 0.85 * rate):
                         when = completed + timedelta(hours=rng.randint(1, 48))
                         asks.append(
-                            (when, SurveyKind.CES, T.PROJECT_COMPLETED, None, project_id, None)
+                            Ask(when, SurveyKind.CES, T.PROJECT_COMPLETED, project_id=project_id)
                         )
-                self.imported_answers(plan, rng, responses)
-                for when, kind, trigger, issue_id, project_id, contact_id in sorted(
-                    asks, key=lambda ask: ask[0]
-                ):
-                    if when >= self.end:
+                self.imported_answers(plan, rng, rows.responses)
+                for ask in sorted(asks, key=lambda ask: ask.when):
+                    if ask.when >= self.end:
                         continue
-                    contact = self.survey_contact(plan, rng, when, last_asked, contact_id)
+                    contact = self.survey_contact(plan, rng, ask.when, last_asked, ask.contact_id)
                     if contact is not None:
-                        self.invitation(
-                            plan,
-                            rng,
-                            when,
-                            kind,
-                            trigger,
-                            contact,
-                            invitations,
-                            responses,
-                            support_issue_id=issue_id,
-                            project_id=project_id,
-                        )
-            self.loader.load(Invitation, self.INVITATION_COLUMNS, invitations)
-            self.flush_follow_ups()
-            self.loader.load(Response, self.RESPONSE_COLUMNS, responses)
+                        self.invitation(plan, rng, ask, contact, rows)
+            self.load_survey_rows(rows)
         self.cover_surveys()
         self.finish(Invitation, Response)
+
+    def load_survey_rows(self, rows: SurveyRows) -> None:
+        """Invitations first, then the follow-ups unhappy answers opened, then the answers,
+        which point at both."""
+        self.loader.load(Invitation, self.INVITATION_COLUMNS, rows.invitations)
+        self.flush_follow_ups()
+        self.loader.load(Response, self.RESPONSE_COLUMNS, rows.responses)
 
     def imported_answers(
         self, plan: ClientPlan, rng: random.Random, responses: list[tuple]
@@ -154,20 +169,16 @@ class SurveysMixin:
         self,
         plan: ClientPlan,
         rng: random.Random,
-        created: datetime,
-        kind: str,
-        trigger: str,
+        ask: Ask,
         contact_id: int,
-        invitations: list[tuple],
-        responses: list[tuple],
+        rows: SurveyRows,
         *,
-        support_issue_id: int | None = None,
-        project_id: int | None = None,
         score: int | None = None,
         may_quote: bool = False,
     ) -> None:
         """An invitation and what became of it: bounced, unanswered (perhaps with a score
         clicked but never confirmed), or answered, with a follow-up for unhappy answers."""
+        created, kind = ask.when, ask.kind
         invitation_id = self.ids.take(Invitation)
         expires = created + timedelta(days=settings.SURVEY_EXPIRY_DAYS)
         owner = plan.owner_at(created)
@@ -198,14 +209,14 @@ class SurveysMixin:
             self.note("invited", owner, created)
         question, low_label, high_label = self.questions[kind]
         seed = f"demo:{self.scale.seed}:{invitation_id}"
-        invitations.append(
+        rows.invitations.append(
             (
                 invitation_id,
                 contact_id,
                 plan.id,
                 owner,
                 kind,
-                trigger,
+                ask.trigger,
                 question,
                 low_label,
                 high_label,
@@ -220,12 +231,12 @@ class SurveysMixin:
                 provisional_at,
                 answered,
                 reminded,
-                support_issue_id,
-                project_id,
+                ask.support_issue_id,
+                ask.project_id,
             )
         )
         if answered is not None:
-            responses.append(
+            rows.responses.append(
                 self.response(
                     plan, rng, answered, kind, contact_id, invitation_id, score, may_quote
                 )
@@ -310,8 +321,7 @@ class SurveysMixin:
     def cover_surveys(self) -> None:
         """Top the demo BRM up so that every survey KPI has answers in every month."""
         rng = self.rng("surveys-demo")
-        invitations: list[tuple] = []
-        responses: list[tuple] = []
+        rows = SurveyRows()
         wanted = {
             SurveyKind.NPS: (SurveyKind.NPS, 9, False),
             SurveyKind.CSAT: (SurveyKind.CSAT, 4, False),
@@ -321,11 +331,7 @@ class SurveysMixin:
             "invited": (SurveyKind.NPS, 8, False),
         }
         for key, (kind, score, quote) in wanted.items():
-            for month in self.gaps(key):
-                found = self.demo_moment(rng, month)
-                if found is None:
-                    continue
-                plan, when = found
+            for month, plan, when in self.gap_moments(rng, key):
                 # The answer must land in the month too, and before today.
                 when = min(when, self.end - timedelta(hours=4))
                 month_end = self.at(month_start(month + 1))
@@ -333,18 +339,6 @@ class SurveysMixin:
                 contact = self.survey_contact(plan, rng, when, {})
                 if contact is None:
                     continue
-                self.invitation(
-                    plan,
-                    rng,
-                    when,
-                    kind,
-                    Invitation.Trigger.MANUAL,
-                    contact,
-                    invitations,
-                    responses,
-                    score=score,
-                    may_quote=quote,
-                )
-        self.loader.load(Invitation, self.INVITATION_COLUMNS, invitations)
-        self.flush_follow_ups()
-        self.loader.load(Response, self.RESPONSE_COLUMNS, responses)
+                ask = Ask(when, kind, Invitation.Trigger.MANUAL)
+                self.invitation(plan, rng, ask, contact, rows, score=score, may_quote=quote)
+        self.load_survey_rows(rows)

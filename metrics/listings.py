@@ -48,6 +48,10 @@ def _clip(text: str, length: int = 90) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
+# A column of a listing: its header and how a record shows in it.
+Column = tuple[str, Callable[[object], str]]
+
+
 @dataclass(frozen=True)
 class Listing:
     """How one kind of record is listed: its order, related rows fetched with it, the client
@@ -56,7 +60,18 @@ class Listing:
     order: tuple[str, ...]
     related: tuple[str, ...]
     client: Callable[[object], crm.Client | None]
-    columns: tuple[tuple[str, Callable[[object], str]], ...]
+    columns: tuple[Column, ...]
+
+
+def _falling_due(name: Column, outcome: Column) -> Listing:
+    """A client's record that falls due on a day (follow-up, project, shared goal), listed by
+    due day: its name, the day and what came of it."""
+    return Listing(
+        ("due_on", "pk"),
+        ("client",),
+        lambda r: r.client,
+        (name, ("Due", lambda r: fmt_day(r.due_on)), outcome),
+    )
 
 
 LISTINGS: dict[type, Listing] = {
@@ -130,15 +145,9 @@ LISTINGS: dict[type, Listing] = {
             ("Role", lambda r: r.role or "—"),
         ),
     ),
-    crm.FollowUp: Listing(
-        ("due_on", "pk"),
-        ("client",),
-        lambda r: r.client,
-        (
-            ("Follow-up", lambda r: r.title),
-            ("Due", lambda r: fmt_day(r.due_on)),
-            ("Done", lambda r: fmt_instant(r.done_at) if r.done_at else "not done"),
-        ),
+    crm.FollowUp: _falling_due(
+        ("Follow-up", lambda r: r.title),
+        ("Done", lambda r: fmt_instant(r.done_at) if r.done_at else "not done"),
     ),
     crm.RevenueLine: Listing(
         ("-recognised_on", "-pk"),
@@ -175,25 +184,13 @@ LISTINGS: dict[type, Listing] = {
             ("Resolved", lambda r: fmt_instant(r.resolved_at)),
         ),
     ),
-    crm.Project: Listing(
-        ("due_on", "pk"),
-        ("client",),
-        lambda r: r.client,
-        (
-            ("Project", lambda r: r.name),
-            ("Due", lambda r: fmt_day(r.due_on)),
-            ("Completed", lambda r: fmt_instant(r.completed_at) if r.completed_at else "no"),
-        ),
+    crm.Project: _falling_due(
+        ("Project", lambda r: r.name),
+        ("Completed", lambda r: fmt_instant(r.completed_at) if r.completed_at else "no"),
     ),
-    crm.SharedGoal: Listing(
-        ("due_on", "pk"),
-        ("client",),
-        lambda r: r.client,
-        (
-            ("Goal", lambda r: r.title),
-            ("Due", lambda r: fmt_day(r.due_on)),
-            ("Met", lambda r: {True: "yes", False: "no", None: "not assessed"}[r.met]),
-        ),
+    crm.SharedGoal: _falling_due(
+        ("Goal", lambda r: r.title),
+        ("Met", lambda r: {True: "yes", False: "no", None: "not assessed"}[r.met]),
     ),
     crm.FeedbackItem: Listing(
         ("-closed_on", "-pk"),

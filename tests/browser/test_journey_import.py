@@ -27,16 +27,21 @@ def worker(monkeypatch):
     return lambda: jobs.import_job_run(job_id=ImportJob.objects.latest("pk").pk)
 
 
-def test_a_brm_watches_a_file_being_checked_then_imports_it(
-    page, transactional_db, alice, alices_client, worker
-):
-    log_in(page, alice.email, PASSWORD)
+def send_calls_to_be_checked(page, user) -> None:
+    """Log in as ``user``, choose CALLS as interactions on the import page and ask for a check."""
+    log_in(page, user.email, PASSWORD)
     page.goto("/import/")
     page.get_by_label("What the file holds").select_option("interactions")
     page.get_by_label("CSV file").set_input_files(
         {"name": "calls.csv", "mimeType": "text/csv", "buffer": CALLS.encode()}
     )
     page.get_by_role("button", name="Check the file").click()
+
+
+def test_a_brm_watches_a_file_being_checked_then_imports_it(
+    page, transactional_db, alice, alices_client, worker
+):
+    send_calls_to_be_checked(page, alice)
 
     bar = page.get_by_role("progressbar", name="Rows read")
     expect(bar).to_be_visible()
@@ -64,13 +69,7 @@ def test_a_brm_uploading_a_file_again_is_warned_and_must_tick_to_import_it_again
     page, transactional_db, alice, alices_client, worker
 ):
     records_import(record_type="interactions", data=CALLS.encode(), by=alice, file_name="calls.csv")
-    log_in(page, alice.email, PASSWORD)
-    page.goto("/import/")
-    page.get_by_label("What the file holds").select_option("interactions")
-    page.get_by_label("CSV file").set_input_files(
-        {"name": "calls.csv", "mimeType": "text/csv", "buffer": CALLS.encode()}
-    )
-    page.get_by_role("button", name="Check the file").click()
+    send_calls_to_be_checked(page, alice)
     worker()
 
     warning = page.get_by_test_id("import-already-imported")

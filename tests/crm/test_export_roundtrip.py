@@ -24,7 +24,7 @@ from crm.models import (
 )
 from surveys.models import Invitation, Response, SurveyKind
 from tests.factories import ContactFactory
-from tests.surveys.factories import InvitationFactory
+from tests.surveys.factories import InvitationFactory, UninvitedResponseFactory
 
 LONDON = ZoneInfo("Europe/London")
 # The order an empty book is filled in: later files name records of earlier ones.
@@ -172,11 +172,10 @@ def book(alice, bob, admin_user):
         valid_from=date(2024, 1, 1),
         valid_until=date(2024, 12, 31),
     )
-    Response.objects.create(
+    UninvitedResponseFactory(
         client=acme,
         contact=dana,
         owner=alice,
-        kind=SurveyKind.NPS,
         score=9,
         comment='Great, "really"',
         may_quote=True,
@@ -196,16 +195,15 @@ def book(alice, bob, admin_user):
             answered_at=answered,
         )
     # A detractor whose loop was closed by a follow-up: the link survives the round trip.
-    Response.objects.create(
+    UninvitedResponseFactory(
         client=acme,
         contact=dana,
         owner=bob,
-        kind=SurveyKind.NPS,
         score=3,
         answered_at=at(2024, 7, 25, 12),
         follow_up=done,
     )
-    Response.objects.create(
+    UninvitedResponseFactory(
         client=acme,
         owner=bob,
         kind=SurveyKind.CES,

@@ -23,6 +23,7 @@ from tests.factories import (
     InteractionFactory,
     RevenueLineFactory,
 )
+from tests.surveys.factories import UninvitedResponseFactory
 
 BOOK = reverse("client_list")
 
@@ -32,12 +33,8 @@ def names(response) -> list[str]:
 
 
 def answer(client, score, *, days_ago=10, kind=SurveyKind.NPS):
-    return Response.objects.create(
-        client=client,
-        owner=client.owner,
-        kind=kind,
-        score=score,
-        answered_at=timezone.now() - timedelta(days=days_ago),
+    return UninvitedResponseFactory(
+        client=client, kind=kind, score=score, answered_at=timezone.now() - timedelta(days=days_ago)
     )
 
 

@@ -24,7 +24,6 @@ from crm.models import (
     SupportIssue,
 )
 from crm.selectors import TIMELINE_LIMIT
-from surveys.models import Response, SurveyKind
 from tests.factories import (
     ContactFactory,
     DealFactory,
@@ -33,6 +32,7 @@ from tests.factories import (
     RevenueLineFactory,
     SupportIssueFactory,
 )
+from tests.surveys.factories import UninvitedResponseFactory
 
 
 def page_of(client):
@@ -75,11 +75,9 @@ def test_the_timeline_merges_every_kind_of_event_newest_first(client, alice, ali
     now = timezone.now()
     contact = ContactFactory(client=alices_client, name="Dana Doe")
     InteractionFactory(client=alices_client, topic="Kick-off", occurred_at=now - timedelta(days=9))
-    Response.objects.create(
+    UninvitedResponseFactory(
         client=alices_client,
         contact=contact,
-        owner=alice,
-        kind=SurveyKind.NPS,
         score=4,
         comment="Too slow to reply",
         answered_at=now - timedelta(days=8),

@@ -15,7 +15,7 @@ from surveys.models import (
     hash_token,
 )
 from surveys.services import new_token
-from tests.factories import ContactFactory
+from tests.factories import ClientFactory, ContactFactory
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):
@@ -68,6 +68,20 @@ class ResponseFactory(factory.django.DjangoModelFactory):
             answered_at=response.answered_at
         )
         return response
+
+
+class UninvitedResponseFactory(factory.django.DjangoModelFactory):
+    """An answer with no invitation behind it (an imported one, or one whose invitation is
+    not part of the test), credited to the client's owner unless ``owner`` is given."""
+
+    class Meta:
+        model = Response
+
+    client = factory.SubFactory(ClientFactory)
+    owner = factory.LazyAttribute(lambda o: o.client.owner)
+    kind = SurveyKind.NPS
+    score = 9
+    answered_at = factory.LazyFunction(timezone.now)
 
 
 class SurveyExclusionFactory(factory.django.DjangoModelFactory):

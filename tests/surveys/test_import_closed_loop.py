@@ -6,6 +6,7 @@ from datetime import date
 from crm.imports.services import records_import
 from surveys.models import Response
 from tests.factories import FollowUpFactory
+from tests.surveys.factories import UninvitedResponseFactory
 
 HEADER = "client,kind,score,answered_at,follow_up\n"
 
@@ -23,13 +24,8 @@ def test_an_imported_detractor_is_linked_to_the_follow_up_that_closed_the_loop(a
 
 def test_a_follow_up_that_is_missing_taken_or_named_twice_is_an_error_on_its_line(alices_client):
     taken = FollowUpFactory(client=alices_client, title="Taken")
-    Response.objects.create(
-        client=alices_client,
-        owner=alices_client.owner,
-        kind="nps",
-        score=2,
-        answered_at=taken.created_at,
-        follow_up=taken,
+    UninvitedResponseFactory(
+        client=alices_client, score=2, answered_at=taken.created_at, follow_up=taken
     )
     FollowUpFactory(client=alices_client, title="Once")
     report = run(
