@@ -137,8 +137,7 @@ def held_counts(
     Only a client that had several owners can appear twice in a team or the organisation
     (``held_rows`` has one row per window, owner and client): the others are counted as
     rows, and only the several-owner clients' rows are made distinct, per team or window,
-    before they are counted. (The general ``distinct_where_per_subject`` sorts every row
-    per BRM, team and organisation instead.)"""
+    before they are counted, instead of sorting every row per BRM, team and organisation."""
     held_sql, params = held_rows(windows)
     pairs = [
         f"({index}, {int(owner)}, {int(team)})"

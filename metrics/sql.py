@@ -272,8 +272,6 @@ def _per_window_sql(
     sql: str,
     groups: list[Group],
     aggregates: str,
-    *,
-    indexed: bool = False,
 ) -> tuple[str, list]:
     """One statement returning ``aggregates`` for every BRM, team and the organisation of every
     window, over the CTE ``ev(who, x[, at])``: the events are read once and joined to the
@@ -282,11 +280,7 @@ def _per_window_sql(
     results. Rows are ``(window index, subject type, subject id, *aggregates)``."""
     params: list[Any] = []
     timed = [index for index, (_, bounds) in enumerate(groups) if bounds is not None]
-    if indexed:
-        # The statement gives each event's window index ``i`` itself.
-        every = ", ".join(f"({index})" for index in range(len(groups)))
-        ctes = [f"ev AS ({sql})", f"w_(i) AS (VALUES {every})", "evw AS (SELECT * FROM ev)"]
-    elif timed:
+    if timed:
         # Each event carries its segment between the windows' bounds (``_segments``): joined
         # by equality to the windows containing the segment, not tested against every window.
         segments = _segments(groups)
@@ -328,18 +322,14 @@ def _segments(groups: list[Group]) -> Segments:
 
 
 def _fetch_per_window(
-    queryset: QuerySet | tuple[str, list],
-    groups: list[Group],
-    aggregates: dict[str, str],
+    queryset: QuerySet, groups: list[Group], aggregates: dict[str, str]
 ) -> list[dict[SubjectKey, dict[str, float]]]:
     """``aggregates`` per subject of each group, over a queryset's events (joined to the
-    groups' windows by their instant ``at``) or over a statement's ``(sql, params)`` whose
-    events carry their group's index ``i``."""
-    indexed = isinstance(queryset, tuple)
-    if not indexed and any(bounds is not None for _, bounds in groups):
+    groups' windows by their instant ``at``)."""
+    if any(bounds is not None for _, bounds in groups):
         queryset = queryset.annotate(seg=_segments(groups).index("at"))
-    sql, params = queryset if indexed else statement(queryset)
-    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()), indexed=indexed)
+    sql, params = statement(queryset)
+    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()))
     with connection.cursor() as cursor:
         cursor.execute(query, (*params, *tail))
         rows = cursor.fetchall()
@@ -451,20 +441,6 @@ def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute("WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params)
         return cursor.fetchall()
-
-
-def distinct_where_per_subject(
-    rows: tuple[str, list], groups: list[Subjects], counts: dict[str, str]
-) -> list[dict[SubjectKey, dict[str, float]]]:
-    """For each ``name: flag`` of ``counts``, ``COUNT(DISTINCT x)`` over the rows where the
-    column ``flag`` is 1, per subject of each window, over the statement ``rows`` giving
-    ``(i, who, x, <flags>)`` (``i``: the window's index in ``groups``): one query for several
-    distinct counts of many windows, each record counted once in a team or the organisation."""
-    return _fetch_per_window(
-        rows,
-        [(subjects, None) for subjects in groups],
-        {name: f"COUNT(DISTINCT CASE WHEN {flag} = 1 THEN x END)" for name, flag in counts.items()},
-    )
 
 
 def median_per_subject(
