@@ -360,8 +360,17 @@ def distinct_per_subject(
     a contact reached every month of a 24-month backfill is one row, not 24.
     """
     results: list[dict[SubjectKey, dict[str, float]]] = [{} for _ in groups]
-    for indexes in _fitting(groups):
-        rows = _masks_per_subject(queryset, [groups[index] for index in indexes])
+    runs = _fitting(groups)
+    for indexes in runs:
+        run = [groups[index] for index in indexes]
+        events = queryset
+        if len(runs) > 1 and all(bounds for _, bounds in run):
+            # Only the events of these windows (a long backfill is read in several runs).
+            events = queryset.filter(
+                at__gte=min(bounds[0] for _, bounds in run),
+                at__lt=max(bounds[1] for _, bounds in run),
+            )
+        rows = _masks_per_subject(events, run)
         for subject_type, subject_id, *counts in rows:
             key = SubjectKey(subject_type, int(subject_id))
             for index, count in zip(indexes, counts, strict=True):
@@ -387,17 +396,16 @@ def _fitting(groups: list[Group]) -> list[list[int]]:
 
 def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
     """Rows ``(subject type, subject id, count in each of groups' windows)`` of
-    ``distinct_per_subject``, in one statement."""
+    ``distinct_per_subject``, in one statement. Each event's segment is joined to the
+    segments some window covers (``ws``), which gives its bit and leaves out the others."""
     segments = _segments(groups)
-    every = (1 << (len(segments.bounds) + 1)) - 1
-    masks = [segments.mask(*bounds) if bounds else every for _, bounds in groups]
-    if all(bounds for _, bounds in groups):
-        # Only the events of these windows (a long backfill is read in several runs).
-        queryset = queryset.filter(
-            at__gte=min(bounds[0] for _, bounds in groups),
-            at__lt=max(bounds[1] for _, bounds in groups),
-        )
-    sql, params = statement(queryset.annotate(bit=segments.bit("at")))
+    every = range(len(segments.bounds) + 1)
+    covers = [segments.of(*bounds) if bounds else every for _, bounds in groups]
+    masks = [sum(1 << segment for segment in covered) for covered in covers]
+    bits = ", ".join(
+        f"({segment}, {1 << segment})" for segment in sorted({s for c in covers for s in c})
+    )
+    sql, params = statement(queryset.annotate(seg=segments.index("at")))
     # Teams by membership: the windows with the same pairs share one version of each team.
     versions: dict[frozenset, int] = {}
     version_of = [
@@ -420,10 +428,12 @@ def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
 
     # PostgreSQL ORs the pairs' masks again for the teams and the organisation (a small
     # table); SQLite's ``any_bits`` adds distinct powers of two, so it reads the events' bits.
-    finer, bit = ("m", "bits") if connection.vendor == "postgresql" else ("ev", "bit")
+    finer, bit = ("m", "bits") if connection.vendor == "postgresql" else ("evb", "bit")
     ctes = [
         f"ev AS ({sql})",
-        f"m AS (SELECT who, x, {any_bits('bit')} AS bits FROM ev GROUP BY who, x)",
+        f"ws(seg, bit) AS (VALUES {bits or '(-1, 0)'})",
+        "evb AS (SELECT ev.who, ev.x, ws.bit FROM ev JOIN ws ON ws.seg = ev.seg)",
+        f"m AS (SELECT who, x, {any_bits('bit')} AS bits FROM evb GROUP BY who, x)",
     ]
     branches = [
         f"SELECT 'brm', who, {counts()} FROM m GROUP BY who",
