@@ -406,16 +406,10 @@ def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
         f"({segment}, {1 << segment})" for segment in sorted({s for c in covers for s in c})
     )
     sql, params = statement(queryset.annotate(seg=segments.index("at")))
-    # Teams by membership: the windows with the same pairs share one version of each team.
-    versions: dict[frozenset, int] = {}
-    version_of = [
-        versions.setdefault(frozenset(subjects.membership_pairs()), len(versions))
-        for subjects, _ in groups
-    ]
+    version_of, members = _team_versions([subjects for subjects, _ in groups], masks)
     pairs = [
-        f"({version}, {int(owner)}, {int(team)})"
-        for members, version in versions.items()
-        for owner, team in sorted(members)
+        f"({version}, {int(owner)}, {int(team)}, {mask})"
+        for (version, owner, team), mask in members.items()
     ]
 
     def counts(of_team: bool = False) -> str:
@@ -441,16 +435,49 @@ def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
         f"(SELECT x, {any_bits(bit)} AS bits FROM {finer} GROUP BY x) o",
     ]
     if pairs:
-        ctes.append(f"tv(v, owner_id, team_id) AS (VALUES {', '.join(pairs)})")
+        ctes.append(f"tv(v, owner_id, team_id, mask) AS (VALUES {', '.join(pairs)})")
         branches.append(
             f"SELECT 'team', team_id, {counts(of_team=True)} FROM (SELECT tv.v, tv.team_id, "
-            f"{finer}.x, {any_bits(f'{finer}.{bit}')} AS bits FROM {finer} "
+            f"{finer}.x, {any_bits(f'{finer}.{bit} & tv.mask')} AS bits FROM {finer} "
             f"JOIN tv ON tv.owner_id = {finer}.who GROUP BY tv.v, tv.team_id, {finer}.x) t "
             "GROUP BY v, team_id"
         )
     with connection.cursor() as cursor:
         cursor.execute("WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params)
         return cursor.fetchall()
+
+
+def _team_versions(
+    groups: list[Subjects], masks: list[int]
+) -> tuple[list[int], dict[tuple[int, int, int], int]]:
+    """Each window's team version, and per (version, owner, team) the mask of the segments
+    where the owner's records count for the team.
+
+    When windows with different members never share a segment (a backfill's months), there is
+    one version: an owner's records count for a team in the segments of the windows where
+    they were a member, so a team's contacts are one OR per (team, contact) whatever the
+    changes of membership. Otherwise (a quarter and a month within it with other members)
+    each set of members is a version of its own, whose members count everywhere.
+    """
+    pairs = [frozenset(subjects.membership_pairs()) for subjects in groups]
+    apart = all(
+        pairs[one] == pairs[other] or not masks[one] & masks[other]
+        for one in range(len(groups))
+        for other in range(one)
+    )
+    members: dict[tuple[int, int, int], int] = defaultdict(int)
+    if apart:
+        for window, window_pairs in enumerate(pairs):
+            for owner, team in window_pairs:
+                members[0, owner, team] |= masks[window]
+        return [0] * len(groups), dict(sorted(members.items()))
+    versions: dict[frozenset, int] = {}
+    version_of = [versions.setdefault(each, len(versions)) for each in pairs]
+    every = (1 << Segments.MAX_BITS) - 1
+    for each, version in versions.items():
+        for owner, team in each:
+            members[version, owner, team] = every
+    return version_of, dict(sorted(members.items()))
 
 
 def median_per_subject(

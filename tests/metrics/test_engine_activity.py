@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import TeamMembership
 from crm.models import Deal, DealStage, FeedbackItem, Interaction, Priority
 from crm.services import (
     client_churn,
@@ -27,7 +28,8 @@ from crm.services import (
     support_issue_respond,
 )
 from metrics.engine import compute, compute_many
-from metrics.periods import Period, periods_between
+from metrics.periods import Grain, Period, periods_between
+from tests.factories import TeamMembershipFactory
 from tests.metrics.conftest import MARCH
 from tests.metrics.factories import local
 
@@ -435,3 +437,39 @@ def test_network_reach_of_a_backfill_longer_than_one_segment_mask(alice, bob, bo
     assert together[periods[0]][("brm", alice.pk)] == 2
     assert together[periods[1]][("org", 0)] == 0
     assert together[MARCH][("org", 0)] == 2
+
+
+def test_network_reach_of_a_team_whose_members_changed_between_overlapping_periods(
+    alice, carol, team, other_team, book_client
+):
+    """Carol moves to Alice's team on 15 February: her January contact is the team's in the
+    first quarter (its members at the quarter's end) but not in January. Measured together,
+    the months (members changing between periods that share no day) and the quarter over
+    them (members changing within it) give what each period gives alone."""
+    TeamMembership.objects.filter(user=carol, team=other_team).update(ended_on=date(2026, 2, 15))
+    TeamMembershipFactory(team=team, user=carol, started_on=date(2026, 2, 15))
+    for owner, at in [(alice, local(2026, 1, 5)), (carol, local(2026, 1, 20))]:
+        client = book_client(owner)
+        interaction_log(
+            client=client,
+            logged_by=owner,
+            kind=Interaction.Kind.CALL,
+            occurred_at=at,
+            contacts=[contact_create(client=client, name="Dana")],
+        )
+    months = periods_between(Period.parse("2026-01"), MARCH)
+    quarter = Period.parse("2026-Q1", Grain.QUARTER)
+
+    def reach(rows) -> dict:
+        return {
+            (row.subject.type, row.subject.id): row.result.numerator
+            for row in rows
+            if row.kpi.key == "network_reach"
+        }
+
+    for periods in (months, [*months, quarter]):
+        together = {period: reach(rows) for period, rows, _ in compute_many(periods)}
+        for period in periods:
+            assert together[period] == reach(compute(period)[0]), period
+    assert together[months[0]][("team", team.pk)] == 1
+    assert together[quarter][("team", team.pk)] == 2
