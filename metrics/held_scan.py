@@ -134,48 +134,22 @@ def held_counts(
     (``active_any``) and in the trailing year (``active_any_year``), over ``held_rows``: a
     team or the organisation counts a client two of its owners held once.
 
-    Only a client that had several owners can appear twice in a team or the organisation
-    (``held_rows`` has one row per window, owner and client): the others are counted as
-    rows, and only the several-owner clients' rows are made distinct, per team or window,
-    before they are counted. (The general ``distinct_where_per_subject`` sorts every row
-    per BRM, team and organisation instead.)"""
+    ``held_rows`` has one row per window, owner and client, so only a client that had
+    several owners can be counted twice by a team or the organisation. The statement returns
+    the other clients' rows counted per window and owner, added to each of the owner's
+    subjects as sums are, and the several-owner clients' rows one by one (a tenth of the
+    rows at bench scale), made distinct per team and window here. (The general
+    ``distinct_where_per_subject`` sorts every row per BRM, team and organisation instead.)"""
     held_sql, params = held_rows(windows)
-    pairs = [
-        f"({index}, {int(owner)}, {int(team)})"
-        for index, subjects in enumerate(groups)
-        for owner, team in subjects.membership_pairs()
-    ]
-    members = f"tm(i, owner_id, team_id) AS (VALUES {', '.join(pairs) or '(-1, -1, -1)'})"
     sql = f"""
         WITH held AS ({held_sql}),
         several AS (
             SELECT client_id FROM {crm.ClientOwnership._meta.db_table}
             GROUP BY client_id HAVING COUNT(DISTINCT owner_id) > 1
-        ),
-        h AS (
-            SELECT held.i, held.who, held.x, held.p,
-                CASE WHEN several.client_id IS NULL THEN 0 ELSE 1 END AS several
-            FROM held LEFT JOIN several ON several.client_id = held.x
-        ),
-        {members},
-        ht AS (
-            SELECT h.i, tm.team_id, h.x, h.p, h.several FROM h
-            JOIN tm ON tm.i = h.i AND tm.owner_id = h.who
         )
-        SELECT i, 'brm', who, COUNT(*), SUM(p) FROM h GROUP BY i, who
-        UNION ALL
-        SELECT i, 'team', team_id, COUNT(*), SUM(p) FROM ht WHERE several = 0
-        GROUP BY i, team_id
-        UNION ALL
-        SELECT i, 'team', team_id, COUNT(*), SUM(p) FROM (
-            SELECT i, team_id, x, MAX(p) AS p FROM ht WHERE several = 1 GROUP BY i, team_id, x
-        ) t GROUP BY i, team_id
-        UNION ALL
-        SELECT i, 'org', 0, COUNT(*), SUM(p) FROM h WHERE several = 0 GROUP BY i
-        UNION ALL
-        SELECT i, 'org', 0, COUNT(*), SUM(p) FROM (
-            SELECT i, x, MAX(p) AS p FROM h WHERE several = 1 GROUP BY i, x
-        ) t GROUP BY i
+        SELECT held.i, held.who, several.client_id, COUNT(*), SUM(held.p)
+        FROM held LEFT JOIN several ON several.client_id = held.x
+        GROUP BY held.i, held.who, several.client_id
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -184,10 +158,25 @@ def held_counts(
     results: list[dict[SubjectKey, dict[str, float]]] = [
         {ORGANISATION: {"active_any": 0.0, "active_any_year": 0.0}} for _ in windows
     ]
-    for index, subject_type, subject_id, in_year, in_period in rows:
-        key = SubjectKey(subject_type, int(subject_id))
+    # (window, subject, client) -> held in the period, for the several-owner clients
+    shared: dict[tuple[int, SubjectKey, int], int] = {}
+
+    def add(index: int, key: SubjectKey, in_year: int, in_period: int) -> None:
         groups[index].see(key)
         counts = results[index].setdefault(key, {"active_any": 0.0, "active_any_year": 0.0})
         counts["active_any"] += float(in_period)
         counts["active_any_year"] += float(in_year)
+
+    for index, owner_id, client_id, in_year, in_period in rows:
+        keys = groups[index].keys_for_owner(owner_id)
+        if client_id is None:
+            for key in keys:
+                add(index, key, in_year, in_period)
+            continue
+        add(index, keys[0], in_year, in_period)
+        for key in keys[1:]:
+            seen = (index, key, client_id)
+            shared[seen] = max(shared.get(seen, 0), in_period)
+    for (index, key, _), in_period in shared.items():
+        add(index, key, 1, in_period)
     return results
