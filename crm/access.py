@@ -375,6 +375,13 @@ def may_import(user: User) -> bool:
     return _signed_in(user) and user.role in (Role.ADMIN, Role.BRM)
 
 
+def require_importer(user: User | None) -> None:
+    """Refuse (PermissionDenied) a user who may not import at all (``may_import``); ``None``,
+    an operator at the command line, may."""
+    if user is not None and not may_import(user):
+        raise PermissionDenied("Only administrators and BRMs import records.")
+
+
 def may_import_into_any_book(user: User | None) -> bool:
     """Whether an import by ``user`` may name any client and any owner, and use the formats
     marked ``admin_only``: an admin, or ``None`` (an operator at the command line)."""

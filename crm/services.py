@@ -51,6 +51,12 @@ def _save(instance):
     return instance
 
 
+def _save_credited(model, *, client: Client, at: date | datetime, client_field="client", **fields):
+    """Validate and save a new ``model`` event of ``client`` (in ``client_field``), credited to
+    the BRM who owned the client ``at`` the event's date or time."""
+    return _save(model(**{client_field: client}, owner_id=owner_id_at(client, at), **fields))
+
+
 # --- Clients ----------------------------------------------------------------------------------
 
 
@@ -272,18 +278,17 @@ def interaction_log(
         if occurred_at < in_reply_to.occurred_at:
             raise ValidationError("A reply cannot come before the message it answers.")
         direction = Interaction.Direction.INBOUND
-    interaction = _save(
-        Interaction(
-            client=client,
-            owner_id=owner_id_at(client, occurred_at),
-            logged_by=logged_by,
-            kind=kind,
-            direction=direction,
-            occurred_at=occurred_at,
-            topic=topic,
-            summary=summary,
-            in_reply_to=in_reply_to,
-        )
+    interaction = _save_credited(
+        Interaction,
+        client=client,
+        at=occurred_at,
+        logged_by=logged_by,
+        kind=kind,
+        direction=direction,
+        occurred_at=occurred_at,
+        topic=topic,
+        summary=summary,
+        in_reply_to=in_reply_to,
     )
     contacts = list(contacts or [])
     if new_contact.strip():
@@ -529,16 +534,15 @@ def support_issue_open(
 ) -> SupportIssue:
     """Open an issue with the SLA in force for its priority now, credited to the owner then."""
     opened_at = opened_at or timezone.now()
-    return _save(
-        SupportIssue(
-            client=client,
-            owner_id=owner_id_at(client, opened_at),
-            title=title,
-            priority=priority,
-            sla_hours=sla_hours_for(priority),
-            opened_at=opened_at,
-            contact=contact,
-        )
+    return _save_credited(
+        SupportIssue,
+        client=client,
+        at=opened_at,
+        title=title,
+        priority=priority,
+        sla_hours=sla_hours_for(priority),
+        opened_at=opened_at,
+        contact=contact,
     )
 
 
@@ -693,17 +697,16 @@ def revenue_line_record(
     description: str = "",
 ) -> RevenueLine:
     product, _ = Product.objects.get_or_create(name=product_name.strip())
-    return _save(
-        RevenueLine(
-            client=client,
-            owner_id=owner_id_at(client, recognised_on),
-            product=product,
-            recognised_on=recognised_on,
-            amount=amount,
-            cost_to_serve=cost_to_serve,
-            deal=deal,
-            description=description,
-        )
+    return _save_credited(
+        RevenueLine,
+        client=client,
+        at=recognised_on,
+        product=product,
+        recognised_on=recognised_on,
+        amount=amount,
+        cost_to_serve=cost_to_serve,
+        deal=deal,
+        description=description,
     )
 
 
@@ -714,14 +717,8 @@ def revenue_line_record(
 def project_create(
     *, client: Client, name: str, due_on: date, started_on: date | None = None
 ) -> Project:
-    return _save(
-        Project(
-            client=client,
-            owner_id=owner_id_at(client, due_on),
-            name=name,
-            due_on=due_on,
-            started_on=started_on,
-        )
+    return _save_credited(
+        Project, client=client, at=due_on, name=name, due_on=due_on, started_on=started_on
     )
 
 
@@ -741,9 +738,7 @@ def project_complete(*, project: Project, at: datetime | None = None) -> Project
 
 @transaction.atomic
 def shared_goal_create(*, client: Client, title: str, due_on: date) -> SharedGoal:
-    return _save(
-        SharedGoal(client=client, owner_id=owner_id_at(client, due_on), title=title, due_on=due_on)
-    )
+    return _save_credited(SharedGoal, client=client, at=due_on, title=title, due_on=due_on)
 
 
 @transaction.atomic
@@ -766,13 +761,8 @@ def shared_goal_assess(*, goal: SharedGoal, met: bool, on: date | None = None) -
 
 @transaction.atomic
 def feedback_item_record(*, client: Client, summary: str, received_on: date) -> FeedbackItem:
-    return _save(
-        FeedbackItem(
-            client=client,
-            owner_id=owner_id_at(client, received_on),
-            summary=summary,
-            received_on=received_on,
-        )
+    return _save_credited(
+        FeedbackItem, client=client, at=received_on, summary=summary, received_on=received_on
     )
 
 
@@ -793,14 +783,14 @@ def partner_referral_record(
     *, partner: Client, lead_name: str, received_on: date, referred_client: Client | None = None
 ) -> PartnerReferral:
     _require_partner(partner)
-    return _save(
-        PartnerReferral(
-            partner=partner,
-            owner_id=owner_id_at(partner, received_on),
-            lead_name=lead_name,
-            received_on=received_on,
-            referred_client=referred_client,
-        )
+    return _save_credited(
+        PartnerReferral,
+        client=partner,
+        client_field="partner",
+        at=received_on,
+        lead_name=lead_name,
+        received_on=received_on,
+        referred_client=referred_client,
     )
 
 

@@ -42,7 +42,6 @@ from crm.forms import (
     ReplyForm,
     RevenueForm,
     SupportIssueForm,
-    add_service_error,
 )
 from crm.health import run_checks
 from crm.idempotency import once_per_form_token
@@ -57,6 +56,7 @@ from crm.pages.record_forms import (
 )
 from crm.record_selectors import client_records
 from crm.redirects import redirect_back
+from crm.refusals import refusal_as_message, refusal_on_form
 
 
 def optional_template(name: str) -> str:
@@ -384,11 +384,8 @@ def _client_action(request, pk: int, action: ClientAction):
         client = client_for_user(request.user, pk, write=True)
     form = action.form_class(request.POST, user=request.user, client=client)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             action.act(request.user, client, form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, action.done)
             return redirect("client_detail", pk=client.pk)
     return _client_page(request, client, {action.name: form}, status=422)
@@ -427,15 +424,12 @@ def interaction_log(request):
     if form.is_valid():
         data = dict(form.cleaned_data)
         client = client_for_user(request.user, data.pop("client").pk, write=True)
-        try:
+        with refusal_on_form(form):
             interaction = services.interaction_log(
                 client=client,
                 logged_by=request.user,
                 **{**data, "direction": data["direction"] or None},
             )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             if not request.htmx:
                 messages.success(request, "Interaction logged.")
                 return redirect("client_detail", pk=client.pk)
@@ -464,7 +458,7 @@ def interaction_reply(request, pk: int):
     message = get_object_or_404(Interaction, pk=pk)
     client = client_for_user(request.user, message.client_id, write=True)
     form = ReplyForm(request.POST)
-    try:
+    with refusal_as_message(request):
         if not form.is_valid():
             raise ValidationError(form.errors["summary"])
         services.interaction_log(
@@ -475,9 +469,6 @@ def interaction_reply(request, pk: int):
             summary=form.cleaned_data["summary"],
             in_reply_to=message,
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, "Reply logged.")
     return redirect("client_detail", pk=client.pk)
 
@@ -528,14 +519,11 @@ def follow_up_done(request, pk: int):
             return HttpResponse(problem, status=422)
         messages.error(request, problem)
         return redirect_back(request, reverse("today"))
-    try:
+    with refusal_as_message(request):
         follow_up = services.follow_up_complete(
             follow_up=follow_up, outcome=form.cleaned_data["outcome"], by=request.user
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect_back(request, reverse("today"))
-    if request.htmx:
-        return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
-    messages.success(request, f"Done: {follow_up.title}")
+        if request.htmx:
+            return render(request, "crm/partials/follow_up_done.html", {"follow_up": follow_up})
+        messages.success(request, f"Done: {follow_up.title}")
     return redirect_back(request, reverse("today"))

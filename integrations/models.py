@@ -13,7 +13,25 @@ from django.db.models import Q
 from django.utils import timezone
 
 
-class ApiToken(models.Model):
+class DigestedSecret(models.Model):
+    """A secret that grants its user's access (an API token, a calendar feed address): shown
+    once, stored only as its SHA-256 digest, and revocable, the row staying as the record of
+    who had access until when."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiToken(DigestedSecret):
     """A personal access token for the REST API: acts as its user, limited to its scope."""
 
     class Scope(models.TextChoices):
@@ -27,40 +45,26 @@ class ApiToken(models.Model):
     scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
     # The first characters of the token, shown in lists so people can tell tokens apart.
     prefix = models.CharField(max_length=16)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
 
     @property
     def may_write(self) -> bool:
         return self.scope == self.Scope.WRITE
 
 
-class CalendarFeed(models.Model):
+class CalendarFeed(DigestedSecret):
     """A private iCalendar address: whoever knows it reads its user's follow-ups and expected
     deal closes, so it is revocable and only its digest is kept."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
     )
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
     last_read_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(DigestedSecret.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=Q(revoked_at__isnull=True), name="one_live_feed_per_user"

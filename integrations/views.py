@@ -17,6 +17,7 @@ from crm.access import (
     own_record_for_user,
 )
 from crm.input_rules import form_problems
+from crm.refusals import refusal_as_message
 from integrations import tokens
 from integrations.calendar import (
     calendar_feed_create,
@@ -87,11 +88,8 @@ def integrations_page(request):
 def api_token_create(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_as_message(request):
             token, raw = tokens.api_token_create(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
             # Shown once, on the next page only; never stored anywhere but the session.
             request.session["new_api_token"] = {"name": token.name, "raw": raw}
     else:
@@ -113,7 +111,7 @@ def api_token_revoke(request, pk: int):
 def captured_email_review(request, pk: int):
     """Log a message from the review list with a client of the user's book, or dismiss it."""
     captured = own_record_for_user(request.user, CapturedEmail.objects.all(), pk)
-    try:
+    with refusal_as_message(request):
         if "dismiss" in request.POST:
             captured_email_dismiss(captured=captured)
             messages.success(request, "Message dismissed.")
@@ -123,8 +121,6 @@ def captured_email_review(request, pk: int):
                 raise ValidationError("Choose a client of your book.")
             captured_email_assign(captured=captured, client=form.cleaned_data["client"])
             messages.success(request, f"Logged with {form.cleaned_data['client']}.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
     return redirect("integrations:settings")
 
 
@@ -138,13 +134,10 @@ def _admin_only(user) -> None:
 def webhook_create(request):
     _admin_only(request.user)
     form = WebhookSubscriptionForm(request.POST)
-    try:
+    with refusal_as_message(request):
         if not form.is_valid():
             raise ValidationError(form_problems(form))
         subscription = webhook_subscription_create(created_by=request.user, **form.cleaned_data)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(
             request,
             f"Subscribed. Signing secret (shown here and in the admin): {subscription.secret}",

@@ -166,8 +166,11 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         # client's values for all the windows in one row, not one row per window to join.
         return ", ".join(f"{column(w)} AS v{i}" for i, w in enumerate(windows))
 
-    def pick(table: str) -> str:
-        cases = " ".join(f"WHEN {i} THEN {table}.v{i}" for i in range(len(windows)))
+    def copy(table: str, prefix: str) -> str:
+        return ", ".join(f"{table}.v{i} AS {prefix}{i}" for i in range(len(windows)))
+
+    def pick(prefix: str) -> str:
+        cases = " ".join(f"WHEN {i} THEN {prefix}{i}" for i in range(len(windows)))
         return f"CASE w_.i {cases} END"
 
     def lifetime_until(w: Window) -> str:
@@ -234,9 +237,11 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
     # client rather than all read).
     ever_end = sum(point(w.last_day) for w in windows)
     ever_year = days.mask(days.bounds[0], days.bounds[-1])
-    churned_recently = (
-        f"{has('st.churned_points', 'end_point')} AND {has('st.churned', 'year_bits')}"
-    )
+
+    def churned_recently(client: str) -> str:
+        in_force = has(f"{client}.churned_points", "end_point")
+        return f"{in_force} AND {has(f'{client}.churned', 'year_bits')}"
+
     sql_text = f"""
         WITH {w_sql},
         status_ AS ({STATUS_HISTORY}), statuses AS (
@@ -282,36 +287,44 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
             FROM {crm.PartnerCertification._meta.db_table} cert
             JOIN w_ ON cert.valid_from <= w_.last_day AND cert.valid_until >= w_.last_day
         ),
-        clients_ AS ({nested(clients)})
+        clients_ AS ({nested(clients)}),
+        -- Each client's row once, before it meets the windows.
+        per_client AS MATERIALIZED (
+            SELECT c.id, c.relationship_started_on, c.strategic, c.partner,
+                sole_owner.owner_id AS sole_owner,
+                st.active_points, st.churned_points, st.activated, st.churned,
+                touches.recent, touches.two_way, answered.bits AS answered,
+                reviewed.bits AS reviewed, {copy("products", "p")}, {copy("lifetime", "l")}
+            FROM clients_ c
+            LEFT JOIN sole_owner ON sole_owner.client_id = c.id
+            LEFT JOIN statuses st ON st.client_id = c.id
+            LEFT JOIN touches ON touches.client_id = c.id
+            LEFT JOIN answered ON answered.client_id = c.id
+            LEFT JOIN reviewed ON reviewed.client_id = c.id
+            LEFT JOIN lifetime ON lifetime.client_id = c.id
+            LEFT JOIN products ON products.client_id = c.id
+        )
         SELECT
             w_.i, c.id AS client_id,
-            COALESCE(sole_owner.owner_id, owner_at.owner_start) AS owner_start,
-            COALESCE(sole_owner.owner_id, owner_at.owner_end) AS owner_end,
-            COALESCE(sole_owner.owner_id, owner_at.owner_year) AS owner_year,
-            {has("st.active_points", "start_point")} AS active_start,
-            {has("st.active_points", "end_point")} AS active_end,
-            {has("st.active_points", "year_point")} AS active_year,
-            {has("st.activated", "period_days")} AS activated,
-            {has("st.activated", "year_bits")} AS activated_year,
-            {churned_recently} AS churned_recently,
-            NOT {has("touches.recent", "touch_bits")} AS dormant,
-            ({has("touches.two_way", "period_bits")} OR {has("answered.bits", "period_bits")})
-                AS engaged,
-            COALESCE({pick("products")}, 0) AS products,
-            CASE WHEN {churned_recently} THEN COALESCE({pick("lifetime")}, 0) ELSE 0 END
+            COALESCE(c.sole_owner, owner_at.owner_start) AS owner_start,
+            COALESCE(c.sole_owner, owner_at.owner_end) AS owner_end,
+            COALESCE(c.sole_owner, owner_at.owner_year) AS owner_year,
+            {has("c.active_points", "start_point")} AS active_start,
+            {has("c.active_points", "end_point")} AS active_end,
+            {has("c.active_points", "year_point")} AS active_year,
+            {has("c.activated", "period_days")} AS activated,
+            {has("c.activated", "year_bits")} AS activated_year,
+            {churned_recently("c")} AS churned_recently,
+            NOT {has("c.recent", "touch_bits")} AS dormant,
+            ({has("c.two_way", "period_bits")} OR {has("c.answered", "period_bits")}) AS engaged,
+            COALESCE({pick("c.p")}, 0) AS products,
+            CASE WHEN {churned_recently("c")} THEN COALESCE({pick("c.l")}, 0) ELSE 0 END
                 AS lifetime_revenue,
-            c.strategic, {has("reviewed.bits", "review_bits")} AS aligned,
+            c.strategic, {has("c.reviewed", "review_bits")} AS aligned,
             c.partner, certified.client_id IS NOT NULL AS certified,
             {tenure} AS tenure_days
-        FROM clients_ c CROSS JOIN w_
-        LEFT JOIN sole_owner ON sole_owner.client_id = c.id
-        LEFT JOIN statuses st ON st.client_id = c.id
-        LEFT JOIN touches ON touches.client_id = c.id
-        LEFT JOIN answered ON answered.client_id = c.id
-        LEFT JOIN reviewed ON reviewed.client_id = c.id
+        FROM per_client c CROSS JOIN w_
         LEFT JOIN owner_at ON owner_at.i = w_.i AND owner_at.client_id = c.id
-        LEFT JOIN lifetime ON lifetime.client_id = c.id
-        LEFT JOIN products ON products.client_id = c.id
         LEFT JOIN certified ON certified.i = w_.i AND certified.client_id = c.id
     """
     return sql_text, params

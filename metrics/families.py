@@ -28,12 +28,11 @@ from metrics import sources as src
 from metrics.batch import YEAR, Batch, MonthlySums, month_of
 from metrics.book_scan import batches as book_batches
 from metrics.book_scan import book_rows
-from metrics.held_scan import held_rows
+from metrics.held_scan import held_counts
 from metrics.periods import local_midnight
 from metrics.revenue_scan import revenue_sums
 from metrics.sql import (
     distinct_per_subject,
-    distinct_where_per_subject,
     grouped,
     median_per_subject,
     when,
@@ -144,14 +143,11 @@ def book_measures(batch: Batch) -> None:
             batch.add(windows[index], owner_id, sums)
     # ``arpc`` and ``clv`` count the clients each BRM held while they were active, so that a
     # client handed over mid-period is in both books (as its revenue is) and once in a team.
-    _direct_each(
-        batch,
-        distinct_where_per_subject(
-            held_rows(batch.windows),
-            [batch.subjects[w] for w in batch.windows],
-            {"active_any": "p", "active_any_year": "in_year"},
-        ),
-    )
+    for windows in book_batches(batch.windows):
+        for window, per_subject in zip(
+            windows, held_counts(windows, [batch.subjects[w] for w in windows]), strict=True
+        ):
+            batch.direct(window, per_subject)
 
 
 # --- Interactions and follow-ups --------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.db.models import Window as Over
 from django.db.models.functions import RowNumber, TruncDate
@@ -15,21 +16,26 @@ from crm import models as crm
 from metrics.book_scan import STATUS_HISTORY
 from metrics.periods import Window
 from metrics.sources import ACTIVE
-from metrics.sql import statement, values_table
+from metrics.sql import ONE, Segments, statement, values_table
+from metrics.subjects import ORGANISATION, SubjectKey, Subjects
 
 
 def held_rows(windows: list[Window]) -> tuple[str, list]:
     """SQL and parameters giving ``(i, who, x, p, in_year)``: for each window (by index ``i``),
     every owner ``who`` and client ``x`` such that an ownership span of ``x`` by ``who`` met
     the trailing 12 months while ``x`` was active; ``p`` is 1 when one also met the period
-    while it was active.
+    while it was active. Rows are unique per ``(i, who, x)``.
 
-    Each span's days are those of ``sources.holdings._days_held``. "Active on some day from
-    ``from`` to ``to``" is an activation in force on one of those days: ``LEAD`` gives each
-    status change the day the next one takes over, so an activation counts when it took effect
-    by ``to`` and was not superseded by ``from`` nor on its own day (ties broken by id).
-    A span that meets the period while the client is active also meets the trailing year with
-    the same activation, so one join of the spans, windows and activations gives both.
+    Each span's days are those of ``sources.holdings._days_held``: from its first day (any
+    day before, for a client's first span) to the day of its last instant (no end while it
+    lasts), clipped to the window. An activation is in force on ``[effective_on, next_on)``
+    (``LEAD`` gives each status change the day the next one takes over, ties broken by id).
+    Each (span, activation) pair is summarised once, as masks of the ``Segments`` between the
+    windows' days that its days while active meet: the activation's days up to the span's
+    end for the trailing year (which ``_days_held`` does not clip to the span's start), and
+    the days both share for the period; a window is then two bit tests, and a span that
+    starts after the window ends (``until``) meets none of it. Only owners with several pairs
+    for a client are grouped per window.
     """
     tz = timezone.get_default_timezone()
     last_instant = ExpressionWrapper(
@@ -44,61 +50,133 @@ def held_rows(windows: list[Window]) -> tuple[str, list]:
         end_day=TruncDate(last_instant, tzinfo=tz),
         n=Over(RowNumber(), partition_by=[F("client_id")], order_by=[F("started_at"), F("id")]),
     )
-    spans_sql, params = statement(spans)
-    bounds = {
-        "i": "int",
-        "first_day": "date",
-        "period_before": "date",
-        "year_start": "date",
-        "year_before": "date",
-        "last_day": "date",
-        "start_at": "instant",
-        "year_start_at": "instant",
-        "until": "instant",
-    }
-    day = timedelta(days=1)
-    w_sql, w_params = values_table(
+    days = Segments([day for w in windows for day in (w.year_start, w.start, w.end_day)])
+    w_sql, params = values_table(
         "w_",
-        bounds,
+        {"i": "int", "until": "instant", "period_bits": "int", "year_bits": "int"},
         [
-            (
-                *(i, w.start, w.start - day, w.year_start, w.year_start - day, w.last_day),
-                *(w.start_at, w.year_start_at, w.until),
-            )
+            (i, w.until, days.mask(w.start, w.end_day), days.mask(w.year_start, w.end_day))
             for i, w in enumerate(windows)
         ],
     )
 
-    def days_held(first_day: str, before: str, first_at: str) -> str:
-        return f"""
-            CASE WHEN s.started_at <= w_.{first_at} OR s.n = 1 THEN w_.{first_day}
-                ELSE s.start_day END AS {first_day}_from,
-            CASE WHEN s.ended_at IS NOT NULL AND s.ended_at <= w_.{first_at} THEN w_.{before}
-                WHEN s.ended_at IS NULL OR s.ended_at >= w_.until THEN w_.last_day
-                ELSE s.end_day END AS {first_day}_to"""
+    def sql(pair: tuple[str, list]) -> str:
+        params.extend(pair[1])
+        return pair[0]
 
-    sql = f"""
+    # Segments after the last bound belong to no window: a span's last segment is counted
+    # among the bounds but the last (at most the last window's), so a shift never passes
+    # bit 62.
+    capped = Segments(days.bounds[:-1])
+
+    def mask(low: str, high: str) -> str:
+        return f"(({ONE} << ({high} + 1)) - ({ONE} << {low}))"
+
+    def least(a: str, b: str) -> str:
+        return f"CASE WHEN {a} < {b} THEN {a} ELSE {b} END"
+
+    def greatest(a: str, b: str) -> str:
+        return f"CASE WHEN {a} > {b} THEN {a} ELSE {b} END"
+
+    last = len(capped.bounds)
+    # The activation meets the span's days up to its end, and (``nonempty``) the span has days.
+    active_then = (
+        "(s.ended_at IS NULL OR a.effective_on <= s.end_day) "
+        "AND (a.next_on IS NULL OR s.n = 1 OR a.next_on > s.start_day)"
+    )
+    nonempty = "s.n = 1 OR s.ended_at IS NULL OR s.start_day <= s.end_day"
+    period_mask = mask(greatest("start_seg", "first_seg"), least("next_seg", "end_seg"))
+    sql_text = f"""
         WITH {w_sql},
-        spans AS ({spans_sql}),
+        spans AS ({sql(statement(spans))}),
         status_ AS ({STATUS_HISTORY}),
         activations AS (
             SELECT client_id, effective_on, next_on FROM status_
-            WHERE status = %s AND (next_on IS NULL OR next_on > effective_on)
+            WHERE status = {sql(("%s", [ACTIVE.value]))}
+                AND (next_on IS NULL OR next_on > effective_on)
         ),
-        held AS (
-            SELECT w_.i, s.client_id, s.owner_id,
-                {days_held("year_start", "year_before", "year_start_at")},
-                {days_held("first_day", "period_before", "start_at")}
-            FROM spans s JOIN w_ ON (s.ended_at IS NULL OR s.ended_at > w_.year_start_at)
-                AND s.started_at < w_.until
+        bounds_ AS (
+            SELECT s.owner_id, s.client_id, s.started_at,
+                {sql(days.sql_index("a.effective_on"))} AS first_seg,
+                CASE WHEN s.n = 1 THEN 0 ELSE {sql(days.sql_index("s.start_day"))} END
+                    AS start_seg,
+                CASE WHEN a.next_on IS NULL THEN {last}
+                    ELSE {sql(capped.sql_index("a.next_on", strict=True))} END AS next_seg,
+                CASE WHEN s.ended_at IS NULL THEN {last}
+                    ELSE {sql(capped.sql_index("s.end_day"))} END AS end_seg,
+                CASE WHEN {nonempty} THEN 1 ELSE 0 END AS nonempty,
+                COUNT(*) OVER (PARTITION BY s.owner_id, s.client_id) AS k
+            FROM spans s JOIN activations a ON a.client_id = s.client_id
+            WHERE {active_then}
+        ),
+        met AS (
+            SELECT owner_id, client_id, started_at, k,
+                {mask("first_seg", least("next_seg", "end_seg"))} AS year_mask,
+                CASE WHEN nonempty = 1 THEN {period_mask} ELSE 0 END AS period_mask
+            FROM bounds_
+        ),
+        hits AS (
+            SELECT w_.i, m.owner_id AS who, m.client_id AS x, m.k,
+                CASE WHEN (m.period_mask & w_.period_bits) <> 0 THEN 1 ELSE 0 END AS p
+            FROM met m JOIN w_ ON (m.year_mask & w_.year_bits) <> 0 AND m.started_at < w_.until
         )
-        SELECT h.i, h.owner_id AS who, h.client_id AS x,
-            MAX(CASE WHEN h.first_day_to >= h.first_day_from AND a.effective_on <= h.first_day_to
-                AND (a.next_on IS NULL OR a.next_on > h.first_day_from) THEN 1 ELSE 0 END) AS p,
-            1 AS in_year
-        FROM held h JOIN activations a ON a.client_id = h.client_id
-            AND a.effective_on <= h.year_start_to
-            AND (a.next_on IS NULL OR a.next_on > h.year_start_from)
-        GROUP BY h.i, h.owner_id, h.client_id
+        SELECT i, who, x, p, 1 AS in_year FROM hits WHERE k = 1
+        UNION ALL
+        SELECT i, who, x, MAX(p), 1 FROM hits WHERE k > 1 GROUP BY i, who, x
     """
-    return sql, [*w_params, *params, ACTIVE.value]
+    return sql_text, params
+
+
+def held_counts(
+    windows: list[Window], groups: list[Subjects]
+) -> list[dict[SubjectKey, dict[str, float]]]:
+    """Per window, every subject's distinct clients held while active in the period
+    (``active_any``) and in the trailing year (``active_any_year``), over ``held_rows``: a
+    team or the organisation counts a client two of its owners held once.
+
+    ``held_rows`` has one row per window, owner and client, so only a client that had
+    several owners can be counted twice by a team or the organisation. The statement returns
+    the other clients' rows counted per window and owner, added to each of the owner's
+    subjects as sums are, and the several-owner clients' rows one by one (a tenth of the
+    rows at bench scale), made distinct per team and window here. (The general
+    ``distinct_where_per_subject`` sorts every row per BRM, team and organisation instead.)"""
+    held_sql, params = held_rows(windows)
+    sql = f"""
+        WITH held AS ({held_sql}),
+        several AS (
+            SELECT client_id FROM {crm.ClientOwnership._meta.db_table}
+            GROUP BY client_id HAVING COUNT(DISTINCT owner_id) > 1
+        )
+        SELECT held.i, held.who, several.client_id, COUNT(*), SUM(held.p)
+        FROM held LEFT JOIN several ON several.client_id = held.x
+        GROUP BY held.i, held.who, several.client_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Every window has its organisation's counts, zero without clients.
+    results: list[dict[SubjectKey, dict[str, float]]] = [
+        {ORGANISATION: {"active_any": 0.0, "active_any_year": 0.0}} for _ in windows
+    ]
+    # (window, subject, client) -> held in the period, for the several-owner clients
+    shared: dict[tuple[int, SubjectKey, int], int] = {}
+
+    def add(index: int, key: SubjectKey, in_year: int, in_period: int) -> None:
+        groups[index].see(key)
+        counts = results[index].setdefault(key, {"active_any": 0.0, "active_any_year": 0.0})
+        counts["active_any"] += float(in_period)
+        counts["active_any_year"] += float(in_year)
+
+    for index, owner_id, client_id, in_year, in_period in rows:
+        keys = groups[index].keys_for_owner(owner_id)
+        if client_id is None:
+            for key in keys:
+                add(index, key, in_year, in_period)
+            continue
+        add(index, keys[0], in_year, in_period)
+        for key in keys[1:]:
+            seen = (index, key, client_id)
+            shared[seen] = max(shared.get(seen, 0), in_period)
+    for (index, key, _), in_period in shared.items():
+        add(index, key, 1, in_period)
+    return results

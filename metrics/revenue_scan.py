@@ -142,7 +142,7 @@ def revenue_sums(batch: Batch) -> tuple[list[dict], GrowthSums]:
         lines_ AS ({lines_sql})
         SELECT line.owner_id, line.seg, SUM(line.amount), SUM(line.cost_to_serve),
             SUM(line.partner_amount), {", ".join(patterns)}
-        FROM lines_ line JOIN rel_ ON rel_.seg = line.seg
+        FROM lines_ line LEFT JOIN rel_ ON rel_.seg = line.seg
         LEFT JOIN cohort_ ON cohort_.client_id = line.client_id
         GROUP BY line.owner_id, line.seg, {", ".join(patterns)}
     """

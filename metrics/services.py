@@ -20,7 +20,7 @@ from accounts.models import Team, User
 from metrics.engine import Computed, compute, compute_many
 from metrics.models import Snapshot, Status, Target
 from metrics.periods import Period, Window, periods_between
-from metrics.sql import upsert_json
+from metrics.sql import lock_for_writing, write_rows
 from metrics.subjects import Subjects
 from metrics.targets import TargetBook, status_of
 
@@ -116,10 +116,6 @@ def _row(
     )
 
 
-def _as_json(row: Row, *, frozen: bool) -> dict:
-    return row | {"period_start": row["period_start"].isoformat(), "frozen": frozen}
-
-
 def _field(row: Snapshot | Row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
@@ -181,22 +177,42 @@ def snapshot_take(
 
 
 def _store(period: Period, rows: list[Row], *, freeze: bool, overwrite_frozen: bool) -> SnapshotRun:
+    """Write ``rows`` as ``period``'s snapshot, in the caller's transaction.
+
+    The period is locked for writing first, so what is stored cannot change until the write is
+    committed. A period nothing is stored for yet (a first backfill) is one plain insert;
+    otherwise the rows are upserted on their unique key and the rows this run did not write are
+    deleted."""
     stored = Snapshot.objects.filter(grain=period.grain, period_start=period.start)
     run = SnapshotRun(period, frozen=freeze)
-    if not overwrite_frozen and stored.filter(frozen=True).exists():
+    table = Snapshot._meta.db_table
+    lock_for_writing(table, period.grain, period.start.toordinal())
+    # None when nothing is stored yet, else whether some stored row is frozen. Sorting makes
+    # PostgreSQL read the period's rows by index; an EXISTS probe is planned as a sequential
+    # scan that stops at the first match, which reads the whole table when nothing is stored.
+    some_frozen = stored.order_by("-frozen").values_list("frozen", flat=True).first()
+    if some_frozen and not overwrite_frozen:
         run.kept_frozen = True
         run.frozen = True
         run.differences = differences(list(stored.filter(frozen=True)), rows)
         return run
-    upsert_json(
-        Snapshot._meta.db_table,
-        [_as_json(row, frozen=freeze) for row in rows],
-        unique=UNIQUE_FIELDS,
-        update=[*VALUE_FIELDS, "computed_at", "frozen"],
-    )
-    # Rows this run did not write (a topic or a subject that no longer has records) are stale.
     stamp = rows[0]["computed_at"] if rows else timezone.now()
-    stored.filter(computed_at__lt=stamp).delete()
+    shared = {
+        "grain": period.grain,
+        "period_start": period.start,
+        "computed_at": stamp,
+        "frozen": freeze,
+    }
+    write_rows(
+        table,
+        rows,
+        shared,
+        unique=UNIQUE_FIELDS,
+        update=None if some_frozen is None else [*VALUE_FIELDS, "computed_at", "frozen"],
+    )
+    if some_frozen is not None:
+        # Rows this run did not write (a topic or a subject that no longer has records) are stale.
+        stored.filter(computed_at__lt=stamp).delete()
     run.written = len(rows)
     if freeze:
         from metrics.signals import period_frozen

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from crm.imports.columns import Column, Kind
 from crm.imports.context import ImportContext, Row, contact_id
-from crm.imports.formats import CLIENT, EventFormat, choice_values, not_in_future
+from crm.imports.formats import CLIENT, EventFormat, choice_column, not_in_future
 from crm.models import FollowUp
 from surveys.models import SCALES, Invitation, Response, SurveyKind, SurveyQuestion, hash_token
 
@@ -37,7 +37,7 @@ class _SurveyRecordsFormat(EventFormat):
         self._contacts = ctx.contacts_by_name(row.client for row in rows)
 
 
-KIND = Column("kind", Kind.CHOICE, required=True, choices=choice_values(SurveyKind), example="nps")
+KIND = choice_column("kind", SurveyKind, required=True, example="nps")
 
 
 class SurveyAnswersFormat(_SurveyRecordsFormat):
@@ -156,11 +156,10 @@ class SurveyInvitationsFormat(_SurveyRecordsFormat):
             example="2024-11-18T09:00:00+00:00",
             source="created_at",
         ),
-        Column(
+        choice_column(
             "status",
-            Kind.CHOICE,
+            IMPORTED_STATUSES,
             required=True,
-            choices=IMPORTED_STATUSES,
             help="delivered counts in the response rate; the others never reached the person",
             example="delivered",
         ),
@@ -169,12 +168,7 @@ class SurveyInvitationsFormat(_SurveyRecordsFormat):
             Kind.DATETIME,
             help="only for a delivered invitation; not before sent_at",
         ),
-        Column(
-            "trigger",
-            Kind.CHOICE,
-            choices=choice_values(Invitation.Trigger),
-            help="default manual",
-        ),
+        choice_column("trigger", Invitation.Trigger, help="default manual"),
     )
 
     def prepare(self, rows: list[Row], ctx: ImportContext) -> None:

@@ -131,11 +131,13 @@ class ImportContext:
             return None
         return client
 
-    def resolve_clients(self, rows: Iterable[Row], column: str, *, partner: bool = False) -> None:
-        """Set ``row.client`` from ``column`` on every row, requiring write access to it."""
+    def resolve_clients(self, rows: list[Row], column: str, *, partner: bool = False) -> list[Row]:
+        """Set ``row.client`` from ``column`` on every row, requiring write access to it; the
+        rows still without a problem, each with its client."""
         for row in rows:
             if row.ok:
                 row.client = self.client(row, column, write=True, partner=partner)
+        return [row for row in rows if row.ok]
 
     # --- users --------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from crm.access import may_confirm_import_job, may_import
+from crm.access import may_confirm_import_job, require_importer
 from crm.imports.services import ImportReport, LineError, records_import
 from crm.input_rules import header_safe
 from crm.models import ImportJob
@@ -68,8 +68,7 @@ def _count_lines(upload: UploadedFile) -> int:
 def import_job_create(*, by: User, record_type: str, upload: UploadedFile) -> ImportJob:
     """Store ``upload`` and queue its dry run. Raises PermissionDenied for a user who may not
     import; the record type and the size are the upload form's to check."""
-    if not may_import(by):
-        raise PermissionDenied("Only administrators and BRMs import records.")
+    require_importer(by)
     job = ImportJob(
         owner=by,
         record_type=record_type,

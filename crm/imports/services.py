@@ -30,13 +30,12 @@ from itertools import chain, islice
 from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, reset_queries, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
-from crm.access import import_batches_visible_to, may_import, may_import_into_any_book
+from crm.access import import_batches_visible_to, may_import_into_any_book, require_importer
 from crm.csvfiles import unguard_text
 from crm.imports.columns import CellError
 from crm.imports.context import ImportContext, Row
@@ -206,8 +205,7 @@ def records_import(
 
     Raises PermissionDenied for a user who may not import at all."""
     fmt = FORMATS[record_type]()
-    if by is not None and not may_import(by):
-        raise PermissionDenied("Only administrators and BRMs import records.")
+    require_importer(by)
     report = ImportReport(record_type=record_type, dry_run=dry_run)
     if fmt.admin_only and not may_import_into_any_book(by):
         report.errors = [LineError(None, f"Only an administrator may import {fmt.label}.")]

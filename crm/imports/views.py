@@ -5,9 +5,7 @@ user may see."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,8 +15,8 @@ from crm.access import (
     import_job_for_user,
     import_jobs_visible_to,
     may_confirm_import_job,
-    may_import,
     may_import_into_any_book,
+    require_importer,
 )
 from crm.csvfiles import csv_attachment
 from crm.idempotency import once_per_form_token
@@ -28,6 +26,7 @@ from crm.imports.forms import ImportConfirmForm, ImportUploadForm
 from crm.imports.jobs import import_job_confirm, import_job_create, import_job_progress
 from crm.imports.services import ImportReport
 from crm.models import ImportJob
+from crm.refusals import refusal_as_message
 
 RECENT_JOBS = 10
 
@@ -52,17 +51,12 @@ def _page(request, form, status: int = 200):
     )
 
 
-def _require_importer(user) -> None:
-    if not may_import(user):
-        raise PermissionDenied("Only administrators and BRMs import records.")
-
-
 @login_required
 @once_per_form_token
 def import_page(request):
     """GET: the upload form and the user's recent imports. POST: store the file and start its
     dry run, then show its progress."""
-    _require_importer(request.user)
+    require_importer(request.user)
     if request.method != "POST":
         return _page(request, ImportUploadForm(user=request.user))
     form = ImportUploadForm(request.POST, request.FILES, user=request.user)
@@ -137,12 +131,10 @@ def job_confirm(request, pk: int):
     job = import_job_for_user(request.user, pk)
     form = ImportConfirmForm(request.POST)
     again = form.is_valid() and form.cleaned_data["import_again"]
-    try:
+    with refusal_as_message(request):
         confirmed = import_job_confirm(job=job, by=request.user, again=again)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("imports:job", pk=job.pk)
-    return redirect("imports:job", pk=confirmed.pk)
+        return redirect("imports:job", pk=confirmed.pk)
+    return redirect("imports:job", pk=job.pk)
 
 
 @login_required

@@ -26,6 +26,7 @@ from crm.forms import BookFilterForm, BulkReassignForm
 from crm.input_rules import form_problems
 from crm.list_exports import ExportColumn, csv_response, wants_csv
 from crm.redirects import redirect_back
+from crm.refusals import refusal_as_message
 
 BOOK_PAGE_SIZE = 25
 
@@ -137,7 +138,7 @@ def clients_bulk_reassign(request):
     if not may_reassign_clients(request.user):
         raise PermissionDenied("Only managers and admins reassign clients.")
     form = BulkReassignForm(request.POST, user=request.user)
-    try:
+    with refusal_as_message(request):
         clients = all_for_user(
             clients_reassignable_by(request.user),
             request.POST.getlist("client"),
@@ -151,9 +152,6 @@ def clients_bulk_reassign(request):
             by=request.user,
             reason=form.cleaned_data["reason"],
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         owner = form.cleaned_data["new_owner"]
         messages.success(
             request, f"{len(moved)} client{'s' if len(moved) != 1 else ''} reassigned to {owner}."

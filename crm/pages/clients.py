@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from crm import edits, services
 from crm.access import client_for_user, may_keep_a_book
-from crm.forms import add_service_error
 from crm.idempotency import once_per_form_token
 from crm.pages.client_forms import ClientCreateForm, ClientEditForm
+from crm.refusals import refusal_on_form
 from crm.search import similar_clients
+
+
+def _page(request, form, *, status: int = 200, **context):
+    """The client form: ``creating`` a client (``similar``: clients whose name is close to the
+    one given), or correcting ``client``."""
+    return render(request, "crm/client_form.html", {"form": form, **context}, status=status)
 
 
 @login_required
@@ -24,8 +30,7 @@ def client_create(request):
         raise PermissionDenied("Only BRMs and admins add clients.")
     similar = []
     if request.method != "POST":
-        form = ClientCreateForm(user=request.user)
-        return render(request, "crm/client_form.html", {"form": form, "creating": True})
+        return _page(request, ClientCreateForm(user=request.user), creating=True)
     form = ClientCreateForm(request.POST, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
@@ -33,7 +38,7 @@ def client_create(request):
         if similar and not data["confirm_similar"]:
             form.add_error("name", "A client with a similar name already exists (listed above).")
         else:
-            try:
+            with refusal_on_form(form):
                 client = services.client_create(
                     name=data["name"].strip(),
                     relationship_type=data["relationship_type"],
@@ -42,17 +47,9 @@ def client_create(request):
                     industry=data["industry"].strip(),
                     created_by=request.user,
                 )
-            except ValidationError as error:
-                add_service_error(form, error)
-            else:
                 messages.success(request, f"{client} added to {client.owner}'s book.")
                 return redirect("client_detail", pk=client.pk)
-    return render(
-        request,
-        "crm/client_form.html",
-        {"form": form, "creating": True, "similar": similar},
-        status=422,
-    )
+    return _page(request, form, creating=True, similar=similar, status=422)
 
 
 @login_required
@@ -67,20 +64,11 @@ def client_edit(request, pk: int):
                 "relationship_started_on": client.relationship_started_on,
             }
         )
-        return render(request, "crm/client_form.html", {"form": form, "client": client})
+        return _page(request, form, client=client)
     form = ClientEditForm(request.POST)
-    similar = []
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             edits.client_update(client=client, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, "Client saved.")
             return redirect("client_detail", pk=client.pk)
-    return render(
-        request,
-        "crm/client_form.html",
-        {"form": form, "client": client, "similar": similar},
-        status=422,
-    )
+    return _page(request, form, client=client, status=422)

@@ -5,16 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 
 from crm import edits
 from crm.access import contact_for_user, contacts_visible_to
-from crm.forms import add_service_error
 from crm.input_rules import CheckedForm
 from crm.list_exports import ExportColumn, csv_response, wants_csv
+from crm.refusals import refusal_on_form
 
 CONTACTS_PAGE_SIZE = 50
 CSV_COLUMNS = [
@@ -45,11 +44,8 @@ def contact_edit(request, pk: int):
     contact = contact_for_user(request.user, pk, write=True)
     form = ContactEditForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             edits.contact_update(contact=contact, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, "Contact saved.")
             return redirect("client_detail", pk=contact.client_id)
     return render(request, "crm/contact_edit.html", {"form": form, "contact": contact}, status=422)

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from crm import services
 from crm.access import all_for_user, can_write_client, follow_up_for_user, follow_ups_writable_by
-from crm.forms import add_service_error
 from crm.input_rules import form_problems
 from crm.pages.follow_up_forms import (
     FollowUpBulkCompleteForm,
@@ -26,6 +25,7 @@ from crm.pages.follow_up_forms import (
     FollowUpSnoozeForm,
 )
 from crm.redirects import redirect_back
+from crm.refusals import refusal_as_message, refusal_on_form
 
 
 def _page(request, follow_up, *, form=None, cancel_form=None, status=200):
@@ -63,7 +63,7 @@ def follow_up_edit(request, pk: int):
     form = FollowUpEditForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on_form(form):
             services.follow_up_update(
                 follow_up=follow_up,
                 title=data["title"],
@@ -71,9 +71,6 @@ def follow_up_edit(request, pk: int):
                 outcome=data["outcome"],
                 by=request.user,
             )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, "Follow-up saved.")
             return redirect("client_detail", pk=follow_up.client_id)
     return _page(request, follow_up, form=form, status=422)
@@ -85,13 +82,10 @@ def follow_up_cancel(request, pk: int):
     follow_up = follow_up_for_user(request.user, pk, write=True)
     form = FollowUpCancelForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             services.follow_up_cancel(
                 follow_up=follow_up, reason=form.cleaned_data["reason"], by=request.user
             )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, f"Cancelled: {follow_up.title}")
             return redirect_back(request, reverse("client_detail", args=[follow_up.client_id]))
     return _page(request, follow_up, cancel_form=form, status=422)
@@ -102,11 +96,8 @@ def follow_up_cancel(request, pk: int):
 def follow_up_reopen(request, pk: int):
     """Undo "done" (or a cancellation)."""
     follow_up = follow_up_for_user(request.user, pk, write=True)
-    try:
+    with refusal_as_message(request):
         services.follow_up_reopen(follow_up=follow_up, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, f"Open again: {follow_up.title}")
     return redirect_back(request, reverse("follow_up_edit", args=[follow_up.pk]))
 
@@ -123,11 +114,8 @@ def follow_up_snooze(request, pk: int):
     else:
         start = max(follow_up.due_on, timezone.localdate())
         due_on = start + timedelta(days=form.cleaned_data["days"])
-        try:
+        with refusal_as_message(request):
             services.follow_up_reschedule(follow_up=follow_up, due_on=due_on, by=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
             messages.success(request, f"Snoozed to {due_on:%a %d %b}: {follow_up.title}")
     return redirect_back(request, reverse("today"))
 
@@ -138,7 +126,7 @@ def follow_ups_complete(request):
     """Bulk "done": every ticked follow-up must be one the user may change (their own book; any
     for an admin; else a 403 saying so), and all are completed or none is."""
     form = FollowUpBulkCompleteForm(request.POST)
-    try:
+    with refusal_as_message(request):
         follow_ups = all_for_user(
             follow_ups_writable_by(request.user).select_related("client"),
             request.POST.getlist("follow_up"),
@@ -149,8 +137,5 @@ def follow_ups_complete(request):
         done = services.follow_ups_complete(
             follow_ups=follow_ups, outcome=form.cleaned_data["outcome"], by=request.user
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, f"{len(done)} follow-up{'s' if len(done) != 1 else ''} done.")
     return redirect_back(request, reverse("today"))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from crm import edits
 from crm.access import interaction_for_user
-from crm.forms import add_service_error
 from crm.pages.interaction_forms import InteractionEditForm
+from crm.refusals import refusal_on_form
 
 
 @login_required
@@ -30,7 +29,7 @@ def interaction_edit(request, pk: int):
     form = InteractionEditForm(request.POST, interaction=interaction)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on_form(form):
             edits.interaction_update(
                 interaction=interaction,
                 by=request.user,
@@ -38,9 +37,6 @@ def interaction_edit(request, pk: int):
                 summary=data["summary"],
                 contacts=list(data["contacts"]),
             )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, "Interaction saved.")
             return redirect("client_detail", pk=interaction.client_id)
     return render(

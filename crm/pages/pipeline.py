@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -17,6 +16,7 @@ from crm.forms import DealMoveForm, OwnerFilterForm
 from crm.list_exports import ExportColumn, csv_response, wants_csv
 from crm.models import Deal, StageKind
 from crm.redirects import redirect_back
+from crm.refusals import refusal_as_message
 
 CSV_COLUMNS = [
     ExportColumn("stage", lambda d: d.stage.name),
@@ -72,12 +72,9 @@ def deal_move(request, pk: int):
         # A lost deal needs a reason: its page asks for one.
         messages.error(request, "Say why it was lost: use “Mark lost” on the deal's page.")
         return redirect("record_edit", family="deal", pk=deal.pk)
-    try:
+    with refusal_as_message(request):
         change = services.deal_move(
             deal=deal, to_stage=form.cleaned_data["to_stage"], by=request.user
         )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, f"{change.deal} moved to {change.to_stage}.")
     return redirect_back(request, reverse("pipeline"))

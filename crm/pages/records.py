@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from crm import edits, services
 from crm.access import book_record_for_user, can_write_client, clients_visible_to
-from crm.forms import add_service_error
 from crm.models import (
     Deal,
     DealStage,
@@ -33,6 +32,7 @@ from crm.models import (
     SupportIssue,
 )
 from crm.pages import record_forms as f
+from crm.refusals import refusal_on_form
 
 
 @dataclass(frozen=True)
@@ -194,11 +194,8 @@ def record_edit(request, family: str, pk: int):
     record = book_record_for_user(request.user, spec.model, pk, write=True)
     form = _edit_form(spec, request.user, record, request.POST)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             spec.edit(record, request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, f"{spec.label} saved.")
             return redirect("client_detail", pk=spec.client_of(record).pk)
     return _page(request, family, record, form=form, status=422)
@@ -213,11 +210,8 @@ def record_close(request, family: str, pk: int):
     record = book_record_for_user(request.user, spec.model, pk, write=True)
     form = spec.close_form(request.POST)
     if form.is_valid():
-        try:
+        with refusal_on_form(form):
             spec.close(record, request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
             messages.success(request, f"{spec.label}: {spec.close_label.lower()} done.")
             return redirect("client_detail", pk=spec.client_of(record).pk)
     return _page(request, family, record, close_form=form, status=422)

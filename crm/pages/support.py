@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from crm.access import book_scope, can_write_client, client_for_user
 from crm.list_exports import ExportColumn, csv_response, wants_csv
 from crm.models import SupportIssue
 from crm.redirects import redirect_back
+from crm.refusals import refusal_as_message
 
 # Rows are (issue, its SLA clock).
 CSV_COLUMNS = [
@@ -52,11 +52,8 @@ def support_queue(request):
 def _issue_action(request, pk: int, act: Callable[[SupportIssue], SupportIssue], done: str):
     issue = get_object_or_404(SupportIssue, pk=pk)
     client_for_user(request.user, issue.client_id, write=True)
-    try:
+    with refusal_as_message(request):
         act(issue)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
         messages.success(request, f"{done}: {issue.title}")
     return redirect_back(request, reverse("support_queue"))
 

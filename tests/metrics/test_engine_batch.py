@@ -118,3 +118,22 @@ def test_the_book_read_once_for_every_period_equals_each_period_listed_alone(dem
     assert any(row["churned_recently"] for row in scanned)
     assert any(row["dormant"] for row in scanned) and any(row["engaged"] for row in scanned)
     assert any(row["owner_start"] != row["owner_end"] for row in scanned)
+
+
+def test_a_backfill_too_long_for_one_statement_equals_each_period_computed_alone(settings):
+    """30 months have more window bounds than a 63-bit mask holds: the book and the held
+    clients are read in several statements (``book_scan.batches``), and the values are those
+    of each period computed alone."""
+    from metrics.book_scan import batches
+    from metrics.periods import Window
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    demo_seed(scale=DemoScale(brms=3, teams=2, clients=24, months=30, seed=5), today=TODAY)
+    periods = _periods(Grain.MONTH, 30)
+    assert len(batches([Window.of(period, NOW) for period in periods])) > 1
+    together = {period: _values(rows) for period, rows, _ in compute_many(periods, now=NOW)}
+    for period in (periods[0], periods[11], periods[12], periods[-2], periods[-1]):
+        alone = _values(compute(period, now=NOW)[0])
+        assert together[period].keys() == alone.keys(), period
+        for key, expected in alone.items():
+            assert _same(together[period][key], expected), (period, key)

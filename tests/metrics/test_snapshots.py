@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import Interaction
 from crm.services import revenue_line_record
@@ -72,14 +74,40 @@ def test_a_run_killed_half_way_writes_nothing_and_the_rerun_is_complete(
     def killed(*args, **kwargs):
         raise RuntimeError("worker lost")
 
-    original = services.upsert_json
-    monkeypatch.setattr(services, "upsert_json", lambda *a, **k: (original(*a, **k), killed()))
+    original = services.write_rows
+    monkeypatch.setattr(services, "write_rows", lambda *a, **k: (original(*a, **k), killed()))
     with pytest.raises(RuntimeError):
         snapshot_take(period=MARCH)
     assert not Snapshot.objects.exists()
-    monkeypatch.setattr(services, "upsert_json", original)
+    monkeypatch.setattr(services, "write_rows", original)
     snapshot_take(period=MARCH)
     assert stored(alice, "nps").value == 100
+
+
+def test_a_backfill_killed_half_way_keeps_the_periods_written_and_the_rerun_rewrites_them(
+    alice, book_client, monkeypatch
+):
+    nps_answers(book_client(alice), [10])
+    import metrics.services as services
+
+    original, written = services.write_rows, []
+
+    def dies_on_the_second_period(*args, **kwargs):
+        if written:
+            raise RuntimeError("worker lost")
+        original(*args, **kwargs)
+        written.append(True)
+
+    monkeypatch.setattr(services, "write_rows", dies_on_the_second_period)
+    with pytest.raises(RuntimeError):
+        snapshot_backfill(first=MARCH, last=MARCH.shift(1))
+    kept = dict(Snapshot.objects.values_list("id", "period_start"))
+    assert set(kept.values()) == {MARCH.start}
+    monkeypatch.setattr(services, "write_rows", original)
+    snapshot_backfill(first=MARCH, last=MARCH.shift(1), overwrite_frozen=True)
+    rewritten = Snapshot.objects.filter(period_start=MARCH.start)
+    assert set(rewritten.values_list("id", flat=True)) == kept.keys()
+    assert Snapshot.objects.filter(period_start=MARCH.shift(1).start).count() == len(kept)
 
 
 @pytest.mark.parametrize(
@@ -201,6 +229,44 @@ def test_stale_rows_of_a_recomputed_open_period_are_removed(alice, book_client):
     assert stored(alice, "reply_conversion_rate", breakdown="Renewal").value == 0
 
 
+def test_a_rerun_updates_the_same_rows_in_place_and_stamps_them_again(alice, book_client):
+    client = book_client(alice)
+    nps_answers(client, [10])
+    snapshot_take(period=MARCH)  # nothing stored yet: one plain insert
+    first = {row.pk: row for row in Snapshot.objects.all()}
+    nps_answers(client, [0])
+    snapshot_take(period=MARCH)  # stored: an upsert on the same rows
+    again = {row.pk: row for row in Snapshot.objects.all()}
+    assert again.keys() == first.keys()
+    assert stored(alice, "nps").value == 0
+    assert all(again[pk].computed_at > first[pk].computed_at for pk in again)
+
+
+def test_breakdowns_and_parts_with_quotes_braces_and_backslashes_are_stored_as_written(
+    alice, book_client
+):
+    topic = 'Price, "list" {2027} \\ NULL'
+    logged(book_client(alice), Interaction.Kind.EMAIL, local(2026, 3, 2), topic=topic)
+    nps_answers(book_client(alice), [10, 7, 0])
+    snapshot_take(period=MARCH)
+    assert stored(alice, "reply_conversion_rate", breakdown=topic).value == 0
+    assert stored(alice, "nps").parts == {"promoters": 1.0, "passives": 1.0, "detractors": 1.0}
+    assert not Snapshot.objects.filter(breakdown="NULL").exists()
+
+
+def test_the_query_log_keeps_the_write_statement_not_its_rows(alice, book_client):
+    """Under DEBUG the log keeps the last 9,000 statements: with every period's rows inlined,
+    a backfill's memory would grow with its months."""
+    for index in range(30):
+        logged(book_client(alice), Interaction.Kind.EMAIL, local(2026, 3, 2), topic=f"T{index}")
+    with CaptureQueriesContext(connection) as captured:
+        snapshot_take(period=MARCH)
+    [write] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert Snapshot.objects.count() > 100
+    assert "rows" in write
+    assert len(write) < 1_500
+
+
 def _organisation(brms: int, clients_per_brm: int):
     from tests.factories import ClientFactory
 
@@ -217,8 +283,8 @@ def _organisation(brms: int, clients_per_brm: int):
             )
 
 
-# One snapshot of a period: subjects (3) and targets (1), the measure families (20), the frozen
-# check, the upsert and the stale-row delete (3), the savepoint (2): 29 at every size.
+# One snapshot of a period: subjects (3) and targets (1), the measure families (20), the period's
+# write lock, what is stored and the insert (3), the savepoint (2): 29 at every size.
 SNAPSHOT_QUERIES = 29
 
 

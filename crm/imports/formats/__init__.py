@@ -6,7 +6,7 @@ from crm.imports.formats.base import (
     CLIENT,
     EventFormat,
     RecordFormat,
-    choice_values,
+    choice_column,
     not_in_future,
 )
 from crm.imports.formats.registry import FORMATS, register_format
@@ -16,7 +16,7 @@ __all__ = [
     "FORMATS",
     "EventFormat",
     "RecordFormat",
-    "choice_values",
+    "choice_column",
     "not_in_future",
     "register_format",
 ]

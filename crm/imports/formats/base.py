@@ -37,8 +37,9 @@ FUTURE_SLACK = timedelta(minutes=5)
 ExportRow = tuple[tuple, dict[str, Any]]
 
 
-def choice_values(choices: type[models.TextChoices]) -> tuple[str, ...]:
-    return tuple(choices.values)
+def choice_column(name: str, choices: Iterable[str], **options: Any) -> Column:
+    """A column whose cell is one of ``choices``: a model's ``TextChoices``, or some of them."""
+    return Column(name, Kind.CHOICE, choices=tuple(str(choice) for choice in choices), **options)
 
 
 def fold(name: str) -> str:
@@ -161,8 +162,7 @@ class EventFormat(RecordFormat):
         return self.client_column
 
     def check(self, rows: list[Row], ctx: ImportContext) -> None:
-        ctx.resolve_clients(rows, self.client_column, partner=self.partner_client)
-        ok = [row for row in rows if row.ok]
+        ok = ctx.resolve_clients(rows, self.client_column, partner=self.partner_client)
         ctx.load_timelines(row.client for row in ok)
         self.prepare(ok, ctx)
         for row in ok:

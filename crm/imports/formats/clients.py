@@ -16,7 +16,7 @@ from crm.imports.formats.base import (
     CLIENT,
     CREATED_AT,
     RecordFormat,
-    choice_values,
+    choice_column,
     error_messages,
     fold,
     group_by_client,
@@ -53,13 +53,7 @@ class ClientsFormat(RecordFormat):
     )
     columns = (
         Column("name", required=True, example="Acme Logistics"),
-        Column(
-            "relationship_type",
-            Kind.CHOICE,
-            required=True,
-            choices=choice_values(RelationshipType),
-            example="strategic",
-        ),
+        choice_column("relationship_type", RelationshipType, required=True, example="strategic"),
         Column("owner", Kind.USER, required=True, help="the owning BRM", example="bea@example.com"),
         Column("relationship_started_on", Kind.DATE, required=True, example="2023-04-01"),
         Column("industry", example="Logistics"),
@@ -179,10 +173,7 @@ class OwnershipHistoryFormat(RecordFormat):
     )
 
     def check(self, rows: list[Row], ctx: ImportContext) -> None:
-        ctx.resolve_clients(rows, "client")
-        for row in rows:
-            if not row.ok:
-                continue
+        for row in ctx.resolve_clients(rows, "client"):
             owner = ctx.user(row, "owner")
             changed_by = ctx.user(row, "changed_by")
             ended_at = row.values["ended_at"]
@@ -252,23 +243,14 @@ class StatusHistoryFormat(RecordFormat):
     )
     columns = (
         CLIENT,
-        Column(
-            "status",
-            Kind.CHOICE,
-            required=True,
-            choices=choice_values(LifecycleStatus),
-            example="active",
-        ),
+        choice_column("status", LifecycleStatus, required=True, example="active"),
         Column("effective_on", Kind.DATE, required=True, example="2023-04-01"),
         Column("reason", help="required for churned", example="Relationship started"),
         Column("recorded_by", Kind.USER),
     )
 
     def check(self, rows: list[Row], ctx: ImportContext) -> None:
-        ctx.resolve_clients(rows, "client")
-        for row in rows:
-            if not row.ok:
-                continue
+        for row in ctx.resolve_clients(rows, "client"):
             recorded_by = ctx.user(row, "recorded_by")
             if row.values["status"] == LifecycleStatus.CHURNED and not row.values["reason"]:
                 row.fail("reason: say why the client churned.")

@@ -16,7 +16,7 @@ from crm.imports.formats.base import (
     CLIENT,
     CREATED_AT,
     EventFormat,
-    choice_values,
+    choice_column,
     fold,
     not_in_future,
 )
@@ -95,17 +95,10 @@ class InteractionsFormat(EventFormat):
     columns = (
         CLIENT,
         Column("occurred_at", Kind.DATETIME, required=True, example="2025-03-04T10:30:00+00:00"),
-        Column(
-            "kind",
-            Kind.CHOICE,
-            required=True,
-            choices=choice_values(Interaction.Kind),
-            example="call",
-        ),
-        Column(
+        choice_column("kind", Interaction.Kind, required=True, example="call"),
+        choice_column(
             "direction",
-            Kind.CHOICE,
-            choices=choice_values(Interaction.Direction),
+            Interaction.Direction,
             help="default internal for a note, outbound otherwise, inbound for a reply",
             example="inbound",
         ),

@@ -15,7 +15,7 @@ from crm.imports.formats.base import (
     CREATED_AT,
     EventFormat,
     both_or_neither,
-    choice_values,
+    choice_column,
     client_of,
     fold,
     not_before,
@@ -46,13 +46,7 @@ class FollowUpsFormat(EventFormat):
         Column("due_on", Kind.DATE, required=True, example="2025-03-10"),
         Column("done_at", Kind.DATETIME, help="blank while open"),
         Column("outcome"),
-        Column(
-            "origin",
-            Kind.CHOICE,
-            choices=choice_values(FollowUp.Origin),
-            help="default import",
-            example="import",
-        ),
+        choice_column("origin", FollowUp.Origin, help="default import", example="import"),
         CREATED_AT,
     )
     stored = ("title", "due_on", "done_at", "outcome")
@@ -80,9 +74,7 @@ class SupportIssuesFormat(EventFormat):
     columns = (
         CLIENT,
         Column("title", required=True, example="Invoices do not reconcile"),
-        Column(
-            "priority", Kind.CHOICE, required=True, choices=choice_values(Priority), example="high"
-        ),
+        choice_column("priority", Priority, required=True, example="high"),
         Column("opened_at", Kind.DATETIME, required=True, example="2025-02-01T09:00:00+00:00"),
         Column("first_response_at", Kind.DATETIME, help="required when resolved_at is given"),
         Column("resolved_at", Kind.DATETIME),
@@ -238,7 +230,7 @@ class FeedbackFormat(EventFormat):
         Column("summary", required=True, example="Wants a weekly claims report"),
         Column("received_on", Kind.DATE, required=True, example="2025-02-14"),
         Column("closed_on", Kind.DATE),
-        Column("outcome", Kind.CHOICE, choices=choice_values(FeedbackItem.Outcome)),
+        choice_column("outcome", FeedbackItem.Outcome),
     )
     stored = ("summary", "received_on", "closed_on")
     credited_at = "received_on"

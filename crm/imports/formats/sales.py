@@ -15,7 +15,7 @@ from crm.imports.formats.base import (
     CLIENT,
     EventFormat,
     RecordFormat,
-    choice_values,
+    choice_column,
     client_of,
     error_messages,
     fold,
@@ -131,14 +131,7 @@ class DealsFormat(RecordFormat):
     columns = (
         client_of("deal"),
         Column("title", required=True, example="Analytics upsell", source="deal.title"),
-        Column(
-            "kind",
-            Kind.CHOICE,
-            choices=choice_values(Deal.Kind),
-            help="default new",
-            example="new",
-            source="deal.kind",
-        ),
+        choice_column("kind", Deal.Kind, help="default new", example="new", source="deal.kind"),
         Column(
             "value",
             Kind.DECIMAL,
@@ -160,10 +153,9 @@ class DealsFormat(RecordFormat):
             help="a partner client that sourced or influenced it",
             source="deal.partner.name",
         ),
-        Column(
+        choice_column(
             "partner_role",
-            Kind.CHOICE,
-            choices=choice_values(Deal.PartnerRole),
+            Deal.PartnerRole,
             help="default sourced when a partner is given",
             source="deal.partner_role",
         ),
@@ -180,12 +172,9 @@ class DealsFormat(RecordFormat):
     deal_columns = ("kind", "value", "partner", "partner_role")
 
     def check(self, rows: list[Row], ctx: ImportContext) -> None:
-        ctx.resolve_clients(rows, "client")
         stages = {fold(stage.name): stage for stage in DealStage.objects.all()}
         stage_names = ", ".join(stage.name for stage in stages.values())
-        for row in rows:
-            if not row.ok:
-                continue
+        for row in ctx.resolve_clients(rows, "client"):
             stage = stages.get(fold(row.values["stage"]))
             if stage is None:
                 row.fail(f'stage: "{row.values["stage"]}" is not one of: {stage_names}.')
