@@ -31,7 +31,7 @@ from metrics.engine import compute, compute_many
 from metrics.periods import Grain, Period, periods_between
 from tests.factories import TeamMembershipFactory
 from tests.metrics.conftest import MARCH
-from tests.metrics.factories import local
+from tests.metrics.factories import hand_over, local
 
 pytestmark = pytest.mark.django_db
 
@@ -257,8 +257,7 @@ def test_touches_count_in_their_local_month_and_a_contact_two_members_reached_on
 
     touch(local(2026, 2, 28, 23, 59))  # February
     touch(local(2026, 3, 1, 0, 0))  # March, Alice's
-    client_reassign(client=client, new_owner=bob, at=local(2026, 3, 15))
-    client.refresh_from_db()
+    hand_over(client, to=bob, at=local(2026, 3, 15))
     touch(local(2026, 3, 31, 23, 59))  # March, Bob's
     touch(local(2026, 4, 1, 0, 30))  # April, Bob's
     subjects = {("brm", alice.pk): "alice", ("brm", bob.pk): "bob", ("team", team.pk): "team"}
@@ -292,8 +291,7 @@ def test_arpc_counts_a_client_handed_over_mid_period_in_both_books(
     moved = book_client(alice)
     revenue_line_record(client=kept, product_name="A", recognised_on=date(2026, 3, 2), amount=300)
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 5), amount=500)
-    client_reassign(client=moved, new_owner=bob, at=local(2026, 3, 15))
-    moved.refresh_from_db()
+    hand_over(moved, to=bob, at=local(2026, 3, 15))
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 20), amount=200)
     values = march_values()
     # Alice: (300 + 500) / 2 clients (kept, and moved until the 15th) = 400, not 800 / 1.
@@ -326,8 +324,7 @@ def test_clv_counts_clients_held_over_the_trailing_year_in_both_books(
 ):
     moved = book_client(alice)
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2025, 6, 1), amount=400)
-    client_reassign(client=moved, new_owner=bob, at=local(2025, 9, 1))
-    moved.refresh_from_db()
+    hand_over(moved, to=bob, at=local(2025, 9, 1))
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 1), amount=100)
     values = march_values()
     # Alice held it April–August 2025: 400 gross profit over 1 client. Her cohort on
