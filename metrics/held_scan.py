@@ -138,8 +138,8 @@ def held_counts(
     several owners can be counted twice by a team or the organisation. The statement returns
     the other clients' rows counted per window and owner, added to each of the owner's
     subjects as sums are, and the several-owner clients' rows one by one (a tenth of the
-    rows at bench scale), made distinct per team and window here. (The general
-    ``distinct_where_per_subject`` sorts every row per BRM, team and organisation instead.)"""
+    rows at bench scale), made distinct per team and window here, instead of sorting every
+    row per BRM, team and organisation."""
     held_sql, params = held_rows(windows)
     sql = f"""
         WITH held AS ({held_sql}),

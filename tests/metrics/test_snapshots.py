@@ -84,6 +84,32 @@ def test_a_run_killed_half_way_writes_nothing_and_the_rerun_is_complete(
     assert stored(alice, "nps").value == 100
 
 
+def test_a_backfill_killed_half_way_keeps_the_periods_written_and_the_rerun_rewrites_them(
+    alice, book_client, monkeypatch
+):
+    nps_answers(book_client(alice), [10])
+    import metrics.services as services
+
+    original, written = services.write_rows, []
+
+    def dies_on_the_second_period(*args, **kwargs):
+        if written:
+            raise RuntimeError("worker lost")
+        original(*args, **kwargs)
+        written.append(True)
+
+    monkeypatch.setattr(services, "write_rows", dies_on_the_second_period)
+    with pytest.raises(RuntimeError):
+        snapshot_backfill(first=MARCH, last=MARCH.shift(1))
+    kept = dict(Snapshot.objects.values_list("id", "period_start"))
+    assert set(kept.values()) == {MARCH.start}
+    monkeypatch.setattr(services, "write_rows", original)
+    snapshot_backfill(first=MARCH, last=MARCH.shift(1), overwrite_frozen=True)
+    rewritten = Snapshot.objects.filter(period_start=MARCH.start)
+    assert set(rewritten.values_list("id", flat=True)) == kept.keys()
+    assert Snapshot.objects.filter(period_start=MARCH.shift(1).start).count() == len(kept)
+
+
 @pytest.mark.parametrize(
     ("kpi", "value", "status"),
     [

@@ -38,6 +38,13 @@ class Command(BaseCommand):
             help="comma-separated grains to measure (month,quarter,year)",
         )
         parser.add_argument(
+            "--again",
+            default=Grain.MONTH,
+            metavar="GRAINS",
+            help="comma-separated grains whose backfill is run once more over the rows it "
+            "stored, to measure the rewrite ('' for none)",
+        )
+        parser.add_argument(
             "--write-seconds",
             type=float,
             default=60,
@@ -67,8 +74,11 @@ class Command(BaseCommand):
             raise CommandError("The benchmark runs on PostgreSQL: set DATABASE_URL.")
         scale = options["scale"]
         grains = [grain.strip() for grain in options["grains"].split(",") if grain.strip()]
-        if scale <= 0 or any(grain not in Grain.values for grain in grains):
-            raise CommandError("--scale must be positive and --grains month, quarter or year.")
+        again = {grain.strip() for grain in options["again"].split(",") if grain.strip()}
+        if scale <= 0 or any(grain not in Grain.values for grain in [*grains, *again]):
+            raise CommandError(
+                "--scale must be positive, --grains and --again month, quarter or year."
+            )
         call_command(
             "seed_demo",
             brms=max(1, round(BRMS * scale)),
@@ -94,7 +104,10 @@ class Command(BaseCommand):
         floor = bench.measure(bench.floor_scan)
         self.stdout.write(f"{'':<28}{self._columns()}")
         self.stdout.write(f"{'floor (GROUP BY per table)':<28}{self._line(floor)}")
-        ratios = {grain: self._grain(grain, floor, options["backfill"]) for grain in grains}
+        ratios = {
+            grain: self._grain(grain, floor, options["backfill"], again=grain in again)
+            for grain in grains
+        }
         if options["explain"]:
             self._explain(options["explain"])
         self._reply_conversion()
@@ -111,8 +124,11 @@ class Command(BaseCommand):
             if over:
                 raise CommandError(f"Snapshots over {limit:g}× the floor: {over}")
 
-    def _grain(self, grain: str, floor: bench.Measurement, backfill_months: int) -> float:
-        """Measure ``grain``'s snapshot and backfill; the snapshot's ratio to the floor."""
+    def _grain(
+        self, grain: str, floor: bench.Measurement, backfill_months: int, *, again: bool
+    ) -> float:
+        """Measure ``grain``'s snapshot and backfill (``again``: and the backfill's rewrite);
+        the snapshot's ratio to the floor."""
         period = Period.current(grain).previous
         # First writes, whatever earlier runs stored (bench.forget_snapshots).
         bench.forget_snapshots(period, period)
@@ -130,11 +146,12 @@ class Command(BaseCommand):
                 f"{f'{grain} backfill {count} ({first}…)':<28}{self._line(result)}"
                 f"  = {result.cpu / snapshot.cpu:.2f}× snapshot"
             )
-            again = bench.backfill(first, period)
-            self.stdout.write(
-                f"{'  again (rows stored)':<28}{self._line(again)}"
-                f"  = {again.cpu / snapshot.cpu:.2f}× snapshot"
-            )
+            if again:
+                rewrite = bench.backfill(first, period)
+                self.stdout.write(
+                    f"{'  again (rows stored)':<28}{self._line(rewrite)}"
+                    f"  = {rewrite.cpu / snapshot.cpu:.2f}× snapshot"
+                )
         return snapshot.cpu / floor.cpu
 
     def _explain(self, top: int) -> None:
