@@ -21,6 +21,7 @@ from django.db.models import (
     BooleanField,
     Case,
     ExpressionWrapper,
+    F,
     FloatField,
     Func,
     IntegerField,
@@ -33,54 +34,48 @@ from django.db.models import (
 from metrics.subjects import SubjectKey, Subjects
 
 
-class Seconds(Func):
+class _Difference(Func):
+    """``end`` minus ``start`` in the unit of each database's template: PostgreSQL subtracts
+    (``postgresql_template`` around ``end - start``), SQLite calls its date functions."""
+
+    postgresql_template = "(%(expressions)s)"
+    sqlite_template = ""
+    sqlite_joiner = ", "
+
+    def __init__(self, end, start):
+        super().__init__(end, start)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=self.sqlite_template,
+            arg_joiner=self.sqlite_joiner,
+            **extra,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template=self.postgresql_template, arg_joiner=" - ", **extra
+        )
+
+
+class Seconds(_Difference):
     """Seconds from ``start`` to ``end`` (datetimes), exact to the microsecond on both
     databases so that medians agree to the last digit."""
 
     output_field = FloatField()
-    arg_joiner = ", "
-
-    def __init__(self, end, start):
-        super().__init__(end, start)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django registers django_timestamp_diff on every SQLite connection: microseconds.
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(django_timestamp_diff(%(expressions)s) / 1000000.0)",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)",
-            arg_joiner=" - ",
-            **extra,
-        )
+    postgresql_template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
+    # Django registers django_timestamp_diff on every SQLite connection: microseconds.
+    sqlite_template = "(django_timestamp_diff(%(expressions)s) / 1000000.0)"
 
 
-class DaysBetween(Func):
+class DaysBetween(_Difference):
     """Whole days from ``start`` to ``end`` (dates)."""
 
     output_field = IntegerField()
-
-    def __init__(self, end, start):
-        super().__init__(end, start)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+    sqlite_template = "CAST(ROUND(julianday(%(expressions)s)) AS INTEGER)"
+    sqlite_joiner = ") - julianday("
 
 
 def boolean(condition: Q) -> ExpressionWrapper:
@@ -100,6 +95,28 @@ class AnyBits(Aggregate):
         clone = self.copy()
         clone.distinct = True
         return clone.as_sql(compiler, connection, function="SUM", **extra)
+
+
+class _Segment(Func):
+    """``Segments.index``: on PostgreSQL one ``width_bucket`` call (a binary search in C over
+    the bounds, passed as one array: the number of bounds at or before ``field``), elsewhere
+    the same search as nested ``CASE`` (``search``), one comparison per level."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, field: str, bounds: list, search: Case, *, bit: bool):
+        super().__init__(F(field), search)
+        self.bounds, self.bit = bounds, bit
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.get_source_expressions()[1])
+
+    def as_postgresql(self, compiler, connection, **extra):
+        field, params = compiler.compile(self.get_source_expressions()[0])
+        segment = f"COALESCE(width_bucket({field}, %s), 0)"
+        if self.bit:
+            segment = f"({ONE} << {segment})"
+        return segment, (*params, list(self.bounds))
 
 
 # A 64-bit one to shift: PostgreSQL's literal 1 is a 32-bit integer.
@@ -125,9 +142,11 @@ class Segments:
     def __init__(self, bounds: Sequence):
         self.bounds = sorted(set(bounds))
 
-    def index(self, field: str, value: Callable[[int], int] = int) -> Case | Value:
-        """The segment of ``field`` (or ``value(segment)``), as a binary search over the
-        bounds: a few comparisons per row, whatever the number of windows."""
+    def index(self, field: str, *, bit: bool = False) -> Func | Value:
+        """The segment of ``field`` (or ``1 << segment`` with ``bit``), as a binary search over
+        the bounds: a few comparisons per row, whatever the number of windows. A null
+        ``field`` is in segment 0."""
+        value: Callable[[int], int] = (lambda segment: 1 << segment) if bit else int
 
         def search(low: int, high: int) -> Case | Value:
             if low == high:
@@ -139,7 +158,9 @@ class Segments:
                 output_field=BigIntegerField(),
             )
 
-        return search(0, len(self.bounds))
+        if not self.bounds:
+            return search(0, 0)
+        return _Segment(field, self.bounds, search(0, len(self.bounds)), bit=bit)
 
     def sql_index(self, column: str, *, strict: bool = False) -> tuple[str, list]:
         """``index`` as SQL over the date ``column`` of a hand-written statement (the bounds
@@ -174,11 +195,11 @@ class Segments:
         end = f"CASE WHEN {until} IS NULL THEN {len(self.bounds)} ELSE {high} END"
         return f"(({ONE} << {end}) - ({ONE} << {low}))", [*high_params, *low_params]
 
-    def bit(self, field: str) -> Case | Value:
+    def bit(self, field: str) -> Func | Value:
         """``1 << segment`` of ``field``."""
         if len(self.bounds) >= self.MAX_BITS:
             raise ValueError("Too many window bounds for one mask: split the windows.")
-        return self.index(field, lambda segment: 1 << segment)
+        return self.index(field, bit=True)
 
     def of(self, first, until) -> range:
         """The segments of ``[first, until)`` (both among the bounds)."""
@@ -251,28 +272,15 @@ def _per_window_sql(
     sql: str,
     groups: list[Group],
     aggregates: str,
-    *,
-    indexed: bool = False,
-    distinct: bool = False,
 ) -> tuple[str, list]:
     """One statement returning ``aggregates`` for every BRM, team and the organisation of every
     window, over the CTE ``ev(who, x[, at])``: the events are read once and joined to the
     windows containing their instant ``at``. Teams are joined through their membership pairs
     (per window), so a team's value is computed from its members' records, never from their
-    results. Rows are ``(window index, subject type, subject id, *aggregates)``.
-
-    ``distinct`` (``aggregates`` then ignored) returns the number of distinct ``x`` instead:
-    the distinct ``(window, who, x)`` are found once, hashed, and a BRM's count is their
-    number; a team's and the organisation's are the number of distinct ``x`` of that set (a
-    contact two members reached once), each again a hashed ``DISTINCT`` of the smaller set
-    rather than a sort of every event per level (``COUNT(DISTINCT x)``)."""
+    results. Rows are ``(window index, subject type, subject id, *aggregates)``."""
     params: list[Any] = []
     timed = [index for index, (_, bounds) in enumerate(groups) if bounds is not None]
-    if indexed:
-        # The statement gives each event's window index ``i`` itself.
-        every = ", ".join(f"({index})" for index in range(len(groups)))
-        ctes = [f"ev AS ({sql})", f"w_(i) AS (VALUES {every})", "evw AS (SELECT * FROM ev)"]
-    elif timed:
+    if timed:
         # Each event carries its segment between the windows' bounds (``_segments``): joined
         # by equality to the windows containing the segment, not tested against every window.
         segments = _segments(groups)
@@ -288,11 +296,7 @@ def _per_window_sql(
         ]
     else:
         ctes = [f"ev AS ({sql})", "w_(i) AS (VALUES (0))", "evw AS (SELECT 0 AS i, ev.* FROM ev)"]
-    if distinct:
-        ctes.append("d AS (SELECT DISTINCT i, who, x FROM evw)")
-        branches = ["SELECT i, 'brm', who, COUNT(x) FROM d GROUP BY i, who"]
-    else:
-        branches = [f"SELECT i, 'brm', who, {aggregates} FROM evw GROUP BY i, who"]
+    branches = [f"SELECT i, 'brm', who, {aggregates} FROM evw GROUP BY i, who"]
     # Ids come from the database as integers: written into the statement, they spare
     # thousands of parameters for a long backfill.
     pairs = [
@@ -302,27 +306,14 @@ def _per_window_sql(
     ]
     if pairs:
         ctes.append(f"tm(i, owner_id, team_id) AS (VALUES {', '.join(pairs)})")
-        if distinct:
-            branches.append(
-                "SELECT i, 'team', team_id, COUNT(x) FROM (SELECT DISTINCT d.i, tm.team_id, d.x "
-                "FROM d JOIN tm ON tm.i = d.i AND tm.owner_id = d.who) t GROUP BY i, team_id"
-            )
-        else:
-            branches.append(
-                f"SELECT evw.i, 'team', tm.team_id, {aggregates} FROM evw "
-                "JOIN tm ON tm.i = evw.i AND tm.owner_id = evw.who GROUP BY evw.i, tm.team_id"
-            )
+        branches.append(
+            f"SELECT evw.i, 'team', tm.team_id, {aggregates} FROM evw "
+            "JOIN tm ON tm.i = evw.i AND tm.owner_id = evw.who GROUP BY evw.i, tm.team_id"
+        )
     # From the windows, so a window without events still has its organisation's row.
-    if distinct:
-        branches.append(
-            "SELECT w_.i, 'org', 0, COUNT(o.x) FROM w_ LEFT JOIN (SELECT DISTINCT i, x FROM d) o "
-            "ON o.i = w_.i GROUP BY w_.i"
-        )
-    else:
-        branches.append(
-            f"SELECT w_.i, 'org', 0, {aggregates} FROM w_ LEFT JOIN evw ON evw.i = w_.i "
-            "GROUP BY w_.i"
-        )
+    branches.append(
+        f"SELECT w_.i, 'org', 0, {aggregates} FROM w_ LEFT JOIN evw ON evw.i = w_.i GROUP BY w_.i"
+    )
     return "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params
 
 
@@ -331,22 +322,14 @@ def _segments(groups: list[Group]) -> Segments:
 
 
 def _fetch_per_window(
-    queryset: QuerySet | tuple[str, list],
-    groups: list[Group],
-    aggregates: dict[str, str],
-    *,
-    distinct: bool = False,
+    queryset: QuerySet, groups: list[Group], aggregates: dict[str, str]
 ) -> list[dict[SubjectKey, dict[str, float]]]:
     """``aggregates`` per subject of each group, over a queryset's events (joined to the
-    groups' windows by their instant ``at``) or over a statement's ``(sql, params)`` whose
-    events carry their group's index ``i``; ``distinct``: see ``_per_window_sql``."""
-    indexed = isinstance(queryset, tuple)
-    if not indexed and any(bounds is not None for _, bounds in groups):
+    groups' windows by their instant ``at``)."""
+    if any(bounds is not None for _, bounds in groups):
         queryset = queryset.annotate(seg=_segments(groups).index("at"))
-    sql, params = queryset if indexed else statement(queryset)
-    query, tail = _per_window_sql(
-        sql, groups, ", ".join(aggregates.values()), indexed=indexed, distinct=distinct
-    )
+    sql, params = statement(queryset)
+    query, tail = _per_window_sql(sql, groups, ", ".join(aggregates.values()))
     with connection.cursor() as cursor:
         cursor.execute(query, (*params, *tail))
         rows = cursor.fetchall()
@@ -364,24 +347,137 @@ def _fetch_per_window(
 def distinct_per_subject(
     queryset: QuerySet, groups: list[Group], name: str
 ) -> list[dict[SubjectKey, dict[str, float]]]:
-    """``COUNT(DISTINCT x)`` per subject and window over ``queryset.values(who=..., x=...,
-    at=...)``: a team counts a contact two of its members both reached once, as the
-    organisation does."""
-    return _fetch_per_window(queryset, groups, {name: "COUNT(DISTINCT x)"}, distinct=True)
+    """``COUNT(DISTINCT x)`` (as ``name``) per subject and window over
+    ``queryset.values(who=..., x=..., at=...)``: a team counts a contact two of its members
+    both reached once, as the organisation does.
+
+    Each window is a run of the ``Segments`` between the windows' bounds, so one statement
+    (per ``_fitting`` group of windows) reduces the events to one row per ``(who, x)``: the
+    OR of the bits of the segments ``x`` was reached in (``m``). ``x`` counts in a window when
+    that mask meets the window's: a BRM's count is the number of its rows that do; a team's
+    and the organisation's, the number of ``x`` whose OR over the members' (everyone's) masks
+    does. The events are hashed into ``(who, x)`` pairs, not ``(window, who, x)`` triples:
+    a contact reached every month of a 24-month backfill is one row, not 24.
+    """
+    results: list[dict[SubjectKey, dict[str, float]]] = [{} for _ in groups]
+    runs = _fitting(groups)
+    for indexes in runs:
+        run = [groups[index] for index in indexes]
+        events = queryset
+        if len(runs) > 1 and all(bounds for _, bounds in run):
+            # Only the events of these windows (a long backfill is read in several runs).
+            events = queryset.filter(
+                at__gte=min(bounds[0] for _, bounds in run),
+                at__lt=max(bounds[1] for _, bounds in run),
+            )
+        rows = _masks_per_subject(events, run)
+        for subject_type, subject_id, *counts in rows:
+            key = SubjectKey(subject_type, int(subject_id))
+            for index, count in zip(indexes, counts, strict=True):
+                # Like COUNT(DISTINCT x): every window has its organisation's row, a BRM or a
+                # team only where it reached someone.
+                if count or subject_type == "org":
+                    groups[index][0].see(key)
+                    results[index][key] = {name: float(count)}
+    return results
 
 
-def distinct_where_per_subject(
-    rows: tuple[str, list], groups: list[Subjects], counts: dict[str, str]
-) -> list[dict[SubjectKey, dict[str, float]]]:
-    """For each ``name: flag`` of ``counts``, ``COUNT(DISTINCT x)`` over the rows where the
-    column ``flag`` is 1, per subject of each window, over the statement ``rows`` giving
-    ``(i, who, x, <flags>)`` (``i``: the window's index in ``groups``): one query for several
-    distinct counts of many windows, each record counted once in a team or the organisation."""
-    return _fetch_per_window(
-        rows,
-        [(subjects, None) for subjects in groups],
-        {name: f"COUNT(DISTINCT CASE WHEN {flag} = 1 THEN x END)" for name, flag in counts.items()},
+def _fitting(groups: list[Group]) -> list[list[int]]:
+    """The indexes of ``groups``, in consecutive runs whose bounds fit one mask."""
+    runs: list[list[int]] = []
+    for index in range(len(groups)):
+        run = [*runs[-1], index] if runs else []
+        if run and len(_segments([groups[each] for each in run]).bounds) < Segments.MAX_BITS:
+            runs[-1] = run
+        else:
+            runs.append([index])
+    return runs
+
+
+def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
+    """Rows ``(subject type, subject id, count in each of groups' windows)`` of
+    ``distinct_per_subject``, in one statement. Each event's segment is joined to the
+    segments some window covers (``ws``), which gives its bit and leaves out the others."""
+    segments = _segments(groups)
+    every = range(len(segments.bounds) + 1)
+    covers = [segments.of(*bounds) if bounds else every for _, bounds in groups]
+    masks = [sum(1 << segment for segment in covered) for covered in covers]
+    bits = ", ".join(
+        f"({segment}, {1 << segment})" for segment in sorted({s for c in covers for s in c})
     )
+    sql, params = statement(queryset.annotate(seg=segments.index("at")))
+    version_of, members = _team_versions([subjects for subjects, _ in groups], masks)
+    pairs = [
+        f"({version}, {int(owner)}, {int(team)}, {mask})"
+        for (version, owner, team), mask in members.items()
+    ]
+
+    def counts(of_team: bool = False) -> str:
+        return ", ".join(
+            "COUNT(*) FILTER (WHERE "
+            + (f"v = {version_of[index]} AND " if of_team else "")
+            + f"(bits & {mask}) <> 0)"
+            for index, mask in enumerate(masks)
+        )
+
+    # PostgreSQL ORs the pairs' masks again for the teams and the organisation (a small
+    # table); SQLite's ``any_bits`` adds distinct powers of two, so it reads the events' bits.
+    finer, bit = ("m", "bits") if connection.vendor == "postgresql" else ("evb", "bit")
+    ctes = [
+        f"ev AS ({sql})",
+        f"ws(seg, bit) AS (VALUES {bits or '(-1, 0)'})",
+        "evb AS (SELECT ev.who, ev.x, ws.bit FROM ev JOIN ws ON ws.seg = ev.seg)",
+        f"m AS (SELECT who, x, {any_bits('bit')} AS bits FROM evb GROUP BY who, x)",
+    ]
+    branches = [
+        f"SELECT 'brm', who, {counts()} FROM m GROUP BY who",
+        f"SELECT 'org', 0, {counts()} FROM "
+        f"(SELECT x, {any_bits(bit)} AS bits FROM {finer} GROUP BY x) o",
+    ]
+    if pairs:
+        ctes.append(f"tv(v, owner_id, team_id, mask) AS (VALUES {', '.join(pairs)})")
+        branches.append(
+            f"SELECT 'team', team_id, {counts(of_team=True)} FROM (SELECT tv.v, tv.team_id, "
+            f"{finer}.x, {any_bits(f'{finer}.{bit} & tv.mask')} AS bits FROM {finer} "
+            f"JOIN tv ON tv.owner_id = {finer}.who GROUP BY tv.v, tv.team_id, {finer}.x) t "
+            "GROUP BY v, team_id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches), params)
+        return cursor.fetchall()
+
+
+def _team_versions(
+    groups: list[Subjects], masks: list[int]
+) -> tuple[list[int], dict[tuple[int, int, int], int]]:
+    """Each window's team version, and per (version, owner, team) the mask of the segments
+    where the owner's records count for the team.
+
+    When windows with different members never share a segment (a backfill's months), there is
+    one version: an owner's records count for a team in the segments of the windows where
+    they were a member, so a team's contacts are one OR per (team, contact) whatever the
+    changes of membership. Otherwise (a quarter and a month within it with other members)
+    each set of members is a version of its own, whose members count everywhere.
+    """
+    pairs = [frozenset(subjects.membership_pairs()) for subjects in groups]
+    apart = all(
+        pairs[one] == pairs[other] or not masks[one] & masks[other]
+        for one in range(len(groups))
+        for other in range(one)
+    )
+    members: dict[tuple[int, int, int], int] = defaultdict(int)
+    if apart:
+        for window, window_pairs in enumerate(pairs):
+            for owner, team in window_pairs:
+                members[0, owner, team] |= masks[window]
+        return [0] * len(groups), dict(sorted(members.items()))
+    versions: dict[frozenset, int] = {}
+    version_of = [versions.setdefault(each, len(versions)) for each in pairs]
+    every = (1 << Segments.MAX_BITS) - 1
+    for each, version in versions.items():
+        for owner, team in each:
+            members[version, owner, team] = every
+    return version_of, dict(sorted(members.items()))
 
 
 def median_per_subject(

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Team
-from crm.services import interaction_log
+from crm.services import client_reassign, interaction_log
 from metrics.models import Snapshot, Target
 from metrics.periods import Period
 from surveys.models import Response, SurveyKind
@@ -33,6 +33,13 @@ def logged(client, kind: str, occurred_at: datetime, **details):
     return interaction_log(
         client=client, logged_by=client.owner, kind=kind, occurred_at=occurred_at, **details
     )
+
+
+def hand_over(client, *, to, at: datetime) -> None:
+    """Reassign ``client`` to ``to`` from ``at`` and reload it, so that what a test records for
+    it next is in the new owner's name."""
+    client_reassign(client=client, new_owner=to, at=at)
+    client.refresh_from_db()
 
 
 def local(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import TeamMembership
 from crm.models import Deal, DealStage, FeedbackItem, Interaction, Priority
 from crm.services import (
     client_churn,
@@ -26,9 +27,11 @@ from crm.services import (
     support_issue_resolve,
     support_issue_respond,
 )
-from metrics.engine import compute_many
+from metrics.engine import compute, compute_many
+from metrics.periods import Grain, Period, periods_between
+from tests.factories import TeamMembershipFactory
 from tests.metrics.conftest import MARCH
-from tests.metrics.factories import local
+from tests.metrics.factories import hand_over, local
 
 pytestmark = pytest.mark.django_db
 
@@ -254,8 +257,7 @@ def test_touches_count_in_their_local_month_and_a_contact_two_members_reached_on
 
     touch(local(2026, 2, 28, 23, 59))  # February
     touch(local(2026, 3, 1, 0, 0))  # March, Alice's
-    client_reassign(client=client, new_owner=bob, at=local(2026, 3, 15))
-    client.refresh_from_db()
+    hand_over(client, to=bob, at=local(2026, 3, 15))
     touch(local(2026, 3, 31, 23, 59))  # March, Bob's
     touch(local(2026, 4, 1, 0, 30))  # April, Bob's
     subjects = {("brm", alice.pk): "alice", ("brm", bob.pk): "bob", ("team", team.pk): "team"}
@@ -289,8 +291,7 @@ def test_arpc_counts_a_client_handed_over_mid_period_in_both_books(
     moved = book_client(alice)
     revenue_line_record(client=kept, product_name="A", recognised_on=date(2026, 3, 2), amount=300)
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 5), amount=500)
-    client_reassign(client=moved, new_owner=bob, at=local(2026, 3, 15))
-    moved.refresh_from_db()
+    hand_over(moved, to=bob, at=local(2026, 3, 15))
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 20), amount=200)
     values = march_values()
     # Alice: (300 + 500) / 2 clients (kept, and moved until the 15th) = 400, not 800 / 1.
@@ -323,8 +324,7 @@ def test_clv_counts_clients_held_over_the_trailing_year_in_both_books(
 ):
     moved = book_client(alice)
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2025, 6, 1), amount=400)
-    client_reassign(client=moved, new_owner=bob, at=local(2025, 9, 1))
-    moved.refresh_from_db()
+    hand_over(moved, to=bob, at=local(2025, 9, 1))
     revenue_line_record(client=moved, product_name="A", recognised_on=date(2026, 3, 1), amount=100)
     values = march_values()
     # Alice held it April–August 2025: 400 gross profit over 1 client. Her cohort on
@@ -397,3 +397,76 @@ def test_follow_ups_on_time_follow_the_holder_on_the_due_date_reschedules_and_ca
     assert records.count() == 5
     assert records.filter(in_numerator=True).count() == 2
     assert missed.pk in records.values_list("pk", flat=True)
+
+
+def test_network_reach_of_a_backfill_longer_than_one_segment_mask(alice, bob, book_client):
+    """Seventy months have more bounds than one segment mask holds (``Segments.MAX_BITS``):
+    the distinct contacts are counted in runs of months, each month as it is alone."""
+    client = book_client(alice, relationship_started_on=date(2019, 1, 1))
+    ann = contact_create(client=client, name="Ann")
+    ben = contact_create(client=client, name="Ben")
+    for at, contacts in [
+        (local(2020, 6, 3), [ann, ben]),
+        (local(2020, 6, 20), [ann]),
+        (local(2025, 11, 5), [ben]),
+        (local(2026, 3, 31, 23, 59), [ann, ben]),
+    ]:
+        interaction_log(
+            client=client,
+            logged_by=alice,
+            kind=Interaction.Kind.CALL,
+            occurred_at=at,
+            contacts=contacts,
+        )
+    periods = periods_between(Period.parse("2020-06"), MARCH)
+    assert len(periods) == 70
+
+    def reach(rows) -> dict:
+        return {
+            (row.subject.type, row.subject.id): row.result.numerator
+            for row in rows
+            if row.kpi.key == "network_reach"
+        }
+
+    together = {period: reach(rows) for period, rows, _ in compute_many(periods)}
+    for period in (periods[0], periods[1], Period.parse("2025-11"), MARCH):
+        assert together[period] == reach(compute(period)[0]), period
+    assert together[periods[0]][("brm", alice.pk)] == 2
+    assert together[periods[1]][("org", 0)] == 0
+    assert together[MARCH][("org", 0)] == 2
+
+
+def test_network_reach_of_a_team_whose_members_changed_between_overlapping_periods(
+    alice, carol, team, other_team, book_client
+):
+    """Carol moves to Alice's team on 15 February: her January contact is the team's in the
+    first quarter (its members at the quarter's end) but not in January. Measured together,
+    the months (members changing between periods that share no day) and the quarter over
+    them (members changing within it) give what each period gives alone."""
+    TeamMembership.objects.filter(user=carol, team=other_team).update(ended_on=date(2026, 2, 15))
+    TeamMembershipFactory(team=team, user=carol, started_on=date(2026, 2, 15))
+    for owner, at in [(alice, local(2026, 1, 5)), (carol, local(2026, 1, 20))]:
+        client = book_client(owner)
+        interaction_log(
+            client=client,
+            logged_by=owner,
+            kind=Interaction.Kind.CALL,
+            occurred_at=at,
+            contacts=[contact_create(client=client, name="Dana")],
+        )
+    months = periods_between(Period.parse("2026-01"), MARCH)
+    quarter = Period.parse("2026-Q1", Grain.QUARTER)
+
+    def reach(rows) -> dict:
+        return {
+            (row.subject.type, row.subject.id): row.result.numerator
+            for row in rows
+            if row.kpi.key == "network_reach"
+        }
+
+    for periods in (months, [*months, quarter]):
+        together = {period: reach(rows) for period, rows, _ in compute_many(periods)}
+        for period in periods:
+            assert together[period] == reach(compute(period)[0]), period
+    assert together[months[0]][("team", team.pk)] == 1
+    assert together[quarter][("team", team.pk)] == 2

@@ -17,7 +17,7 @@ from crm.services import (
     shared_goal_review,
 )
 from surveys.models import SurveyKind
-from tests.metrics.factories import ResponseFactory, local
+from tests.metrics.factories import ResponseFactory, hand_over, local
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +49,7 @@ def march_book(alice, bob, book_client):
     client_churn(client=clients["leaves_after"], on=date(2026, 4, 1), reason="Moved on")
     client_churn(client=clients["left_first_day"], on=date(2026, 3, 1), reason="Moved on")
     log(clients["moved"], Interaction.Kind.MEETING, local(2026, 3, 10))
-    client_reassign(client=clients["moved"], new_owner=bob, at=local(2026, 3, 15))
-    clients["moved"].refresh_from_db()
+    hand_over(clients["moved"], to=bob, at=local(2026, 3, 15))
     log(clients["moved"], Interaction.Kind.CALL, local(2026, 3, 20))
     log(clients["steady"], Interaction.Kind.MEETING, local(2026, 3, 3))
     # 90 days before 1 April is 1 January: a January e-mail keeps "returned" out of dormancy.
