@@ -158,25 +158,31 @@ def held_counts(
     results: list[dict[SubjectKey, dict[str, float]]] = [
         {ORGANISATION: {"active_any": 0.0, "active_any_year": 0.0}} for _ in windows
     ]
-    # (window, subject, client) -> held in the period, for the several-owner clients
+    keys: dict[tuple[int, int], list[SubjectKey]] = {}
+    # (window, team or organisation, client) -> held in the period, for several-owner clients
     shared: dict[tuple[int, SubjectKey, int], int] = {}
 
     def add(index: int, key: SubjectKey, in_year: int, in_period: int) -> None:
-        groups[index].see(key)
-        counts = results[index].setdefault(key, {"active_any": 0.0, "active_any_year": 0.0})
+        counts = results[index].get(key)
+        if counts is None:
+            groups[index].see(key)
+            counts = results[index][key] = {"active_any": 0.0, "active_any_year": 0.0}
         counts["active_any"] += float(in_period)
         counts["active_any_year"] += float(in_year)
 
     for index, owner_id, client_id, in_year, in_period in rows:
-        keys = groups[index].keys_for_owner(owner_id)
+        subjects = keys.get((index, owner_id))
+        if subjects is None:
+            subjects = keys[index, owner_id] = groups[index].keys_for_owner(owner_id)
         if client_id is None:
-            for key in keys:
+            for key in subjects:
                 add(index, key, in_year, in_period)
             continue
-        add(index, keys[0], in_year, in_period)
-        for key in keys[1:]:
+        add(index, subjects[0], in_year, in_period)
+        for key in subjects[1:]:
             seen = (index, key, client_id)
-            shared[seen] = max(shared.get(seen, 0), in_period)
+            if in_period or seen not in shared:
+                shared[seen] = in_period
     for (index, key, _), in_period in shared.items():
         add(index, key, 1, in_period)
     return results
