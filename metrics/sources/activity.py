@@ -94,7 +94,10 @@ def follow_ups_due(window: Window) -> QuerySet[crm.FollowUp]:
     )
     first = ownerships.order_by("started_at", "id").values("owner")[:1]
     # A hand-over on a later day than the judged date, before the follow-up was done or
-    # cancelled (``closed_at``; never, while it is open).
+    # cancelled (``closed_at``; never, while it is open). One done by the end of the judged
+    # date was closed before any such hand-over: only the others probe the ownerships (about
+    # a fifth of them at bench scale), first in the ``When`` so the probe is skipped.
+    open_after_judged = Q(done_at__isnull=True) | Q(done_day__gt=F("judged_on"))
     moved_while_open = Exists(
         ownerships.annotate(day=TruncDate("started_at", tzinfo=tz)).filter(
             day__gt=OuterRef("judged_on"), started_at__lt=OuterRef("closed_at")
@@ -110,9 +113,13 @@ def follow_ups_due(window: Window) -> QuerySet[crm.FollowUp]:
             cancelled_at__isnull=False,
             cancelled_at__date__lte=F("judged_on"),
         )
+        .alias(done_day=TruncDate("done_at", tzinfo=tz))
         .annotate(
             held_by=Case(
-                When(moved_while_open, then=Coalesce(Subquery(held_then), Subquery(first))),
+                When(
+                    open_after_judged & Q(moved_while_open),
+                    then=Coalesce(Subquery(held_then), Subquery(first)),
+                ),
                 default=F("owner_id"),
                 output_field=BigIntegerField(),
             )
