@@ -29,14 +29,10 @@ from metrics.batch import YEAR, Batch, MonthlySums, month_of
 from metrics.book_scan import batches as book_batches
 from metrics.book_scan import book_rows
 from metrics.held_scan import held_counts
+from metrics.per_window import distinct_per_subject, median_per_subject
 from metrics.periods import local_midnight
 from metrics.revenue_scan import revenue_sums
-from metrics.sql import (
-    distinct_per_subject,
-    grouped,
-    median_per_subject,
-    when,
-)
+from metrics.sql import grouped, when
 
 
 def _timed(batch: Batch) -> list:

@@ -20,7 +20,7 @@ from accounts.models import Team, User
 from metrics.engine import Computed, compute, compute_many
 from metrics.models import Snapshot, Status, Target
 from metrics.periods import Period, Window, periods_between
-from metrics.sql import lock_for_writing, write_rows
+from metrics.snapshot_writes import lock_for_writing, write_rows
 from metrics.subjects import Subjects
 from metrics.targets import TargetBook, status_of
 
