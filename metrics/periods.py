@@ -133,7 +133,11 @@ class Window:
     @classmethod
     def of(cls, period: Period, now: datetime | None = None) -> Window:
         now = now or timezone.now()
-        return cls(period, min(period.end_at, max(now, period.start_at)))
+        # An open period is at least one microsecond long: at the very first instant of a
+        # month its last day is its first day, not the day before it starts.
+        return cls(
+            period, min(period.end_at, max(now, period.start_at + timedelta(microseconds=1)))
+        )
 
     @property
     def start(self) -> date:

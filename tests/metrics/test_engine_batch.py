@@ -137,3 +137,14 @@ def test_a_backfill_too_long_for_one_statement_equals_each_period_computed_alone
         assert together[period].keys() == alone.keys(), period
         for key, expected in alone.items():
             assert _same(together[period][key], expected), (period, key)
+
+
+def test_the_open_periods_at_the_first_instant_of_a_month_are_measured_not_an_error(demo):
+    """A refresh that runs at local midnight on the 1st (a beat schedule, say) measures the
+    month, quarter and year that have just opened: no events yet, every subject still listed."""
+    midnight = timezone.make_aware(datetime.combine(date(2026, 7, 1), time(0, 0)))
+    opened = [Period.current(grain, midnight) for grain in (Grain.MONTH, Grain.QUARTER)]
+    for period, rows, _ in compute_many(opened, now=midnight):
+        assert period.start == date(2026, 7, 1)
+        revenue = [row for row in rows if row.kpi.key == "revenue" and row.breakdown == ""]
+        assert revenue and all(not row.result.value for row in revenue)
