@@ -45,7 +45,9 @@ class Subjects:
         self.keys |= {SubjectKey("team", pk) for pk in team_ids}
         self.keys.add(ORGANISATION)
         self.teams_of: dict[int, list[int]] = defaultdict(list)
-        for owner_id, team_id in sorted(memberships):
+        # A member is in a team once, even with two of its memberships in force together (a
+        # back-dated one overlapping another): records count once for the team.
+        for owner_id, team_id in sorted(set(memberships)):
             self.teams_of[owner_id].append(team_id)
             self.keys.add(SubjectKey("team", team_id))
 

@@ -17,6 +17,7 @@ from crm.services import (
     shared_goal_review,
 )
 from surveys.models import SurveyKind
+from tests.factories import TeamMembershipFactory
 from tests.metrics.factories import ResponseFactory, hand_over, local
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +238,20 @@ def test_the_engine_scans_the_same_book_the_drilldown_lists(alice, bob, march_bo
     march = Window.of(Period.parse("2026-03"))
     flags = {row["id"]: row for row in book(march).values("id", "owner_start", "owner_end")}
     assert (flags[at_start.pk]["owner_start"], flags[at_end.pk]["owner_end"]) == (bob.pk, alice.pk)
+
+
+def test_a_member_in_a_team_twice_at_once_counts_once_in_it(alice, team, book_client, march_values):
+    """Two memberships of the same team in force together (a back-dated one overlapping the
+    open one, as the admin or ``team_membership_start`` after an end allow) make one member:
+    the team's revenue and clients held are the BRM's, not twice theirs."""
+    TeamMembershipFactory(
+        team=team, user=alice, started_on=date(2026, 3, 10), ended_on=date(2026, 4, 10)
+    )
+    client = book_client(alice)
+    revenue_line_record(
+        client=client, product_name="Audit", recognised_on=date(2026, 3, 2), amount=100
+    )
+    values = march_values()
+    for kpi in ("arpc", "clv"):
+        assert values.result(team, kpi).denominator == values.result(alice, kpi).denominator == 1
+    assert values[team, "revenue"] == values[alice, "revenue"] == 100
