@@ -16,6 +16,7 @@ from crm.services import (
     shared_goal_create,
     shared_goal_review,
 )
+from metrics.periods import Period
 from surveys.models import SurveyKind
 from tests.factories import TeamMembershipFactory
 from tests.metrics.factories import ResponseFactory, hand_over, local
@@ -255,3 +256,24 @@ def test_a_member_in_a_team_twice_at_once_counts_once_in_it(alice, team, book_cl
     for kpi in ("arpc", "clv"):
         assert values.result(team, kpi).denominator == values.result(alice, kpi).denominator == 1
     assert values[team, "revenue"] == values[alice, "revenue"] == 100
+
+
+def test_lifetime_revenue_of_a_churned_client_with_windows_ending_on_the_same_day(
+    alice, book_client
+):
+    """A month and its quarter end on the same day: computed together, each still finds the
+    lifetime revenue of a client churned in it (the churned clients' lines were filtered on
+    the windows' last days as a sum of bits, which two equal days carried past)."""
+    from metrics.engine import compute_many
+
+    client = book_client(alice)
+    revenue_line_record(
+        client=client, product_name="Audit", recognised_on=date(2025, 6, 1), amount=100
+    )
+    client_churn(client=client, on=date(2026, 3, 10), reason="Budget")
+    march, first_quarter = Period.parse("2026-03"), Period.parse("2026-03", "quarter")
+    for _, rows, _ in compute_many([march, first_quarter]):
+        historic = {
+            row.subject.type: row.result.value for row in rows if row.kpi.key == "clv_historic"
+        }
+        assert historic["brm"] == historic["org"] == 100
