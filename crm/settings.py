@@ -5,6 +5,7 @@ under ``DATA_DIR``. Set ``DATABASE_URL`` and ``REDIS_URL`` to run on PostgreSQL 
 production and CI do. ``DEBUG=0`` switches to production mode, which passes ``check --deploy``.
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -281,6 +282,12 @@ KPI_FREEZE_AFTER_HOURS = env_int("KPI_FREEZE_AFTER_HOURS", 24)
 KPI_REFRESH_AFTER_WRITES = env_bool("KPI_REFRESH_AFTER_WRITES", default=True)
 KPI_REFRESH_DELAY_SECONDS = env_int("KPI_REFRESH_DELAY_SECONDS", 10)
 KPI_REFRESH_LOCK_SECONDS = env_int("KPI_REFRESH_LOCK_SECONDS", 15 * 60)
+# PostgreSQL work_mem for the queries of a KPI batch of several periods (a backfill, the open
+# month, quarter and year), per hash or sort node of one worker's query; "" keeps the server's
+# (metrics/engine.py, docs/kpis-implementation.md).
+KPI_WORK_MEM = env_str("KPI_WORK_MEM", "64MB").strip()
+if KPI_WORK_MEM and not re.fullmatch(r"[0-9]+ ?(kB|MB|GB)?", KPI_WORK_MEM):
+    raise ImproperlyConfigured('KPI_WORK_MEM must be a PostgreSQL size such as "64MB", or "".')
 CELERY_BEAT_SCHEDULE |= {
     "metrics-snapshot-kpis": {
         "task": "metrics.tasks.snapshot_schedule",

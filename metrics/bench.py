@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, reset_queries, transaction
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -80,11 +81,13 @@ class Measurement:
 
 def bench_session(work_mem: str | None = None) -> None:
     """Session settings for measuring: no parallel workers (their CPU would not be counted),
-    and optionally a smaller ``work_mem``, where every hash spills and plan cliffs show."""
+    and optionally a forced ``work_mem``, e.g. a small one where every hash spills and plan
+    cliffs show: for the session and for the engine's batches (``settings.KPI_WORK_MEM``)."""
     with connection.cursor() as cursor:
         cursor.execute("SET max_parallel_workers_per_gather = 0")
         if work_mem:
             cursor.execute("SELECT set_config('work_mem', %s, false)", [work_mem])
+            settings.KPI_WORK_MEM = work_mem
 
 
 def vacuum_analyze() -> None:

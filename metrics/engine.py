@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection, transaction
 
 from metrics.batch import Batch, Measures
 from metrics.families import MEASURE_FAMILIES, closing_deadline
@@ -50,11 +52,34 @@ def compute_many(
     once for all of them. Each period's rows are made when it is reached, so a long backfill
     holds the measures of every period but the rows of one."""
     batch = Batch(periods, now)
-    for family in MEASURE_FAMILIES:
-        family(batch)
+    with _batch_work_mem(len(batch.windows)):
+        for family in MEASURE_FAMILIES:
+            family(batch)
     for window in batch.windows:
         subjects = batch.subjects[window]
         yield window.period, _kpis(window, subjects, batch.out.pop(window)), subjects
+
+
+@contextmanager
+def _batch_work_mem(windows: int) -> Iterator[None]:
+    """The families' queries of a batch of several windows (a backfill, the open month, quarter
+    and year) run in one transaction with ``work_mem`` set to ``settings.KPI_WORK_MEM`` (e.g.
+    "64MB"; "" keeps the server's), restored when they are done. Their hashes and sorts grow
+    with the months a batch spans and spill to disk at PostgreSQL's 4 MB; a single window keeps
+    the server's, where a larger ``work_mem`` picks plans measured slower (docs/
+    kpis-implementation.md, "work_mem"). SQLite has no such setting."""
+    work_mem = settings.KPI_WORK_MEM
+    if windows < 2 or not work_mem or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [work_mem]
+        )
+        server = cursor.fetchone()[0]
+        yield
+        # Restored for the rest of an enclosing transaction (an error rolls the SET back).
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [server])
 
 
 def _kpis(window: Window, subjects: Subjects, measures: Measures) -> list[Computed]:

@@ -148,3 +148,47 @@ def test_the_open_periods_at_the_first_instant_of_a_month_are_measured_not_an_er
         assert period.start == date(2026, 7, 1)
         revenue = [row for row in rows if row.kpi.key == "revenue" and row.breakdown == ""]
         assert revenue and all(not row.result.value for row in revenue)
+
+
+def test_a_batch_of_several_periods_runs_with_kpi_work_mem_and_gives_the_same_values(
+    demo, settings, monkeypatch
+):
+    """On PostgreSQL the families of a batch of several periods run with ``KPI_WORK_MEM``,
+    restored afterwards, while a single period keeps the server's; the values are the same."""
+    from django.db import connection
+
+    from metrics import engine
+
+    if connection.vendor != "postgresql":
+        pytest.skip("work_mem is a PostgreSQL setting; SQLite ignores KPI_WORK_MEM")
+
+    def show_work_mem() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW work_mem")
+            return cursor.fetchone()[0]
+
+    seen = []
+    monkeypatch.setattr(
+        engine,
+        "MEASURE_FAMILIES",
+        [
+            *engine.MEASURE_FAMILIES,
+            lambda batch: seen.append((len(batch.windows), show_work_mem())),
+        ],
+    )
+    server = show_work_mem()
+    periods = _periods(Grain.MONTH, 3)
+    settings.KPI_WORK_MEM = "48MB"
+    raised = {period: _values(rows) for period, rows, _ in compute_many(periods, now=NOW)}
+    assert show_work_mem() == server
+    compute(periods[0], now=NOW)
+    settings.KPI_WORK_MEM = ""
+    kept = {period: _values(rows) for period, rows, _ in compute_many(periods, now=NOW)}
+
+    assert server != "48MB"
+    assert seen == [(3, "48MB"), (1, server), (3, server)]
+    assert raised.keys() == kept.keys()
+    for period, values in kept.items():
+        assert raised[period].keys() == values.keys(), period
+        for key, expected in values.items():
+            assert _same(raised[period][key], expected), (period, key)

@@ -1,5 +1,6 @@
 import os
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -97,7 +98,8 @@ class Command(BaseCommand):
         load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
         self.stdout.write(
             f"Scale {scale:g}: {sum(sizes.values()):,} rows in {len(sizes)} tables; "
-            f"work_mem {work_mem}; load average {load} at {timezone.now():%Y-%m-%d %H:%M} UTC"
+            f"work_mem {work_mem} ({settings.KPI_WORK_MEM or work_mem} for batches of several "
+            f"periods); load average {load} at {timezone.now():%Y-%m-%d %H:%M} UTC"
         )
         # Warm the cache for every measurement alike, then measure the floor first.
         bench.floor_scan()
