@@ -16,7 +16,7 @@ from crm import models as crm
 from metrics.book_scan import STATUS_HISTORY
 from metrics.periods import Window
 from metrics.sources import ACTIVE
-from metrics.sql import ONE, Segments, statement, values_table
+from metrics.sql import Segments, bit_run, statement, values_table
 from metrics.subjects import ORGANISATION, SubjectKey, Subjects
 
 
@@ -70,7 +70,7 @@ def held_rows(windows: list[Window]) -> tuple[str, list]:
     capped = Segments(days.bounds[:-1])
 
     def mask(low: str, high: str) -> str:
-        return f"(({ONE} << ({high} + 1)) - ({ONE} << {low}))"
+        return bit_run(low, f"({high} + 1)")
 
     def least(a: str, b: str) -> str:
         return f"CASE WHEN {a} < {b} THEN {a} ELSE {b} END"

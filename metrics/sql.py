@@ -116,6 +116,12 @@ class _Segment(Func):
 ONE = "CAST(1 AS bigint)"
 
 
+def bit_run(low: str, end: str) -> str:
+    """SQL of the mask whose bits ``low`` to ``end - 1`` are set (0 when ``end <= low``), both
+    SQL integer expressions below 63."""
+    return f"(({ONE} << {end}) - ({ONE} << {low}))"
+
+
 def any_bits(expression: str) -> str:
     """SQL of ``AnyBits`` over ``expression`` (each row a power of two or 0)."""
     if connection.vendor == "postgresql":
@@ -186,7 +192,7 @@ class Segments:
         low, low_params = self.sql_index(first, strict=True)
         high, high_params = self.sql_index(until, strict=True)
         end = f"CASE WHEN {until} IS NULL THEN {len(self.bounds)} ELSE {high} END"
-        return f"(({ONE} << {end}) - ({ONE} << {low}))", [*high_params, *low_params]
+        return bit_run(low, end), [*high_params, *low_params]
 
     def bit(self, field: str) -> Func | Value:
         """``1 << segment`` of ``field``."""
