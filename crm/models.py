@@ -529,20 +529,23 @@ class StageKind(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+def win_probability(help_text: str) -> models.PositiveSmallIntegerField:
+    """An optional percent chance of winning a deal (0-100), as a stage's default and as a
+    deal's own figure (``Deal.effective_probability`` reads both)."""
+    return models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)], help_text=help_text
+    )
+
+
 class DealStage(models.Model):
     """A configurable pipeline stage. Won and lost stages are terminal."""
 
     name = models.CharField(max_length=60, unique=True)
     position = models.PositiveSmallIntegerField(unique=True)
     kind = models.CharField(max_length=8, choices=StageKind.choices, default=StageKind.OPEN)
-    default_probability = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        validators=[MaxValueValidator(100)],
-        help_text=(
-            "Percent chance of winning a deal in this stage, used when the deal has no "
-            "probability of its own (blank = 0)."
-        ),
+    default_probability = win_probability(
+        "Percent chance of winning a deal in this stage, used when the deal has no "
+        "probability of its own (blank = 0)."
     )
 
     class Meta:
@@ -600,14 +603,9 @@ class Deal(TracksUpdates):
     )
     partner_role = models.CharField(max_length=16, choices=PartnerRole.choices, blank=True)
     expected_close_on = models.DateField(null=True, blank=True)
-    probability = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        validators=[MaxValueValidator(100)],
-        help_text=(
-            "Percent chance of winning; blank = the stage's default. The pipeline's weighted "
-            "total uses it."
-        ),
+    probability = win_probability(
+        "Percent chance of winning; blank = the stage's default. The pipeline's weighted "
+        "total uses it."
     )
     lost_reason = models.ForeignKey(
         "LostReason", null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
