@@ -93,13 +93,17 @@ class Batch:
 
     def windows_of(self, month: date, span: str = PERIOD) -> list[Window]:
         """The windows whose ``span`` contains the calendar month starting on ``month``."""
+        return self._windows_index(span).get(month, [])
+
+    def _windows_index(self, span: str) -> dict[date, list[Window]]:
+        """``windows_of`` for every month at once: first day of a month -> its windows."""
         if span not in self._windows_of:
             index: dict[date, list[Window]] = defaultdict(list)
             for window in self.windows:
                 for each in _months(self._first_day(window, span), window.last_day):
                     index[each].append(window)
-            self._windows_of[span] = index
-        return self._windows_of[span].get(month, [])
+            self._windows_of[span] = dict(index)
+        return self._windows_of[span]
 
     # --- Adding rows to measures --------------------------------------------------------------
 
@@ -113,7 +117,9 @@ class Batch:
         """Add ``values`` (sums) to every subject ``owner_id``'s records count for."""
         if owner_id is None:
             return
-        breakdown = (str(value) if value not in (None, "") else NO_TOPIC) if dim else ""
+        self._add(window, owner_id, values, dim, _breakdown(value) if dim else "")
+
+    def _add(self, window: Window, owner_id: int, values: dict, dim: str, breakdown: str) -> None:
         out = self.out[window]
         for key in self.keys_for_owner(window, owner_id):
             bucket = out.get((key, dim, breakdown))
@@ -135,16 +141,40 @@ class Batch:
         measures: Iterable[str] | None = None,
     ) -> None:
         """Add monthly rows (``owner``, ``month``, optional ``dim``, sums) to the windows
-        whose ``span`` contains their month; ``measures`` picks some of the sums."""
+        whose ``span`` contains their month; ``measures`` picks some of the sums.
+
+        Rows whose amounts are all exact (``int``, ``Decimal``, or ``None``) are first summed
+        per window, owner and breakdown (``_Groups``), and each group is then added once to the
+        owner's subjects (the BRM, their teams, the organisation): a trailing year takes 12
+        monthly rows per owner, an owner's total over topics one row per topic, so this adds
+        several times fewer sums to subjects. Exact sums do not depend on the order of their
+        terms; a float's do, so a row with a float is added on its own, in the rows' order, as
+        ``add`` does. (A measure's amounts have one type, that of its column.)"""
         names = list(measures) if measures is not None else None
         skip = {owner, dim, "month"}
+        groups = _Groups()
+        # Windows by position: a group's key hashes an int, not a window (two dataclasses).
+        position = {window: n for n, window in enumerate(self.windows)}
+        index = {
+            month: [position[window] for window in windows]
+            for month, windows in self._windows_index(span).items()
+        }
         for row in rows:
-            if names is None:
-                values = {name: amount for name, amount in row.items() if name not in skip}
+            owner_id = row[owner]
+            positions = index.get(month_of(row["month"]))
+            if owner_id is None or not positions:
+                continue
+            picked = names if names is not None else [name for name in row if name not in skip]
+            values = {name: row[name] for name in picked}
+            breakdown = _breakdown(row.get(dim)) if dim else ""
+            if _exact(values):
+                for n in positions:
+                    groups.add((n, owner_id, breakdown), values)
             else:
-                values = {name: row[name] for name in names}
-            for window in self.windows_of(month_of(row["month"]), span):
-                self.add(window, row[owner], values, dim=dim, value=row.get(dim) if dim else "")
+                for n in positions:
+                    self._add(self.windows[n], owner_id, values, dim, breakdown)
+        for (n, owner_id, breakdown), sums in groups.items():
+            self._add(self.windows[n], owner_id, sums, dim, breakdown)
 
     def direct(self, window: Window, per_subject: dict[SubjectKey, dict[str, float]]) -> None:
         """Values the database computed per subject (distinct counts, medians)."""
@@ -153,6 +183,32 @@ class Batch:
             out.setdefault((key, "", ""), defaultdict(int)).update(
                 {name: value for name, value in values.items() if value is not None}
             )
+
+
+def _breakdown(value) -> str:
+    """A breakdown value as stored: text, ``NO_TOPIC`` for a record without one."""
+    return str(value) if value not in (None, "") else NO_TOPIC
+
+
+def _exact(values: dict) -> bool:
+    """Whether every amount of ``values`` adds up exactly (``int``, ``Decimal``) or is
+    ``None``."""
+    return all(amount is None or isinstance(amount, int | Decimal) for amount in values.values())
+
+
+class _Groups(dict):
+    """(window position, owner, breakdown) -> measure name -> the sum of its amounts so far
+    (``None`` left out, as ``add`` does). A group is made by its first row even if all its
+    amounts are ``None``, so that every subject of the owner gets the entry (e.g. a topic's)
+    that ``add`` would make."""
+
+    def add(self, group: tuple, values: dict) -> None:
+        sums = self.get(group)
+        if sums is None:
+            sums = self[group] = {}
+        for name, amount in values.items():
+            if amount is not None:
+                sums[name] = sums.get(name, 0) + amount
 
 
 @dataclass(frozen=True)

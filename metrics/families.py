@@ -16,8 +16,8 @@ each is one statement joining its tables to every window (``book_scan``, ``held_
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, F, Q, Sum
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from crm.calendar import add_business_days
 from metrics import sources as src
-from metrics.batch import YEAR, Batch, MonthlySums, month_of
+from metrics.batch import YEAR, Batch, MonthlySums
 from metrics.book_scan import batches as book_batches
 from metrics.book_scan import book_rows
 from metrics.held_scan import held_counts
@@ -79,22 +79,47 @@ def survey_measures(batch: Batch) -> None:
     DELIVERIES.fold(batch)
     # "Within 2 business days" is calendar logic the two databases cannot share, so this one
     # query returns the (few) answers needing a follow-up and Python applies the deadline.
-    for owner_id, answered_at, done_at in (
-        src.responses(every)
-        .filter(src.NEEDS_CLOSING)
-        .values_list("owner", "answered_at", "follow_up__done_at")
-    ):
-        closed = done_at is not None and done_at < closing_deadline(answered_at)
-        for window in batch.windows_of(month_of(answered_at)):
-            batch.add(window, owner_id, {"loop_n": 1, "loop_closed": int(closed)})
+    batch.fold(
+        _closing_rows(
+            src.responses(every)
+            .filter(src.NEEDS_CLOSING)
+            .values_list("owner", "answered_at", "follow_up__done_at")
+        )
+    )
+
+
+def _closing_rows(answers: Iterable[tuple]) -> Iterator[dict]:
+    """Answers needing a follow-up, (owner id, answered at, follow-up done at or ``None``), as
+    rows for ``Batch.fold``: ``owner``, ``month`` (first day of the answer's local month),
+    ``loop_n`` 1 and ``loop_closed`` 1 or 0. Tens of thousands in a backfill: the time zone
+    is looked up once and each local day's deadline computed once."""
+    zone = timezone.get_current_timezone()
+    deadlines: dict[date, datetime] = {}
+    for owner_id, answered_at, done_at in answers:
+        day = timezone.localdate(answered_at, zone)
+        deadline = deadlines.get(day)
+        if deadline is None:
+            deadline = deadlines[day] = _closing_deadline_of(day)
+        closed = done_at is not None and done_at < deadline
+        yield {
+            "owner": owner_id,
+            "month": day.replace(day=1),
+            "loop_n": 1,
+            "loop_closed": int(closed),
+        }
 
 
 def closing_deadline(answered_at: datetime) -> datetime:
     """The end (exclusive) of the ``CLOSE_LOOP_BUSINESS_DAYS``-th business day after the
     day of the answer, business days being Monday to Friday in the organisation's time zone
     (public holidays are not known to the app)."""
-    day = add_business_days(timezone.localdate(answered_at), settings.CLOSE_LOOP_BUSINESS_DAYS)
-    return local_midnight(day + timedelta(days=1))
+    return _closing_deadline_of(timezone.localdate(answered_at))
+
+
+def _closing_deadline_of(day: date) -> datetime:
+    """``closing_deadline`` of an answer given on the local ``day``."""
+    last = add_business_days(day, settings.CLOSE_LOOP_BUSINESS_DAYS)
+    return local_midnight(last + timedelta(days=1))
 
 
 # --- The book of clients --------------------------------------------------------------
