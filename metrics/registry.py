@@ -98,8 +98,9 @@ def _n(measures: Measures, name: str) -> float:
 def ratio(numerator: str, denominator: str, scale: float = 100.0) -> Callable:
     """``scale × numerator / denominator``; no data when the denominator is empty."""
 
+    # ``_n`` written out: these run for most of the 300k rows of a 24-month backfill.
     def compute(m: Measures, w: Window) -> Result:
-        num, den = _n(m, numerator), _n(m, denominator)
+        num, den = float(m.get(numerator) or 0), float(m.get(denominator) or 0)
         value = scale * num / den if den else None
         return Result(value, num, den, int(den))
 
@@ -108,7 +109,7 @@ def ratio(numerator: str, denominator: str, scale: float = 100.0) -> Callable:
 
 def mean(total: str, count: str) -> Callable:
     def compute(m: Measures, w: Window) -> Result:
-        num, den = _n(m, total), _n(m, count)
+        num, den = float(m.get(total) or 0), float(m.get(count) or 0)
         return Result(num / den if den else None, num, den, int(den))
 
     return compute
@@ -118,7 +119,8 @@ def count(name: str) -> Callable:
     """A count or sum: zero is a fact here, not missing data."""
 
     def compute(m: Measures, w: Window) -> Result:
-        return Result(_n(m, name), _n(m, name))
+        amount = float(m.get(name) or 0)
+        return Result(amount, amount)
 
     return compute
 

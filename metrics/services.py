@@ -17,11 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
+from metrics.bulk import collector_paused
 from metrics.engine import Computed, compute, compute_many
 from metrics.models import Snapshot, Status, Target
 from metrics.periods import Period, Window, periods_between
 from metrics.snapshot_writes import lock_for_writing, write_rows
-from metrics.subjects import Subjects
+from metrics.subjects import SubjectKey, Subjects
 from metrics.targets import TargetBook, status_of
 
 UNIQUE_FIELDS = ["subject_type", "subject_id", "kpi", "grain", "period_start", "breakdown"]
@@ -82,38 +83,55 @@ def _rows(
 ) -> list[Row]:
     targets = TargetBook(Window.of(period, now).last_day)
     stamp = timezone.now()
-    return [_row(period, item, subjects, targets, stamp) for item in computed]
+    rows = []
+    subject = team_id = None
+    with collector_paused():
+        # ``computed`` comes subject by subject: the team is looked up once per subject.
+        for item in computed:
+            if item.subject is not subject:
+                subject = item.subject
+                team_id = _team_of(subject, subjects)
+            rows.append(_row(period, item, team_id, targets, stamp))
+    return rows
+
+
+def _team_of(subject: SubjectKey, subjects: Subjects) -> int | None:
+    """The team whose targets apply to ``subject``: a BRM's, a team's own, none for the
+    organisation."""
+    if subject.type == "brm":
+        return subjects.team_of(subject.id)
+    return subject.id if subject.type == "team" else None
 
 
 def _row(
-    period: Period, item: Computed, subjects: Subjects, targets: TargetBook, stamp: datetime
+    period: Period, item: Computed, team_id: int | None, targets: TargetBook, stamp: datetime
 ) -> Row:
-    subject, kpi, result = item.subject, item.kpi, item.result
-    team_id = {"brm": subjects.team_of(subject.id), "team": subject.id}.get(subject.type)
+    kpi, result = item.kpi, item.result
+    subject = item.subject
     target, tolerance = targets.in_force(kpi, team_id)
-    return dict(
-        subject_type=subject.type,
-        subject_id=subject.id,
-        kpi=kpi.key,
-        grain=period.grain,
-        period_start=period.start,
-        breakdown=item.breakdown,
-        value=result.value,
-        numerator=result.numerator,
-        denominator=result.denominator,
-        sample=result.sample,
-        parts=result.parts,
-        margin_of_error=result.margin_of_error,
-        low_sample=item.low_sample,
-        target=target,
-        tolerance=tolerance,
+    return {
+        "subject_type": subject.type,
+        "subject_id": subject.id,
+        "kpi": kpi.key,
+        "grain": period.grain,
+        "period_start": period.start,
+        "breakdown": item.breakdown,
+        "value": result.value,
+        "numerator": result.numerator,
+        "denominator": result.denominator,
+        "sample": result.sample,
+        "parts": result.parts,
+        "margin_of_error": result.margin_of_error,
+        "low_sample": item.low_sample,
+        "target": target,
+        "tolerance": tolerance,
         # A low-sample value keeps its target but is not judged against it.
-        status=Status.LOW_SAMPLE
+        "status": Status.LOW_SAMPLE
         if item.low_sample
         else status_of(kpi, result.value, target, tolerance),
-        computed_at=stamp,
-        formula_version=kpi.formula_version,
-    )
+        "computed_at": stamp,
+        "formula_version": kpi.formula_version,
+    }
 
 
 def _field(row: Snapshot | Row, name: str):

@@ -24,9 +24,19 @@ class TargetBook:
             "effective_from", "id"
         ):
             self.rows[(target.kpi, target.team_id)] = target
+        # (KPI key, team id) -> (target, tolerance): a period's snapshot asks for each pair
+        # once per subject and breakdown (300k times in a 24-month backfill).
+        self._in_force: dict[tuple[str, int | None], tuple[float | None, float | None]] = {}
 
     def in_force(self, kpi: KPI, team_id: int | None) -> tuple[float | None, float | None]:
         """(target, tolerance) for a subject of ``team_id`` (``None``: global)."""
+        key = (kpi.key, team_id)
+        found = self._in_force.get(key)
+        if found is None:
+            found = self._in_force[key] = self._look_up(kpi, team_id)
+        return found
+
+    def _look_up(self, kpi: KPI, team_id: int | None) -> tuple[float | None, float | None]:
         row = self.rows.get((kpi.key, team_id)) if team_id is not None else None
         row = row or self.rows.get((kpi.key, None))
         if row is not None:
