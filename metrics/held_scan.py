@@ -154,35 +154,50 @@ def held_counts(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    # Every window has its organisation's counts, zero without clients.
-    results: list[dict[SubjectKey, dict[str, float]]] = [
-        {ORGANISATION: {"active_any": 0.0, "active_any_year": 0.0}} for _ in windows
-    ]
-    keys: dict[tuple[int, int], list[SubjectKey]] = {}
+    return _counted(rows, groups)
+
+
+def _counted(rows: list[tuple], groups: list[Subjects]) -> list[dict[SubjectKey, dict[str, float]]]:
+    """``held_counts`` from the statement's rows (window index, owner, several-owner client or
+    ``None``, held in the year, held in the period). Counted as whole numbers keyed by plain
+    tuples (a 24-month backfill has 150k rows; hashing a ``SubjectKey`` runs Python code),
+    made floats at the end: the same values as adding floats, every partial sum being a whole
+    number far below 2**53."""
+    # (window, owner) -> the owner's subjects as (type, id)
+    keys: dict[tuple[int, int], list[tuple[str, int]]] = {}
+    # (window, subject type, subject id) -> [held in the period, held in the year]
+    totals: dict[tuple[int, str, int], list[int]] = {}
     # (window, team or organisation, client) -> held in the period, for several-owner clients
-    shared: dict[tuple[int, SubjectKey, int], int] = {}
-
-    def add(index: int, key: SubjectKey, in_year: int, in_period: int) -> None:
-        counts = results[index].get(key)
-        if counts is None:
-            groups[index].see(key)
-            counts = results[index][key] = {"active_any": 0.0, "active_any_year": 0.0}
-        counts["active_any"] += float(in_period)
-        counts["active_any_year"] += float(in_year)
-
+    shared: dict[tuple[int, str, int, int], int] = {}
     for index, owner_id, client_id, in_year, in_period in rows:
         subjects = keys.get((index, owner_id))
         if subjects is None:
-            subjects = keys[index, owner_id] = groups[index].keys_for_owner(owner_id)
-        if client_id is None:
-            for key in subjects:
-                add(index, key, in_year, in_period)
-            continue
-        add(index, subjects[0], in_year, in_period)
-        for key in subjects[1:]:
-            seen = (index, key, client_id)
-            if in_period or seen not in shared:
-                shared[seen] = in_period
-    for (index, key, _), in_period in shared.items():
-        add(index, key, 1, in_period)
+            subjects = keys[index, owner_id] = [
+                (key.type, key.id) for key in groups[index].keys_for_owner(owner_id)
+            ]
+        for kind, pk in subjects if client_id is None else subjects[:1]:
+            counts = totals.get((index, kind, pk))
+            if counts is None:
+                counts = totals[index, kind, pk] = [0, 0]
+            counts[0] += in_period
+            counts[1] += in_year
+        if client_id is not None:
+            for kind, pk in subjects[1:]:
+                seen = (index, kind, pk, client_id)
+                if in_period or seen not in shared:
+                    shared[seen] = in_period
+    for (index, kind, pk, _), in_period in shared.items():
+        counts = totals.get((index, kind, pk))
+        if counts is None:
+            counts = totals[index, kind, pk] = [0, 0]
+        counts[0] += in_period
+        counts[1] += 1
+    # Every window has its organisation's counts, zero without clients.
+    results: list[dict[SubjectKey, dict[str, float]]] = [
+        {ORGANISATION: {"active_any": 0.0, "active_any_year": 0.0}} for _ in groups
+    ]
+    for (index, kind, pk), (in_period, in_year) in totals.items():
+        key = SubjectKey(kind, pk)
+        groups[index].see(key)
+        results[index][key] = {"active_any": float(in_period), "active_any_year": float(in_year)}
     return results
