@@ -264,17 +264,20 @@ def snapshot_many(
     """``snapshot_take`` for each of ``periods`` (any grains, e.g. the open month, quarter and
     year), computed together; closed periods are frozen."""
     runs = []
-    for period, computed, subjects in compute_many(periods, now=now):
-        rows = _rows(period, computed, subjects, now)
-        with transaction.atomic():
-            runs.append(
-                _store(
-                    period,
-                    rows,
-                    freeze=period.is_closed(now),
-                    overwrite_frozen=overwrite_frozen,
+    # Paused for the whole run, not only while objects are built: re-enabled between periods,
+    # the collector would scan the batch's measures, still alive, again and again.
+    with collector_paused():
+        for period, computed, subjects in compute_many(periods, now=now):
+            rows = _rows(period, computed, subjects, now)
+            with transaction.atomic():
+                runs.append(
+                    _store(
+                        period,
+                        rows,
+                        freeze=period.is_closed(now),
+                        overwrite_frozen=overwrite_frozen,
+                    )
                 )
-            )
     return runs
 
 
