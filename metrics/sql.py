@@ -222,9 +222,15 @@ def statement(queryset: QuerySet) -> tuple[str, tuple]:
 
 
 def grouped(
-    sql: str, params: list | tuple, keys: list[str], aggregates: dict[str, str]
+    sql: str,
+    params: list | tuple,
+    keys: list[str],
+    aggregates: dict[str, str],
+    *,
+    where: str = "",
 ) -> list[dict]:
-    """Aggregate the rows of the statement ``sql`` grouped by ``keys``.
+    """Aggregate the rows of the statement ``sql`` grouped by ``keys``, only those meeting
+    the condition ``where`` (SQL over its columns) when given.
 
     Used where one scan of the clients feeds aggregates grouped by different owners (at the
     period's start, at its end): the database evaluates each row's flags once, Python adds
@@ -232,7 +238,8 @@ def grouped(
     """
     columns = ", ".join(keys)
     selected = ", ".join(f"{expression} AS {name}" for name, expression in aggregates.items())
-    query = f"SELECT {columns}, {selected} FROM ({sql}) rows_ GROUP BY {columns}"
+    condition = f"WHERE {where}" if where else ""
+    query = f"SELECT {columns}, {selected} FROM ({sql}) rows_ {condition} GROUP BY {columns}"
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         names = [column[0] for column in cursor.description]
