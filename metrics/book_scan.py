@@ -170,9 +170,15 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
     def copy(table: str, prefix: str) -> str:
         return ", ".join(f"{table}.v{i} AS {prefix}{i}" for i in range(len(windows)))
 
-    def pick(prefix: str) -> str:
-        cases = " ".join(f"WHEN {i} THEN {prefix}{i}" for i in range(len(windows)))
-        return f"CASE w_.i {cases} END"
+    def pick(prefix: str, low: int = 0, high: int | None = None) -> str:
+        # A binary search over the window's index: a few comparisons per row, not one per
+        # window.
+        high = len(windows) - 1 if high is None else high
+        if low == high:
+            return f"{prefix}{low}"
+        middle = (low + high + 1) // 2
+        below, above = pick(prefix, low, middle - 1), pick(prefix, middle, high)
+        return f"CASE WHEN w_.i < {middle} THEN {below} ELSE {above} END"
 
     def lifetime_until(w: Window) -> str:
         return (

@@ -210,8 +210,12 @@ class Segments:
 
 
 def when(*flags: str, value: str = "1") -> str:
-    """``SUM`` of ``value`` over rows where every boolean column in ``flags`` is true."""
-    return f"SUM(CASE WHEN {' AND '.join(flags)} THEN {value} ELSE 0 END)"
+    """``SUM`` of ``value`` over rows where every boolean column in ``flags`` is true (a count
+    for ``1``); ``NULL`` rather than 0 for a sum over no row."""
+    condition = " AND ".join(flags)
+    if value == "1":
+        return f"COUNT(*) FILTER (WHERE {condition})"
+    return f"SUM({value}) FILTER (WHERE {condition})"
 
 
 def statement(queryset: QuerySet) -> tuple[str, tuple]:
