@@ -1,6 +1,6 @@
 """The revenue lines of every window of a batch read once (``families.revenue_measures``).
 
-One statement sums the lines per credited owner, segment of days and growth-cohort pattern:
+One statement sums the lines per credited owner and segment of days:
 
 - a window's revenue, cost to serve and partner revenue are the sums of its months, and its
   trailing year's those of the 12 months ending with it, added up as ``metrics.batch`` adds
@@ -93,7 +93,16 @@ def revenue_sums(batch: Batch) -> tuple[list[dict], GrowthSums]:
     client is in a window's cohort when the status change in force on the previous period's
     first day is an activation (``LEAD`` gives each change the day the next one takes over,
     ties broken by id, as ``sources._in_growth_cohort``): a mask per client with a bit per
-    distinct such day, so the lines are grouped by (owner, segment, mask), not per window."""
+    distinct such day. The lines are grouped by (owner, segment), not per window: each group
+    has one sum of its cohort lines per window whose spans hold the segment (at most 2 for a
+    backfill of months), the window's bit found by the segment (``sql.lookup``).
+
+    A month's snapshot reads 12 months of lines for the trailing year, 2 of them in growth
+    spans or the period: only the lines from the first growth span on (``near_from``) are
+    joined to their client's cohort mask and partner flag (``client_``) and to partner deals;
+    the others' join key is NULL, which skips the probe. Partner revenue is
+    ``sources.PARTNER_REVENUE``, written as its two halves (``PARTNER_CLIENT``,
+    ``PARTNER_DEAL``)."""
     windows = batch.windows
     months = batch.months(YEAR)
     spans = [_spans(window) for window in windows]
