@@ -192,6 +192,7 @@ def interaction_measures(batch: Batch) -> None:
             ),
             _timed(batch),
             "reach",
+            indexed_join=True,
         ),
     )
     CONTACTS_ADDED.fold(batch)
