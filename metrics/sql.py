@@ -122,6 +122,16 @@ def bit_run(low: str, end: str) -> str:
     return f"(({ONE} << {end}) - ({ONE} << {low}))"
 
 
+def lookup(index: str, values: list[int]) -> str:
+    """SQL of ``values[index]`` for the SQL integer expression ``index`` (0 to
+    ``len(values) - 1``, or NULL: NULL): on PostgreSQL an array subscript, one step per row
+    where a join to a ``VALUES`` table is a hash probe; elsewhere a ``CASE``."""
+    if connection.vendor == "postgresql":
+        return f"(CAST(ARRAY[{', '.join(map(str, values))}] AS bigint[]))[{index} + 1]"
+    whens = " ".join(f"WHEN {i} THEN {value}" for i, value in enumerate(values))
+    return f"(CASE {index} {whens} END)"
+
+
 def any_bits(expression: str) -> str:
     """SQL of ``AnyBits`` over ``expression`` (each row a power of two or 0)."""
     if connection.vendor == "postgresql":
