@@ -220,8 +220,12 @@ class Segments:
 
 
 def when(*flags: str, value: str = "1") -> str:
-    """``SUM`` of ``value`` over rows where every boolean column in ``flags`` is true."""
-    return f"SUM(CASE WHEN {' AND '.join(flags)} THEN {value} ELSE 0 END)"
+    """``SUM`` of ``value`` over rows where every boolean column in ``flags`` is true (a count
+    for ``1``); ``NULL`` rather than 0 for a sum over no row."""
+    condition = " AND ".join(flags)
+    if value == "1":
+        return f"COUNT(*) FILTER (WHERE {condition})"
+    return f"SUM({value}) FILTER (WHERE {condition})"
 
 
 def statement(queryset: QuerySet) -> tuple[str, tuple]:
@@ -232,9 +236,15 @@ def statement(queryset: QuerySet) -> tuple[str, tuple]:
 
 
 def grouped(
-    sql: str, params: list | tuple, keys: list[str], aggregates: dict[str, str]
+    sql: str,
+    params: list | tuple,
+    keys: list[str],
+    aggregates: dict[str, str],
+    *,
+    where: str = "",
 ) -> list[dict]:
-    """Aggregate the rows of the statement ``sql`` grouped by ``keys``.
+    """Aggregate the rows of the statement ``sql`` grouped by ``keys``, only those meeting
+    the condition ``where`` (SQL over its columns) when given.
 
     Used where one scan of the clients feeds aggregates grouped by different owners (at the
     period's start, at its end): the database evaluates each row's flags once, Python adds
@@ -242,7 +252,8 @@ def grouped(
     """
     columns = ", ".join(keys)
     selected = ", ".join(f"{expression} AS {name}" for name, expression in aggregates.items())
-    query = f"SELECT {columns}, {selected} FROM ({sql}) rows_ GROUP BY {columns}"
+    condition = f"WHERE {where}" if where else ""
+    query = f"SELECT {columns}, {selected} FROM ({sql}) rows_ {condition} GROUP BY {columns}"
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         names = [column[0] for column in cursor.description]
