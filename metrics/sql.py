@@ -7,9 +7,10 @@ computed by the database over the events of the period and returned per subject.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     BigIntegerField,
@@ -226,6 +227,22 @@ def when(*flags: str, value: str = "1") -> str:
     if value == "1":
         return f"COUNT(*) FILTER (WHERE {condition})"
     return f"SUM({value}) FILTER (WHERE {condition})"
+
+
+@contextmanager
+def planner_setting(name: str, value: str) -> Iterator[None]:
+    """PostgreSQL's planner setting ``name`` (e.g. ``enable_hashjoin``) at ``value`` for the
+    statements run inside, in a transaction, then restored (an error rolls it back). Where
+    a plan PostgreSQL's cost model misjudges is measured (docs/kpis-implementation.md).
+    SQLite has no such settings."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+        before = cursor.fetchone()[0]
+        yield
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, before])
 
 
 def statement(queryset: QuerySet) -> tuple[str, tuple]:
