@@ -286,7 +286,14 @@ class Interaction(TracksUpdates):
         ordering = ["-occurred_at"]
         indexes = [
             models.Index(fields=["owner", "occurred_at"]),
-            models.Index(fields=["client", "occurred_at"]),
+            # A client's interactions in time order, with what makes one a touch (not a note)
+            # or a two-way touch: the KPI book's touches of a period, and ``book``'s probes,
+            # read the index alone on PostgreSQL (``include`` is ignored where unsupported).
+            models.Index(
+                fields=["client", "occurred_at"],
+                include=["kind", "direction"],
+                name="crm_interac_client_touch_idx",
+            ),
         ]
 
     def __str__(self) -> str:

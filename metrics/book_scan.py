@@ -78,12 +78,13 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
       broken by id), and as the ``days`` segments in which it became active or churned;
     - its interactions, answers, goal reviews and revenue lines (per product) as the segments
       between the windows' bounds in which it has some: "a touch in the 90 days before the
-      window's end" is a bit test.
+      window's end" is a bit test;
+    - its partner certifications as the ``points`` of the windows' last days they cover.
 
     Its owner at the windows' instants comes from the ownership history: a client held by one
-    owner all along (most) is theirs at every instant; only the others' spans are joined to
-    the windows (``LEAD`` gives each span the moment the next one takes over). Ties are broken
-    by id, as ``book`` breaks them.
+    owner all along (most) is theirs at every instant; only the others' rows are joined to
+    their spans per window (``LEAD`` gives each span the moment the next one takes over). Ties
+    are broken by id, as ``book`` breaks them.
     """
     instants = Segments([moment for w in windows for moment in _instants(w)])
     days = Segments([day for w in windows for day in _days(w)])
@@ -169,9 +170,15 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
     def copy(table: str, prefix: str) -> str:
         return ", ".join(f"{table}.v{i} AS {prefix}{i}" for i in range(len(windows)))
 
-    def pick(prefix: str) -> str:
-        cases = " ".join(f"WHEN {i} THEN {prefix}{i}" for i in range(len(windows)))
-        return f"CASE w_.i {cases} END"
+    def pick(prefix: str, low: int = 0, high: int | None = None) -> str:
+        # A binary search over the window's index: a few comparisons per row, not one per
+        # window.
+        high = len(windows) - 1 if high is None else high
+        if low == high:
+            return f"{prefix}{low}"
+        middle = (low + high + 1) // 2
+        below, above = pick(prefix, low, middle - 1), pick(prefix, middle, high)
+        return f"CASE WHEN w_.i < {middle} THEN {below} ELSE {above} END"
 
     def lifetime_until(w: Window) -> str:
         return (
@@ -243,6 +250,39 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         in_force = has(f"{client}.churned_points", "end_point")
         return f"{in_force} AND {has(f'{client}.churned', 'year_bits')}"
 
+    def rows(which: str, start: str, end: str, year: str, *, joins: str = "") -> str:
+        # A client held by one owner all along (most) has them at every instant; only the
+        # others' rows meet their spans per window (a join of every row cost a sixth of the
+        # statement).
+        return f"""
+            SELECT
+                w_.i, c.id AS client_id,
+                {start} AS owner_start, {end} AS owner_end, {year} AS owner_year,
+                {has("c.active_points", "start_point")} AS active_start,
+                {has("c.active_points", "end_point")} AS active_end,
+                {has("c.active_points", "year_point")} AS active_year,
+                {has("c.activated", "period_days")} AS activated,
+                {has("c.activated", "year_bits")} AS activated_year,
+                {churned_recently("c")} AS churned_recently,
+                NOT {has("c.recent", "touch_bits")} AS dormant,
+                ({has("c.two_way", "period_bits")} OR {has("c.answered", "period_bits")})
+                    AS engaged,
+                COALESCE({pick("c.p")}, 0) AS products,
+                CASE WHEN {churned_recently("c")} THEN COALESCE({pick("c.l")}, 0) ELSE 0 END
+                    AS lifetime_revenue,
+                c.strategic, {has("c.reviewed", "review_bits")} AS aligned,
+                c.partner, {has("c.certified", "end_point")} AS certified,
+                {tenure} AS tenure_days
+            FROM per_client c CROSS JOIN w_ {joins}
+            WHERE {which}
+        """
+
+    one_owner = rows("c.sole_owner IS NOT NULL", *["c.sole_owner"] * 3)
+    several_owners = rows(
+        "c.sole_owner IS NULL",
+        *(f"owner_at.owner_{at}" for at in ("start", "end", "year")),
+        joins="LEFT JOIN owner_at ON owner_at.i = w_.i AND owner_at.client_id = c.id",
+    )
     sql_text = f"""
         WITH {w_sql},
         status_ AS ({STATUS_HISTORY}), statuses AS (
@@ -284,9 +324,10 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         ),
         reviewed AS ({nested(reviews)}),
         certified AS (
-            SELECT DISTINCT w_.i, cert.partner_id AS client_id
+            SELECT cert.partner_id AS client_id, {any_bits("w_.end_point")} AS points
             FROM {crm.PartnerCertification._meta.db_table} cert
             JOIN w_ ON cert.valid_from <= w_.last_day AND cert.valid_until >= w_.last_day
+            GROUP BY cert.partner_id
         ),
         clients_ AS ({nested(clients)}),
         -- Each client's row once, before it meets the windows.
@@ -295,7 +336,8 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
                 sole_owner.owner_id AS sole_owner,
                 st.active_points, st.churned_points, st.activated, st.churned,
                 touches.recent, touches.two_way, answered.bits AS answered,
-                reviewed.bits AS reviewed, {copy("products", "p")}, {copy("lifetime", "l")}
+                reviewed.bits AS reviewed, certified.points AS certified,
+                {copy("products", "p")}, {copy("lifetime", "l")}
             FROM clients_ c
             LEFT JOIN sole_owner ON sole_owner.client_id = c.id
             LEFT JOIN statuses st ON st.client_id = c.id
@@ -304,28 +346,8 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
             LEFT JOIN reviewed ON reviewed.client_id = c.id
             LEFT JOIN lifetime ON lifetime.client_id = c.id
             LEFT JOIN products ON products.client_id = c.id
+            LEFT JOIN certified ON certified.client_id = c.id
         )
-        SELECT
-            w_.i, c.id AS client_id,
-            COALESCE(c.sole_owner, owner_at.owner_start) AS owner_start,
-            COALESCE(c.sole_owner, owner_at.owner_end) AS owner_end,
-            COALESCE(c.sole_owner, owner_at.owner_year) AS owner_year,
-            {has("c.active_points", "start_point")} AS active_start,
-            {has("c.active_points", "end_point")} AS active_end,
-            {has("c.active_points", "year_point")} AS active_year,
-            {has("c.activated", "period_days")} AS activated,
-            {has("c.activated", "year_bits")} AS activated_year,
-            {churned_recently("c")} AS churned_recently,
-            NOT {has("c.recent", "touch_bits")} AS dormant,
-            ({has("c.two_way", "period_bits")} OR {has("c.answered", "period_bits")}) AS engaged,
-            COALESCE({pick("c.p")}, 0) AS products,
-            CASE WHEN {churned_recently("c")} THEN COALESCE({pick("c.l")}, 0) ELSE 0 END
-                AS lifetime_revenue,
-            c.strategic, {has("c.reviewed", "review_bits")} AS aligned,
-            c.partner, certified.client_id IS NOT NULL AS certified,
-            {tenure} AS tenure_days
-        FROM per_client c CROSS JOIN w_
-        LEFT JOIN owner_at ON owner_at.i = w_.i AND owner_at.client_id = c.id
-        LEFT JOIN certified ON certified.i = w_.i AND certified.client_id = c.id
+        {one_owner} UNION ALL {several_owners}
     """
     return sql_text, params

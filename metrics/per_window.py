@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet
 
-from metrics.sql import Segments, any_bits, statement
+from metrics.sql import Segments, any_bits, planner_setting, statement
 from metrics.subjects import SubjectKey, Subjects
 
 # One measurement window of a per-subject statement: who is measured, and the half-open
@@ -100,11 +100,20 @@ def _fetch_per_window(
 
 
 def distinct_per_subject(
-    queryset: QuerySet, groups: list[Group], name: str
+    queryset: QuerySet, groups: list[Group], name: str, *, indexed_join: bool = False
 ) -> list[dict[SubjectKey, dict[str, float]]]:
     """``COUNT(DISTINCT x)`` (as ``name``) per subject and window over
     ``queryset.values(who=..., x=..., at=...)``: a team counts a contact two of its members
     both reached once, as the organisation does.
+
+    ``indexed_join``: the events are a join whose both sides have an index on its key
+    (contact links to interactions). A statement of several windows then runs without hash
+    joins, so PostgreSQL merges the links' index with the interactions in id order (their
+    primary key, or a short range's rows sorted) or probes the links' index for a few
+    interactions, instead of hashing every interaction of the range: its cost model does not
+    see that the probes of a hash of a million rows miss the CPU caches (at scale 1, 24
+    months: 1.6 s of 2.3 s; 2 months: 0.55 -> 0.46 s). A single window keeps its plan (a
+    month's interactions probe the links' index).
 
     Each window is a run of the ``Segments`` between the windows' bounds, so one statement
     (per ``_fitting`` group of windows) reduces the events to one row per ``(who, x)``: the
@@ -125,7 +134,11 @@ def distinct_per_subject(
                 at__gte=min(bounds[0] for _, bounds in run),
                 at__lt=max(bounds[1] for _, bounds in run),
             )
-        rows = _masks_per_subject(events, run)
+        if indexed_join and len(run) > 1:
+            with planner_setting("enable_hashjoin", "off"):
+                rows = _masks_per_subject(events, run, bit_per_event=True)
+        else:
+            rows = _masks_per_subject(events, run)
         for subject_type, subject_id, *counts in rows:
             key = SubjectKey(subject_type, int(subject_id))
             for index, count in zip(indexes, counts, strict=True):
@@ -149,18 +162,34 @@ def _fitting(groups: list[Group]) -> list[list[int]]:
     return runs
 
 
-def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
+def _masks_per_subject(
+    queryset: QuerySet, groups: list[Group], *, bit_per_event: bool = False
+) -> list[tuple]:
     """Rows ``(subject type, subject id, count in each of groups' windows)`` of
     ``distinct_per_subject``, in one statement. Each event's segment is joined to the
-    segments some window covers (``ws``), which gives its bit and leaves out the others."""
+    segments some window covers (``ws``), which gives its bit and leaves out the others: a
+    join whose estimate keeps a month's interactions probing the links' index.
+
+    With ``bit_per_event`` (no hash joins: ``indexed_join``) each event carries its bit
+    instead: the bit of a segment no window covers meets no window's mask.
+    """
     segments = _segments(groups)
     every = range(len(segments.bounds) + 1)
     covers = [segments.of(*bounds) if bounds else every for _, bounds in groups]
     masks = [sum(1 << segment for segment in covered) for covered in covers]
-    bits = ", ".join(
-        f"({segment}, {1 << segment})" for segment in sorted({s for c in covers for s in c})
-    )
-    sql, params = statement(queryset.annotate(seg=segments.index("at")))
+    if bit_per_event:
+        sql, params = statement(queryset.annotate(bit=segments.bit("at")))
+        ctes = [f"ev AS ({sql})", "evb AS (SELECT who, x, bit FROM ev)"]
+    else:
+        sql, params = statement(queryset.annotate(seg=segments.index("at")))
+        bits = ", ".join(
+            f"({segment}, {1 << segment})" for segment in sorted({s for c in covers for s in c})
+        )
+        ctes = [
+            f"ev AS ({sql})",
+            f"ws(seg, bit) AS (VALUES {bits or '(-1, 0)'})",
+            "evb AS (SELECT ev.who, ev.x, ws.bit FROM ev JOIN ws ON ws.seg = ev.seg)",
+        ]
     version_of, members = _team_versions([subjects for subjects, _ in groups], masks)
     pairs = [
         f"({version}, {int(owner)}, {int(team)}, {mask})"
@@ -178,12 +207,7 @@ def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
     # PostgreSQL ORs the pairs' masks again for the teams and the organisation (a small
     # table); SQLite's ``any_bits`` adds distinct powers of two, so it reads the events' bits.
     finer, bit = ("m", "bits") if connection.vendor == "postgresql" else ("evb", "bit")
-    ctes = [
-        f"ev AS ({sql})",
-        f"ws(seg, bit) AS (VALUES {bits or '(-1, 0)'})",
-        "evb AS (SELECT ev.who, ev.x, ws.bit FROM ev JOIN ws ON ws.seg = ev.seg)",
-        f"m AS (SELECT who, x, {any_bits('bit')} AS bits FROM evb GROUP BY who, x)",
-    ]
+    ctes.append(f"m AS (SELECT who, x, {any_bits('bit')} AS bits FROM evb GROUP BY who, x)")
     branches = [
         f"SELECT 'brm', who, {counts()} FROM m GROUP BY who",
         f"SELECT 'org', 0, {counts()} FROM "

@@ -1,6 +1,6 @@
 """The revenue lines of every window of a batch read once (``families.revenue_measures``).
 
-One statement sums the lines per credited owner, segment of days and growth-cohort pattern:
+One statement sums the lines per credited owner and segment of days:
 
 - a window's revenue, cost to serve and partner revenue are the sums of its months, and its
   trailing year's those of the 12 months ending with it, added up as ``metrics.batch`` adds
@@ -21,15 +21,15 @@ from datetime import date, timedelta
 from decimal import Context, Decimal
 
 from django.db import connection
-from django.db.models import Case, DecimalField, F, When
+from django.db.models import BigIntegerField, Case, F, When
 
 from crm import models as crm
 from metrics.batch import YEAR, Batch
 from metrics.book_scan import STATUS_HISTORY
 from metrics.periods import Window, add_months
 from metrics.sources.clients import ACTIVE
-from metrics.sources.revenue import PARTNER_REVENUE
-from metrics.sql import Segments, statement
+from metrics.sources.revenue import PARTNER_CLIENT, PARTNER_DEAL
+from metrics.sql import Segments, lookup, statement
 
 # Bits of a cohort mask column: ``1 << 62`` still fits a signed 64-bit integer.
 COHORT_BITS = Segments.MAX_BITS - 1
@@ -72,6 +72,11 @@ def _money(value) -> Decimal | None:
     return Context(prec=15).create_decimal_from_float(value)
 
 
+def _when_near(near_from: date, column: str) -> Case:
+    """``column`` for a line from ``near_from`` on, else NULL: a join on it skips the others."""
+    return Case(When(recognised_on__gte=near_from, then=F(column)), output_field=BigIntegerField())
+
+
 def _month_row(owner_id: int, month: date) -> dict:
     return {"owner": owner_id, "month": month, "revenue": 0, "cost": 0, "partner_revenue": None}
 
@@ -88,7 +93,16 @@ def revenue_sums(batch: Batch) -> tuple[list[dict], GrowthSums]:
     client is in a window's cohort when the status change in force on the previous period's
     first day is an activation (``LEAD`` gives each change the day the next one takes over,
     ties broken by id, as ``sources._in_growth_cohort``): a mask per client with a bit per
-    distinct such day, so the lines are grouped by (owner, segment, mask), not per window."""
+    distinct such day. The lines are grouped by (owner, segment), not per window: each group
+    has one sum of its cohort lines per window whose spans hold the segment (at most 2 for a
+    backfill of months), the window's bit found by the segment (``sql.lookup``).
+
+    A month's snapshot reads 12 months of lines for the trailing year, 2 of them in growth
+    spans or the period: only the lines from the first growth span on (``near_from``) are
+    joined to their client's cohort mask and partner flag (``client_``) and to partner deals;
+    the others' join key is NULL, which skips the probe. Partner revenue is
+    ``sources.PARTNER_REVENUE``, written as its two halves (``PARTNER_CLIENT``,
+    ``PARTNER_DEAL``)."""
     windows = batch.windows
     months = batch.months(YEAR)
     spans = [_spans(window) for window in windows]
@@ -97,19 +111,22 @@ def revenue_sums(batch: Batch) -> tuple[list[dict], GrowthSums]:
     )
     points = sorted({window.period.previous.start for window in windows})
     masks, mask_params = _cohort_masks(points)
+    # Only the lines from the first growth span on need their client's cohort and partner
+    # (``near``): before it, a line counts for some trailing year alone (revenue and cost).
+    # Their joins' key is NULL for the others, which skips the probe (a month's snapshot
+    # reads 12 months of lines, 2 of them near).
+    near_from = min(points)
     lines_sql, lines_params = statement(
         crm.RevenueLine.objects.filter(
             recognised_on__gte=days.bounds[0],
             recognised_on__lte=max(window.last_day for window in windows),
         ).values(
             "owner_id",
-            "client_id",
             "amount",
             "cost_to_serve",
-            partner_amount=Case(
-                When(PARTNER_REVENUE, then=F("amount")), output_field=DecimalField(**crm.MONEY)
-            ),
             seg=days.index("recognised_on"),
+            near_client=_when_near(near_from, "client_id"),
+            near_deal=_when_near(near_from, "deal_id"),
         )
     )
     # (segment) -> [(window index, 0 for the compared span or 1 for the window's own days)]
@@ -122,38 +139,62 @@ def revenue_sums(batch: Batch) -> tuple[list[dict], GrowthSums]:
         index: divmod(points.index(window.period.previous.start), COHORT_BITS)
         for index, window in enumerate(windows)
     }
-    # Per segment, the cohort bits of the windows whose spans hold it: a line is grouped by
-    # those alone, so that clients differing on other windows' cohorts share its group.
-    relevant = []
-    for segment in range(len(days.bounds) + 1):
-        bits = [0] * len(masks)
-        for index, _ in spans_of.get(segment, ()):
-            chunk, bit = cohort_bit[index]
-            bits[chunk] |= 1 << bit
-        relevant.append(f"({segment}, {', '.join(map(str, bits))})")
-    columns = ", ".join(f"m{n}" for n in range(len(masks)))
-    patterns = [f"COALESCE(cohort_.bits{n}, 0) & rel_.m{n}" for n in range(len(masks))]
+    # Per segment, the cohort bit of the ``r``-th window whose spans hold it (in ``spans_of``
+    # order; 0 past the segment's windows): the lines are grouped by (owner, segment) alone,
+    # with one sum of the cohort's lines per ``r``. PostgreSQL can estimate those groups and
+    # hashes them; grouped by a mask as well, it expected a group per line and could sort
+    # 800k lines to disk instead.
+    depth = max(len(each) for each in spans_of.values())
+    cohort_sums = []
+    for r in range(depth):
+        tests = []
+        for chunk in range(len(masks)):
+            bits = [0] * (len(days.bounds) + 1)
+            for segment, held in spans_of.items():
+                if r < len(held) and cohort_bit[held[r][0]][0] == chunk:
+                    bits[segment] = 1 << cohort_bit[held[r][0]][1]
+            if any(bits):
+                tests.append(f"(client_.bits{chunk} & {lookup('line.seg', bits)})")
+        cohort_sums.append(f"SUM(line.amount) FILTER (WHERE ({' | '.join(tests)}) <> 0)")
+    clients_sql, clients_params = statement(
+        crm.Client.objects.values("id", partner=Case(When(PARTNER_CLIENT, then=1), default=0))
+    )
+    deals_sql, deals_params = statement(crm.Deal.objects.filter(PARTNER_DEAL).values("id"))
+    # A near line always finds its client (every client has a row, zero bits outside every
+    # cohort); a line before ``near_from`` finds none, so its cohort tests are NULL.
+    # ``OFFSET 0`` keeps the lines a subquery on PostgreSQL, so that each line's segment is
+    # searched once, not again in every expression that reads it.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     sql = f"""
         WITH status_ AS ({STATUS_HISTORY}),
         cohort_ AS (
             SELECT client_id, {", ".join(masks)} FROM status_ WHERE status = %s GROUP BY client_id
         ),
-        rel_(seg, {columns}) AS (VALUES {", ".join(relevant)}),
-        lines_ AS ({lines_sql})
+        client_ AS (
+            SELECT c.id, c.partner,
+                {", ".join(f"COALESCE(cohort_.bits{n}, 0) AS bits{n}" for n in range(len(masks)))}
+            FROM ({clients_sql}) c LEFT JOIN cohort_ ON cohort_.client_id = c.id
+        ),
+        partner_deal_ AS ({deals_sql})
         SELECT line.owner_id, line.seg, SUM(line.amount), SUM(line.cost_to_serve),
-            SUM(line.partner_amount), {", ".join(patterns)}
-        FROM lines_ line LEFT JOIN rel_ ON rel_.seg = line.seg
-        LEFT JOIN cohort_ ON cohort_.client_id = line.client_id
-        GROUP BY line.owner_id, line.seg, {", ".join(patterns)}
+            SUM(line.amount) FILTER (
+                WHERE client_.partner = 1 OR partner_deal_.id IS NOT NULL
+            ),
+            {", ".join(cohort_sums)}
+        FROM ({lines_sql}{fence}) line
+        LEFT JOIN client_ ON client_.id = line.near_client
+        LEFT JOIN partner_deal_ ON partner_deal_.id = line.near_deal
+        GROUP BY line.owner_id, line.seg
     """
+    params = [*mask_params, ACTIVE.value, *clients_params, *deals_params, *lines_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*mask_params, ACTIVE.value, *lines_params])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
 
     in_months = set(months)
     monthly: dict[tuple[int, date], dict] = {}
     growth: GrowthSums = {}
-    for owner_id, segment, revenue, cost, partner, *bits in rows:
+    for owner_id, segment, revenue, cost, partner, *cohort in rows:
         revenue, cost, partner = _money(revenue), _money(cost), _money(partner)
         month = days.bounds[segment - 1].replace(day=1)
         if month in in_months:
@@ -162,9 +203,8 @@ def revenue_sums(batch: Batch) -> tuple[list[dict], GrowthSums]:
             row["cost"] += cost
             if partner is not None:
                 row["partner_revenue"] = (row["partner_revenue"] or 0) + partner
-        for index, current in spans_of.get(segment, ()):
-            chunk, bit = cohort_bit[index]
+        for (index, current), existing in zip(spans_of.get(segment, ()), cohort, strict=False):
             sums = growth.setdefault((index, owner_id), [Decimal(0), Decimal(0)])
-            if bits[chunk] >> bit & 1:
-                sums[1 - current] += revenue
+            if existing is not None:
+                sums[1 - current] += _money(existing)
     return list(monthly.values()), growth

@@ -7,9 +7,10 @@ computed by the database over the events of the period and returned per subject.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     BigIntegerField,
@@ -122,6 +123,16 @@ def bit_run(low: str, end: str) -> str:
     return f"(({ONE} << {end}) - ({ONE} << {low}))"
 
 
+def lookup(index: str, values: list[int]) -> str:
+    """SQL of ``values[index]`` for the SQL integer expression ``index`` (0 to
+    ``len(values) - 1``, or NULL: NULL): on PostgreSQL an array subscript, one step per row
+    where a join to a ``VALUES`` table is a hash probe; elsewhere a ``CASE``."""
+    if connection.vendor == "postgresql":
+        return f"(CAST(ARRAY[{', '.join(map(str, values))}] AS bigint[]))[{index} + 1]"
+    whens = " ".join(f"WHEN {i} THEN {value}" for i, value in enumerate(values))
+    return f"(CASE {index} {whens} END)"
+
+
 def any_bits(expression: str) -> str:
     """SQL of ``AnyBits`` over ``expression`` (each row a power of two or 0)."""
     if connection.vendor == "postgresql":
@@ -210,8 +221,28 @@ class Segments:
 
 
 def when(*flags: str, value: str = "1") -> str:
-    """``SUM`` of ``value`` over rows where every boolean column in ``flags`` is true."""
-    return f"SUM(CASE WHEN {' AND '.join(flags)} THEN {value} ELSE 0 END)"
+    """``SUM`` of ``value`` over rows where every boolean column in ``flags`` is true (a count
+    for ``1``); ``NULL`` rather than 0 for a sum over no row."""
+    condition = " AND ".join(flags)
+    if value == "1":
+        return f"COUNT(*) FILTER (WHERE {condition})"
+    return f"SUM({value}) FILTER (WHERE {condition})"
+
+
+@contextmanager
+def planner_setting(name: str, value: str) -> Iterator[None]:
+    """PostgreSQL's planner setting ``name`` (e.g. ``enable_hashjoin``) at ``value`` for the
+    statements run inside, in a transaction, then restored (an error rolls it back). Where
+    a plan PostgreSQL's cost model misjudges is measured (docs/kpis-implementation.md).
+    SQLite has no such settings."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+        before = cursor.fetchone()[0]
+        yield
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, before])
 
 
 def statement(queryset: QuerySet) -> tuple[str, tuple]:
@@ -222,9 +253,15 @@ def statement(queryset: QuerySet) -> tuple[str, tuple]:
 
 
 def grouped(
-    sql: str, params: list | tuple, keys: list[str], aggregates: dict[str, str]
+    sql: str,
+    params: list | tuple,
+    keys: list[str],
+    aggregates: dict[str, str],
+    *,
+    where: str = "",
 ) -> list[dict]:
-    """Aggregate the rows of the statement ``sql`` grouped by ``keys``.
+    """Aggregate the rows of the statement ``sql`` grouped by ``keys``, only those meeting
+    the condition ``where`` (SQL over its columns) when given.
 
     Used where one scan of the clients feeds aggregates grouped by different owners (at the
     period's start, at its end): the database evaluates each row's flags once, Python adds
@@ -232,7 +269,8 @@ def grouped(
     """
     columns = ", ".join(keys)
     selected = ", ".join(f"{expression} AS {name}" for name, expression in aggregates.items())
-    query = f"SELECT {columns}, {selected} FROM ({sql}) rows_ GROUP BY {columns}"
+    condition = f"WHERE {where}" if where else ""
+    query = f"SELECT {columns}, {selected} FROM ({sql}) rows_ {condition} GROUP BY {columns}"
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         names = [column[0] for column in cursor.description]

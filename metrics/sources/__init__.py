@@ -18,6 +18,7 @@ Callers read them through this package (``from metrics import sources as src``).
 from metrics.sources.activity import (
     DONE_BY_DUE_DATE,
     GOT_REPLY,
+    GOT_REPLY_IN_BULK,
     NEVER,
     NO_TOPIC,
     NOT_NOTE,
@@ -97,6 +98,7 @@ __all__ = [
     "FORWARD",
     "GOAL_MET",
     "GOT_REPLY",
+    "GOT_REPLY_IN_BULK",
     "HOURS_TO_FIRST_RESPONSE",
     "HOURS_TO_RESOLUTION",
     "IMPLEMENTED",

@@ -20,6 +20,9 @@ from metrics.sql import Seconds
 # where a correlated EXISTS per line probed two indexes for each line of the period. A line
 # has one client and at most one deal, so the joins never repeat a line.
 PARTNER_REVENUE = Q(client__sourced_by_partner__isnull=False) | Q(deal__partner__isnull=False)
+# Its two halves, on the client and on the deal (``revenue_scan`` joins them to the lines).
+PARTNER_CLIENT = Q(sourced_by_partner__isnull=False)
+PARTNER_DEAL = Q(partner__isnull=False)
 WON = Q(to_stage__kind=crm.StageKind.WON)
 LOST = Q(to_stage__kind=crm.StageKind.LOST)
 UPSELL = Q(deal__kind__in=[crm.Deal.Kind.UPSELL, crm.Deal.Kind.CROSS_SELL])
