@@ -11,7 +11,14 @@ from crm.services import revenue_line_record
 from metrics import registry
 from metrics.models import Snapshot, Status
 from metrics.periods import Period
-from metrics.services import snapshot_backfill, snapshot_take, target_set
+from metrics.services import (
+    UNIQUE_FIELDS,
+    VALUE_FIELDS,
+    snapshot_backfill,
+    snapshot_take,
+    target_set,
+)
+from metrics.snapshot_writes import write_rows
 from metrics.targets import status_of
 from surveys.models import SurveyKind
 from tests.factories import TeamFactory, TeamMembershipFactory, UserFactory
@@ -256,15 +263,100 @@ def test_breakdowns_and_parts_with_quotes_braces_and_backslashes_are_stored_as_w
 
 def test_the_query_log_keeps_the_write_statement_not_its_rows(alice, book_client):
     """Under DEBUG the log keeps the last 9,000 statements: with every period's rows inlined,
-    a backfill's memory would grow with its months."""
+    a backfill's memory would grow with its months. Both writes: nothing stored, then stored."""
     for index in range(30):
         logged(book_client(alice), Interaction.Kind.EMAIL, local(2026, 3, 2), topic=f"T{index}")
-    with CaptureQueriesContext(connection) as captured:
-        snapshot_take(period=MARCH)
-    [write] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            snapshot_take(period=MARCH)
+        [write] = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"].startswith(("INSERT", "COPY", "MERGE"))
+        ]
+        assert "rows" in write
+        assert len(write) < 1_500
     assert Snapshot.objects.count() > 100
-    assert "rows" in write
-    assert len(write) < 1_500
+
+
+# Everything a topic (a breakdown) may hold that a text format must escape: quotes, braces,
+# commas, tabs, backslashes, new lines, a carriage return, what looks like NULL, and non-ASCII.
+HOSTILE = "a\tb \"q\" 's' {x,y} \\N \\ \t\n\r\n end\\ Zoë 東京 \u200f\U0001f600 NULL"
+
+
+@pytest.mark.parametrize("postgresql_version", [150000, 140000])
+def test_hostile_breakdowns_and_parts_round_trip_through_a_first_write_and_a_rewrite(
+    alice, postgresql_version, monkeypatch
+):
+    """The first write of a period (COPY on PostgreSQL) and its rewrite (MERGE, an upsert
+    before PostgreSQL 15) store every text exactly as given, and the rewrite matches the
+    stored rows on them."""
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr(connection, "pg_version", postgresql_version)
+    elif postgresql_version < 150000:
+        pytest.skip("PostgreSQL only")
+
+    def row(breakdown, value, parts):
+        return {
+            "subject_type": "brm",
+            "subject_id": alice.pk,
+            "kpi": "reply_conversion_rate",
+            "breakdown": breakdown,
+            "value": value,
+            "numerator": 1,
+            "denominator": None,
+            "sample": None,
+            "parts": parts,
+            "margin_of_error": 1e308,
+            "low_sample": False,
+            "target": 50,
+            "tolerance": None,
+            "status": Status.RED,
+            "formula_version": 3,
+        }
+
+    shared = {"grain": MARCH.grain, "period_start": MARCH.start, "frozen": False}
+    texts = [HOSTILE, HOSTILE + "\n", "", "\\", "\t", " ", "'", "\\N"]
+    written = [
+        row(text, index / 10, {text: [text], "n": 1e-300}) for index, text in enumerate(texts)
+    ]
+    fields = [*UNIQUE_FIELDS, *VALUE_FIELDS, "frozen"]
+
+    def stored_rows():
+        return sorted(Snapshot.objects.values_list(*fields), key=lambda each: each[5])
+
+    def expected():
+        full = [r | shared for r in written]
+        return sorted((tuple(r[name] for name in fields) for r in full), key=lambda each: each[5])
+
+    write_rows(
+        Snapshot._meta.db_table,
+        written,
+        shared | {"computed_at": local(2026, 4, 1)},
+        unique=UNIQUE_FIELDS,
+        update=None,
+    )
+    assert stored_rows() == expected()
+    ids = set(Snapshot.objects.values_list("id", flat=True))
+    written = [r | {"value": -r["value"], "numerator": None} for r in written]
+    shared["frozen"] = True
+    write_rows(
+        Snapshot._meta.db_table,
+        written,
+        shared | {"computed_at": local(2026, 4, 2)},
+        unique=UNIQUE_FIELDS,
+        update=[*VALUE_FIELDS, "computed_at", "frozen"],
+    )
+    assert stored_rows() == expected()
+    assert set(Snapshot.objects.values_list("id", flat=True)) == ids
+
+
+def test_a_hostile_topic_round_trips_through_snapshots(alice, book_client):
+    logged(book_client(alice), Interaction.Kind.EMAIL, local(2026, 3, 2), topic=HOSTILE)
+    snapshot_take(period=MARCH)
+    snapshot_take(period=MARCH)
+    assert stored(alice, "reply_conversion_rate", breakdown=HOSTILE).value == 0
+    assert set(Snapshot.objects.values_list("breakdown", flat=True)) == {"", HOSTILE}
 
 
 def _organisation(brms: int, clients_per_brm: int):
