@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from operator import itemgetter
 
 import psycopg
 from django.db import connection
@@ -84,6 +83,9 @@ def write_rows(
     if not rows:
         return
     if connection.vendor == "postgresql":
+        # Both statements go past Django's cursor, which would refuse to write in a transaction
+        # already marked for rollback.
+        connection.validate_no_broken_transaction()
         if update:
             _merge(table, rows, shared, unique, update)
         else:
@@ -138,7 +140,12 @@ def _copy(table: str, rows: list[dict], shared: dict) -> None:
         f"COPY {table} ({', '.join([*SNAPSHOT_COLUMNS, *PERIOD_COLUMNS])}) "
         "FROM STDIN (FORMAT BINARY)"
     )
-    values = itemgetter(*SNAPSHOT_COLUMNS)
+    # The values as ``_merge`` sends them (an integer column gets an int); parts stay objects,
+    # which psycopg's jsonb dumper (``_json``) encodes.
+    columns = [
+        [row[name] for row in rows] if kind == "jsonb" else _column(rows, name, kind)
+        for name, kind in SNAPSHOT_COLUMNS.items()
+    ]
     period = tuple(shared[name] for name in PERIOD_COLUMNS)
     started = time.monotonic()
     with connection.cursor() as wrapper, connection.wrap_database_errors:
@@ -146,8 +153,8 @@ def _copy(table: str, rows: list[dict], shared: dict) -> None:
         set_json_dumps(_json, context=cursor)
         with cursor.copy(statement) as copy:
             copy.set_types([_BINARY[kind] for kind in kinds])
-            for row in rows:
-                copy.write_row(values(row) + period)
+            for values in zip(*columns, strict=True):
+                copy.write_row(values + period)
     _logged(f"{statement} … {len(rows)} rows", started)
 
 

@@ -1,0 +1,66 @@
+"""The snapshot writes that go past Django's cursor on PostgreSQL keep its guarantees."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+
+from metrics.models import Snapshot, Status
+from metrics.periods import Grain, Period
+from metrics.services import UNIQUE_FIELDS, VALUE_FIELDS
+from metrics.snapshot_writes import write_rows
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+TABLE = Snapshot._meta.db_table
+MARCH = Period.parse("2026-03", Grain.MONTH)
+UPDATE = [*VALUE_FIELDS, "computed_at", "frozen"]
+
+
+def _row(**changes) -> dict:
+    return {
+        "subject_type": "org",
+        "subject_id": 0,
+        "kpi": "nps",
+        "breakdown": "",
+        "value": 40.0,
+        "numerator": 6,
+        "denominator": 12,
+        "sample": 12,
+        "parts": {},
+        "margin_of_error": None,
+        "low_sample": False,
+        "target": None,
+        "tolerance": None,
+        "status": Status.NO_TARGET,
+        "formula_version": 1,
+    } | changes
+
+
+def _shared() -> dict:
+    from django.utils import timezone
+
+    return {
+        "grain": MARCH.grain,
+        "period_start": MARCH.start,
+        "computed_at": timezone.now(),
+        "frozen": False,
+    }
+
+
+@pytest.mark.parametrize("update", [None, UPDATE], ids=["first write", "rewrite"])
+def test_a_whole_number_computed_as_a_float_is_stored_as_the_count_it_is(update):
+    write_rows(
+        TABLE, [_row(sample=12.0, subject_id=0.0)], _shared(), unique=UNIQUE_FIELDS, update=update
+    )
+    stored = Snapshot.objects.get()
+    assert (stored.sample, stored.subject_id, stored.value) == (12, 0, 40.0)
+
+
+@pytest.mark.parametrize("update", [None, UPDATE], ids=["first write", "rewrite"])
+def test_a_write_in_a_transaction_marked_for_rollback_is_refused_as_django_refuses_it(update):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's write goes through Django's cursor")
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            write_rows(TABLE, [_row()], _shared(), unique=UNIQUE_FIELDS, update=update)
