@@ -177,22 +177,23 @@ def book_measures(batch: Batch) -> None:
 
 def _interactions_by_topic(got_reply: Q) -> MonthlySums:
     return MonthlySums(
-        src.interactions,
+        src.interactions_by_reply_topic,
         "occurred_at",
         {
             "interactions": _count(src.NOT_NOTE),
             "outbound": _count(src.OUTBOUND_MESSAGE),
             "replied": _count(src.OUTBOUND_MESSAGE & got_reply),
         },
-        dim="topic",
+        dim="reply_topic",
     )
 
 
-# One scan per owner, topic and month: the owner's totals are the sums over their topics, and
-# the reply rate's breakdown is the topics with outbound messages. A batch of several windows
-# (a backfill, the open periods) tests the replies as ``GOT_REPLY_IN_BULK``: the same rows, the
-# replied-to ids hashed once instead of all the interactions' (docs/kpis-implementation.md,
-# "Backfill of the interactions family").
+# One scan per owner, month and topic of outbound messages: the owner's totals are the sums
+# over their rows, and the reply rate's breakdown is the rows with outbound messages (the other
+# interactions are in a row of their own, without a topic, and no outbound message). A batch of
+# several windows (a backfill, the open periods) tests the replies as ``GOT_REPLY_IN_BULK``:
+# the same rows, the replied-to ids hashed once instead of all the interactions' (docs/
+# kpis-implementation.md, "Backfill of the interactions family").
 INTERACTIONS_BY_TOPIC = _interactions_by_topic(src.GOT_REPLY)
 INTERACTIONS_BY_TOPIC_IN_BULK = _interactions_by_topic(src.GOT_REPLY_IN_BULK)
 CONTACTS_ADDED = MonthlySums(
@@ -217,7 +218,7 @@ def interaction_measures(batch: Batch) -> None:
     by_topic = by_topic_sums.rows(batch)
     batch.fold(by_topic, measures=("interactions", "outbound", "replied"))
     batch.fold(
-        (row for row in by_topic if row["outbound"]),
+        ({**row, "topic": row["reply_topic"]} for row in by_topic if row["outbound"]),
         dim="topic",
         measures=("outbound", "replied"),
     )
