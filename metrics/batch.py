@@ -24,7 +24,7 @@ from django.db.models import Aggregate, DateTimeField, QuerySet
 from django.utils import timezone
 
 from metrics.periods import Grain, Period, Window, add_months, local_midnight
-from metrics.sql import Segments
+from metrics.sql import Segments, planner_setting
 from metrics.subjects import SubjectKey, Subjects
 
 # (subject, breakdown dimension, breakdown value) -> measure name -> value
@@ -223,6 +223,11 @@ class MonthlySums:
     owner: str = "owner"
     dim: str = ""
     span: str = PERIOD
+    # The source joins two tables whose both sides have an index on the join key (invitations
+    # to their answers): a batch of several windows then merges the two indexes in key order
+    # instead of hashing one whole table, whose probes miss the CPU caches; PostgreSQL's cost
+    # model does not see it (scale 1, 24 months: 0.7 -> 0.5 s). One window keeps its plan.
+    merge_join: bool = False
 
     def rows(self, batch: Batch) -> list[dict]:
         """The monthly rows, as dicts with ``owner``, ``month`` (its first day), ``dim`` and
@@ -244,6 +249,9 @@ class MonthlySums:
             .values(*columns, "month_")
             .annotate(**self.sums)
         )
+        if self.merge_join and len(batch.windows) > 1:
+            with planner_setting("enable_hashjoin", "off"):
+                rows = list(rows)
         # Segment ``k`` (1 ≤ k ≤ months) is the k-th month; 0 is before, the last after.
         out = []
         for row in rows:

@@ -71,6 +71,7 @@ DELIVERIES = MonthlySums(
     src.invitations_delivered,
     "delivered_at",
     {"delivered": _count(), "answered": _count(src.ANSWERED)},
+    merge_join=True,
 )
 
 
