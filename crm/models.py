@@ -257,9 +257,16 @@ class Interaction(TracksUpdates):
         # Both sides spoke: what a meeting or an attended event is, and their default.
         TWO_WAY = "two_way", "Two-way"
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="interactions")
+    # Looked up by the indexes below that begin with them (``Meta.indexes``), not indexes of
+    # their own: each index is one more B-tree every logged interaction writes.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credited_interactions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="credited_interactions",
+        db_index=False,
     )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_interactions"
@@ -293,6 +300,12 @@ class Interaction(TracksUpdates):
                 fields=["client", "occurred_at"],
                 include=["kind", "direction"],
                 name="crm_interac_client_touch_idx",
+            ),
+            # Every interaction's credited owner and instant in id order: the KPI engine's
+            # contacts reached merge this with the contact links' (interaction, contact) index
+            # without reading the table (docs/kpis-implementation.md, "Contacts reached").
+            models.Index(
+                fields=["id"], include=["owner", "occurred_at"], name="crm_interac_reach_idx"
             ),
         ]
 
