@@ -63,18 +63,18 @@ class Snapshot(models.Model):
 
     class Meta:
         ordering = ["subject_type", "subject_id", "kpi", "breakdown"]
-        # Two indexes besides the primary key, each cheap to insert into: a backfill writes
-        # about 12k rows a month (migration 0004 explains the choice). The unique key starts
-        # with the fixed-width columns, so a look-up compares integers and dates before any text;
-        # every scorecard read names the subject and the period(s) and is served by it.
+        # One index besides the primary key, cheap to insert into: a backfill writes about 12k
+        # rows a month (migrations 0004 and 0005 explain the choice). The unique key starts with
+        # the period, so a backfill (period after period) writes each period's rows next to each
+        # other in it, and a period's rows as a whole (what a snapshot run finds stored, its
+        # stale rows) are a range of it; then the subject, compared as an integer before the
+        # text columns. Every scorecard read names the period(s) and the subject.
         constraints = [
             models.UniqueConstraint(
-                fields=["subject_id", "period_start", "subject_type", "kpi", "grain", "breakdown"],
+                fields=["period_start", "grain", "subject_id", "subject_type", "kpi", "breakdown"],
                 name="one_snapshot_per_subject_kpi_period",
             )
         ]
-        # A period's rows as a whole: what a snapshot run finds stored, and its stale rows.
-        indexes = [models.Index(fields=["period_start", "grain"], name="snapshot_period")]
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.subject_type}:{self.subject_id} {self.grain} {self.period_start}"
