@@ -250,6 +250,16 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
         in_force = has(f"{client}.churned_points", "end_point")
         return f"{in_force} AND {has(f'{client}.churned', 'year_bits')}"
 
+    # Each client's row, a wide one (a column per window of products and lifetime revenue), is
+    # read once and meets every window, instead of the whole per-client table being read again
+    # for each window (PostgreSQL's choice for a plain cross join): the windows are a subquery
+    # that names the client (``LATERAL``, kept apart by ``OFFSET 0``), so the client is the
+    # outer side. Scale 2, 24 months: the statement 3.4 -> 3.1 s; one month unchanged.
+    if connection.vendor == "postgresql":
+        each_window = "LATERAL (SELECT w_.* FROM w_ WHERE c.id IS NOT NULL OFFSET 0) w_"
+    else:
+        each_window = "w_"
+
     def rows(which: str, start: str, end: str, year: str, *, joins: str = "") -> str:
         # A client held by one owner all along (most) has them at every instant; only the
         # others' rows meet their spans per window (a join of every row cost a sixth of the
@@ -273,7 +283,7 @@ def book_rows(windows: list[Window]) -> tuple[str, list]:
                 c.strategic, {has("c.reviewed", "review_bits")} AS aligned,
                 c.partner, {has("c.certified", "end_point")} AS certified,
                 {tenure} AS tenure_days
-            FROM per_client c CROSS JOIN w_ {joins}
+            FROM per_client c CROSS JOIN {each_window} {joins}
             WHERE {which}
         """
 
