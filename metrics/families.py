@@ -176,27 +176,27 @@ def book_measures(batch: Batch) -> None:
 # --- Interactions and follow-ups --------------------------------------------------------------
 
 
-def _interactions_by_topic(got_reply: Q) -> MonthlySums:
+INTERACTIONS = MonthlySums(src.interactions, "occurred_at", {"interactions": _count(src.NOT_NOTE)})
+
+
+def _replies_by_topic(got_reply: Q) -> MonthlySums:
     return MonthlySums(
-        src.interactions_by_reply_topic,
+        src.outbound_messages,
         "occurred_at",
-        {
-            "interactions": _count(src.NOT_NOTE),
-            "outbound": _count(src.OUTBOUND_MESSAGE),
-            "replied": _count(src.OUTBOUND_MESSAGE & got_reply),
-        },
-        dim="reply_topic",
+        {"outbound": _count(), "replied": _count(got_reply)},
+        dim="topic",
     )
 
 
-# One scan per owner, month and topic of outbound messages: the owner's totals are the sums
-# over their rows, and the reply rate's breakdown is the rows with outbound messages (the other
-# interactions are in a row of their own, without a topic, and no outbound message). A batch of
-# several windows (a backfill, the open periods) tests the replies as ``GOT_REPLY_IN_BULK``:
-# the same rows, the replied-to ids hashed once instead of all the interactions' (docs/
-# kpis-implementation.md, "Backfill of the interactions family").
-INTERACTIONS_BY_TOPIC = _interactions_by_topic(src.GOT_REPLY)
-INTERACTIONS_BY_TOPIC_IN_BULK = _interactions_by_topic(src.GOT_REPLY_IN_BULK)
+# The interactions are counted per owner and month, and the outbound messages with their replies
+# per owner, topic and month (the reply rate's breakdown; an owner's totals are the sums over
+# their topics), each a statement of its own: grouped together, every interaction went to one
+# hash of (owner, topic, month) groups larger than the CPU caches (docs/kpis-implementation.md,
+# "Counts by topic"). A batch of several windows (a backfill, the open periods) tests the
+# replies as ``GOT_REPLY_IN_BULK``: the same rows, the replied-to ids hashed once instead of all
+# the interactions' ("Backfill of the interactions family").
+REPLIES_BY_TOPIC = _replies_by_topic(src.GOT_REPLY)
+REPLIES_BY_TOPIC_IN_BULK = _replies_by_topic(src.GOT_REPLY_IN_BULK)
 CONTACTS_ADDED = MonthlySums(
     src.contacts_added, "created_at", {"contacts_added": _count()}, owner="owner_id"
 )
@@ -213,16 +213,11 @@ FOLLOW_UPS_DUE = MonthlySums(
 
 def interaction_measures(batch: Batch) -> None:
     every = batch.range()
-    by_topic_sums = (
-        INTERACTIONS_BY_TOPIC_IN_BULK if len(batch.windows) > 1 else INTERACTIONS_BY_TOPIC
-    )
-    by_topic = by_topic_sums.rows(batch)
-    batch.fold(by_topic, measures=("interactions", "outbound", "replied"))
-    batch.fold(
-        ({**row, "topic": row["reply_topic"]} for row in by_topic if row["outbound"]),
-        dim="topic",
-        measures=("outbound", "replied"),
-    )
+    INTERACTIONS.fold(batch)
+    replies = REPLIES_BY_TOPIC_IN_BULK if len(batch.windows) > 1 else REPLIES_BY_TOPIC
+    by_topic = replies.rows(batch)
+    batch.fold(by_topic, measures=("outbound", "replied"))
+    batch.fold(by_topic, dim="topic", measures=("outbound", "replied"))
     _direct_each(
         batch,
         distinct_per_subject(

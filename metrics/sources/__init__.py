@@ -29,7 +29,7 @@ from metrics.sources.activity import (
     follow_ups_done,
     follow_ups_due,
     interactions,
-    interactions_by_reply_topic,
+    outbound_messages,
 )
 from metrics.sources.clients import ACTIVE, ACTIVE_AT_END, ACTIVE_AT_START, CHURNED, book
 from metrics.sources.holdings import clients_held, held_by, held_in_period, held_in_year
@@ -132,10 +132,10 @@ __all__ = [
     "held_in_period",
     "held_in_year",
     "interactions",
-    "interactions_by_reply_topic",
     "invitations_delivered",
     "issues_first_answered",
     "issues_resolved",
+    "outbound_messages",
     "partner_referrals",
     "projects_due",
     "recognised_existing",

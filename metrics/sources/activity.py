@@ -52,15 +52,9 @@ def interactions(window: Window) -> QuerySet[crm.Interaction]:
     )
 
 
-def interactions_by_reply_topic(window: Window) -> QuerySet[crm.Interaction]:
-    """``interactions`` with ``reply_topic``: the topic of an outbound message, null for every
-    other interaction. Only outbound messages have a breakdown by topic (the reply rate's), so
-    grouping by it instead of the topic puts the other seven in ten interactions in one group
-    per owner and month: a hash of a few thousand groups that stays in the CPU caches instead
-    of one per topic (docs/kpis-implementation.md, "Counts by topic")."""
-    return interactions(window).annotate(
-        reply_topic=Case(When(OUTBOUND_MESSAGE, then=F("topic")), default=None)
-    )
+def outbound_messages(window: Window) -> QuerySet[crm.Interaction]:
+    """The e-mails and messages sent to clients in the window: what the reply rate counts."""
+    return interactions(window).filter(OUTBOUND_MESSAGE)
 
 
 def contacts_reached(window: Window) -> QuerySet:
