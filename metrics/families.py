@@ -176,27 +176,34 @@ def book_measures(batch: Batch) -> None:
 # --- Interactions and follow-ups --------------------------------------------------------------
 
 
+# A window's interactions in one statement, per owner, month and topic of the outbound messages
+# (``reply_topic``: null for the other interactions). Only outbound messages have a breakdown by
+# topic (the reply rate's): an owner's totals are the sums over their rows, and the others'
+# null topic puts seven in ten interactions in one group per owner and month.
+INTERACTIONS_BY_TOPIC = MonthlySums(
+    src.interactions_by_reply_topic,
+    "occurred_at",
+    {
+        "interactions": _count(src.NOT_NOTE),
+        "outbound": _count(src.OUTBOUND_MESSAGE),
+        "replied": _count(src.OUTBOUND_MESSAGE & src.GOT_REPLY),
+    },
+    dim="reply_topic",
+)
+# A batch of several windows (a backfill, the open periods) in two statements: the interactions
+# per owner and month, and the outbound messages with their replies per owner, topic and month.
+# Over 24 months one statement's hash of (owner, topic, month) groups outgrows the CPU caches,
+# and every interaction is a probe into it; for one window a second scan of the table costs more
+# (docs/kpis-implementation.md, "Counts by topic"). The replies are tested as
+# ``GOT_REPLY_IN_BULK``: the replied-to ids hashed once instead of all the interactions' ("Backfill
+# of the interactions family").
 INTERACTIONS = MonthlySums(src.interactions, "occurred_at", {"interactions": _count(src.NOT_NOTE)})
-
-
-def _replies_by_topic(got_reply: Q) -> MonthlySums:
-    return MonthlySums(
-        src.outbound_messages,
-        "occurred_at",
-        {"outbound": _count(), "replied": _count(got_reply)},
-        dim="topic",
-    )
-
-
-# The interactions are counted per owner and month, and the outbound messages with their replies
-# per owner, topic and month (the reply rate's breakdown; an owner's totals are the sums over
-# their topics), each a statement of its own: grouped together, every interaction went to one
-# hash of (owner, topic, month) groups larger than the CPU caches (docs/kpis-implementation.md,
-# "Counts by topic"). A batch of several windows (a backfill, the open periods) tests the
-# replies as ``GOT_REPLY_IN_BULK``: the same rows, the replied-to ids hashed once instead of all
-# the interactions' ("Backfill of the interactions family").
-REPLIES_BY_TOPIC = _replies_by_topic(src.GOT_REPLY)
-REPLIES_BY_TOPIC_IN_BULK = _replies_by_topic(src.GOT_REPLY_IN_BULK)
+REPLIES_BY_TOPIC_IN_BULK = MonthlySums(
+    src.outbound_messages,
+    "occurred_at",
+    {"outbound": _count(), "replied": _count(src.GOT_REPLY_IN_BULK)},
+    dim="topic",
+)
 CONTACTS_ADDED = MonthlySums(
     src.contacts_added, "created_at", {"contacts_added": _count()}, owner="owner_id"
 )
@@ -213,11 +220,20 @@ FOLLOW_UPS_DUE = MonthlySums(
 
 def interaction_measures(batch: Batch) -> None:
     every = batch.range()
-    INTERACTIONS.fold(batch)
-    replies = REPLIES_BY_TOPIC_IN_BULK if len(batch.windows) > 1 else REPLIES_BY_TOPIC
-    by_topic = replies.rows(batch)
+    if len(batch.windows) > 1:
+        INTERACTIONS.fold(batch)
+        by_topic = REPLIES_BY_TOPIC_IN_BULK.rows(batch)
+    else:
+        by_topic = INTERACTIONS_BY_TOPIC.rows(batch)
+        for row in by_topic:
+            row["topic"] = row.pop("reply_topic")
+        batch.fold(by_topic, measures=("interactions",))
     batch.fold(by_topic, measures=("outbound", "replied"))
-    batch.fold(by_topic, dim="topic", measures=("outbound", "replied"))
+    batch.fold(
+        (row for row in by_topic if row["outbound"]),
+        dim="topic",
+        measures=("outbound", "replied"),
+    )
     _direct_each(
         batch,
         distinct_per_subject(

@@ -29,6 +29,7 @@ from metrics.sources.activity import (
     follow_ups_done,
     follow_ups_due,
     interactions,
+    interactions_by_reply_topic,
     outbound_messages,
 )
 from metrics.sources.clients import ACTIVE, ACTIVE_AT_END, ACTIVE_AT_START, CHURNED, book
@@ -132,6 +133,7 @@ __all__ = [
     "held_in_period",
     "held_in_year",
     "interactions",
+    "interactions_by_reply_topic",
     "invitations_delivered",
     "issues_first_answered",
     "issues_resolved",

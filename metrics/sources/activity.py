@@ -52,6 +52,14 @@ def interactions(window: Window) -> QuerySet[crm.Interaction]:
     )
 
 
+def interactions_by_reply_topic(window: Window) -> QuerySet[crm.Interaction]:
+    """``interactions`` with ``reply_topic``: the topic of an outbound message, null for every
+    other interaction (the reply rate's breakdown by topic is the outbound messages')."""
+    return interactions(window).annotate(
+        reply_topic=Case(When(OUTBOUND_MESSAGE, then=F("topic")), default=None)
+    )
+
+
 def outbound_messages(window: Window) -> QuerySet[crm.Interaction]:
     """The e-mails and messages sent to clients in the window: what the reply rate counts."""
     return interactions(window).filter(OUTBOUND_MESSAGE)

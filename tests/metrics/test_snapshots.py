@@ -375,9 +375,9 @@ def _organisation(brms: int, clients_per_brm: int):
             )
 
 
-# One snapshot of a period: subjects (3) and targets (1), the measure families (21), the period's
-# write lock, what is stored and the insert (3), the savepoint (2): 30 at every size.
-SNAPSHOT_QUERIES = 30
+# One snapshot of a period: subjects (3) and targets (1), the measure families (20), the period's
+# write lock, what is stored and the insert (3), the savepoint (2): 29 at every size.
+SNAPSHOT_QUERIES = 29
 
 
 @pytest.mark.parametrize(("brms", "clients_per_brm"), [(2, 1), (6, 4)])
