@@ -68,7 +68,8 @@ class Snapshot(models.Model):
         # the period, so a backfill (period after period) writes each period's rows next to each
         # other in it, and a period's rows as a whole (what a snapshot run finds stored, its
         # stale rows) are a range of it; then the subject, compared as an integer before the
-        # text columns. Every scorecard read names the period(s) and the subject.
+        # text columns. Every scorecard, matrix, trend and drill-down read names the period(s)
+        # and the subject; an API sync of one subject across all periods reads the table.
         constraints = [
             models.UniqueConstraint(
                 fields=["period_start", "grain", "subject_id", "subject_type", "kpi", "breakdown"],

@@ -6,9 +6,11 @@ goes: it is now the unique key's prefix. A backfill writes period after period, 
 period's rows land next to each other in the unique key instead of all over it, and a row
 updates one index fewer. Measured on a copy of the benchmark's snapshots at scale 1 (the 318k
 rows of 24 months inserted in period order into an empty table, three runs each): 1.87-2.08 s ->
-1.25-1.41 s of server CPU. Every scorecard, matrix, trend, drill-down and API read names the
-period(s) (one index scan per period start) and the subject; a period's rows as a whole (the
-frozen probe, the rewrite's join, the stale rows) are a range of the key.
+1.25-1.41 s of server CPU. Every scorecard, matrix, trend and drill-down read names the period(s)
+(one index scan per period start) and the subject; a period's rows as a whole (the frozen probe,
+the rewrite's join, the stale rows) are a range of the key. An API sync filtered by subject alone,
+across all periods, no longer has an index: it reads the table (ordered by ``computed_at``,
+which no index ever served).
 """
 
 from django.db import migrations, models
