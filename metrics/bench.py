@@ -223,8 +223,7 @@ def reply_conversion(window: Window) -> tuple[Measurement, int]:
     def run():
         # Grouped as the engine groups it (per owner and topic).
         rows = (
-            src.interactions(window)
-            .filter(src.OUTBOUND_MESSAGE)
+            src.outbound_messages(window)
             .order_by()
             .values("owner", "topic")
             .annotate(outbound=Count("id"), replied=Count("id", filter=src.GOT_REPLY))

@@ -223,12 +223,13 @@ def interaction_measures(batch: Batch) -> None:
     if len(batch.windows) > 1:
         INTERACTIONS.fold(batch)
         by_topic = REPLIES_BY_TOPIC_IN_BULK.rows(batch)
+        totals = ("outbound", "replied")
     else:
         by_topic = INTERACTIONS_BY_TOPIC.rows(batch)
         for row in by_topic:
             row["topic"] = row.pop("reply_topic")
-        batch.fold(by_topic, measures=("interactions",))
-    batch.fold(by_topic, measures=("outbound", "replied"))
+        totals = ("interactions", "outbound", "replied")
+    batch.fold(by_topic, measures=totals)
     batch.fold(
         (row for row in by_topic if row["outbound"]),
         dim="topic",
