@@ -231,8 +231,14 @@ def test_the_same_event_twice_in_a_file_warns_on_the_second(
     assert [warning.line for warning in report.warnings] == [3, 5]
 
 
+def _reads(queries: CaptureQueriesContext) -> list[str]:
+    # The writes of a dry run are batched by the database's limit on parameters (999 on
+    # SQLite), so only the reads measure the comparison with the book.
+    return [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+
+
 def test_comparing_rows_with_the_book_costs_the_same_queries_for_ten_rows_or_a_thousand(
-    alice, alices_client, django_assert_num_queries
+    alice, alices_client
 ):
     def follow_ups(rows: int) -> bytes:
         lines = (
@@ -248,10 +254,11 @@ def test_comparing_rows_with_the_book_costs_the_same_queries_for_ten_rows_or_a_t
         )
     assert len(report.warnings) == 10
 
-    with django_assert_num_queries(len(ten)):
+    with CaptureQueriesContext(connection) as thousand:
         report = records_import(
             record_type="follow_ups", data=follow_ups(BATCH_SIZE), by=alice, dry_run=True
         )
+    assert len(_reads(thousand)) == len(_reads(ten))
     # The ten rows of the first file, not the other 990.
     assert [warning.line for warning in report.warnings] == list(range(2, 12))
 

@@ -19,6 +19,7 @@ from crm.imports.services import BATCH_ROWS
 from crm.management.commands.bench_import import interactions_file
 from crm.models import ImportJob, Interaction
 from tests.crm.test_import_web import CALLS, upload
+from tests.markers import ROW_LOCKS
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +224,7 @@ def test_a_job_whose_worker_died_is_run_by_the_next_delivery(alice, alices_clien
     assert job.report["counts"] == {"interactions": 2, "contact links": 0}
 
 
+@ROW_LOCKS
 def test_a_job_another_worker_is_running_is_left_to_it(transactional_db, alice, alices_client):
     job = _job(alice)
     ImportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())

@@ -37,6 +37,7 @@ from crm.models import (
 from demo.scale import DEMO_LOGINS, DEMO_PASSWORD, SUMMARY_MODELS, DemoScale
 from demo.seed import demo_seed
 from surveys.models import Invitation, Response, SurveyKind
+from tests.markers import needs_postgresql
 
 TODAY = date(2026, 6, 17)
 SMALL = DemoScale(brms=5, teams=2, clients=40, months=6, seed=7)
@@ -402,10 +403,7 @@ def test_the_demo_puts_real_survey_e_mails_in_the_dev_mailbox(db, settings):
     assert all("/s/" in m.body for m in mail.outbox)
 
 
-@pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="planner statistics are PostgreSQL's",
-)
+@needs_postgresql("planner statistics are PostgreSQL's")
 def test_the_loaded_tables_have_planner_statistics_before_the_first_survey_is_sent(db):
     from django.db import connection
 

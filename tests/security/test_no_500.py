@@ -16,6 +16,7 @@ from crm.models import ClientStatusChange, Contact, DealStage, FollowUp, Revenue
 from surveys.models import OutboundEmail
 from surveys.services import outbound_email_send
 from tests.factories import ClientFactory, DealFactory, FollowUpFactory, SupportIssueFactory
+from tests.markers import ROW_LOCKS
 from tests.surveys.factories import InvitationFactory, ResponseFactory
 
 pytestmark = pytest.mark.usefixtures("_production_errors")
@@ -37,6 +38,7 @@ def web(alice):
 # --- 5. A double click on "Move" --------------------------------------------------------------
 
 
+@ROW_LOCKS
 @pytest.mark.django_db(transaction=True)
 def test_a_second_move_waiting_on_the_first_is_refused_cleanly_not_lost(reference_data, alice):
     deal = DealFactory(client=ClientFactory(owner=alice))
