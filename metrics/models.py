@@ -31,6 +31,11 @@ class Status(models.TextChoices):
     NO_DATA = "no_data", "No data"
 
 
+# The unique key of a snapshot row, in its index's order: a period's rows are read and written
+# together, so they are neighbours in the index.
+SNAPSHOT_KEY = ["period_start", "grain", "subject_id", "subject_type", "kpi", "breakdown"]
+
+
 class Snapshot(models.Model):
     """One KPI for one subject and period (and breakdown key, e.g. a pipeline stage).
 
@@ -72,7 +77,7 @@ class Snapshot(models.Model):
         # and the subject; an API sync of one subject across all periods reads the table.
         constraints = [
             models.UniqueConstraint(
-                fields=["period_start", "grain", "subject_id", "subject_type", "kpi", "breakdown"],
+                fields=SNAPSHOT_KEY,
                 name="one_snapshot_per_subject_kpi_period",
             )
         ]

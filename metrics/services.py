@@ -19,13 +19,13 @@ from django.utils import timezone
 from accounts.models import Team, User
 from metrics.bulk import collector_paused
 from metrics.engine import Computed, compute, compute_many
-from metrics.models import Snapshot, Status, Target
+from metrics.models import SNAPSHOT_KEY, Snapshot, Status, Target
 from metrics.periods import Period, Window, periods_between
 from metrics.snapshot_writes import lock_for_writing, write_rows
 from metrics.subjects import SubjectKey, Subjects
 from metrics.targets import TargetBook, status_of
 
-UNIQUE_FIELDS = ["subject_type", "subject_id", "kpi", "grain", "period_start", "breakdown"]
+UNIQUE_FIELDS = SNAPSHOT_KEY
 VALUE_FIELDS = [
     "value",
     "numerator",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from operator import itemgetter
 
 import psycopg
 from django.db import connection
@@ -67,7 +68,8 @@ def write_rows(
 ) -> None:
     """Insert ``rows`` (their ``SNAPSHOT_COLUMNS``; the ``shared`` values give every row its
     ``PERIOD_COLUMNS``) in one statement whatever their number; with ``update`` (the columns to
-    overwrite), a row whose ``unique`` key is already stored is updated instead.
+    overwrite), a row whose ``unique`` key (its columns in the order of the key's index) is
+    already stored is updated instead.
 
     Without ``update`` the statement is a plain insert: no look-up of each row's key before it
     is inserted (the caller knows none is stored, e.g. under ``lock_for_writing``); a stored key
@@ -86,6 +88,7 @@ def write_rows(
         # Both statements go past Django's cursor, which would refuse to write in a transaction
         # already marked for rollback.
         connection.validate_no_broken_transaction()
+        rows = _in_key_order(rows, unique)
         if update:
             _merge(table, rows, shared, unique, update)
         else:
@@ -114,6 +117,21 @@ def write_rows(
         entry = connection.queries_log[-1]
         if entry["sql"].startswith(f"INSERT INTO {table} "):
             entry["sql"] = f"INSERT INTO {table} ({names}) … {len(rows)} rows … {conflict}"
+
+
+def _in_key_order(rows: list[dict], unique: list[str]) -> list[dict]:
+    """``rows`` sorted by the columns of the ``unique`` key that differ from row to row, in the
+    key's order: each row's entry then lands next to the previous one in the key's B-tree
+    instead of on a page anywhere in the period's range. Measured on 344k rows COPY'd into the
+    snapshot table: 2.9 s of server CPU in the rows' computed order, 1.9 s sorted (1.8 s of it
+    the key's index). Text sorts by code point, PostgreSQL's "C" order; under another collation
+    the order is only close, which costs some of the gain and none of the correctness."""
+    varying = [name for name in unique if name in SNAPSHOT_COLUMNS]
+    try:
+        return sorted(rows, key=itemgetter(*varying))
+    except TypeError:
+        # A value of the wrong type (None in a key column): the database's refusal says which.
+        return rows
 
 
 # PostgreSQL's names of the columns' types, as psycopg takes them for binary values.

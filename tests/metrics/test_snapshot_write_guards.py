@@ -64,3 +64,31 @@ def test_a_write_in_a_transaction_marked_for_rollback_is_refused_as_django_refus
         transaction.set_rollback(True)
         with pytest.raises(TransactionManagementError):
             write_rows(TABLE, [_row()], _shared(), unique=UNIQUE_FIELDS, update=update)
+
+
+@pytest.mark.parametrize("update", [None, UPDATE], ids=["first write", "rewrite"])
+def test_rows_in_any_order_are_all_stored_as_computed(update):
+    # Written in the key's order on PostgreSQL: the order they were computed in must not
+    # matter, nor which row carries which values.
+    kpis = ["nps", "csat", "ces", "churn_rate"]
+    rows = [
+        _row(subject_type=kind, subject_id=subject, kpi=kpi, value=float(subject * 10 + n))
+        for subject in (7, 3, 5)
+        for kind in ("team", "brm")
+        for n, kpi in enumerate(kpis)
+    ]
+    write_rows(TABLE, rows, _shared(), unique=UNIQUE_FIELDS, update=update)
+    stored = {
+        (s.subject_type, s.subject_id, s.kpi): s.value
+        for s in Snapshot.objects.filter(period_start=MARCH.start)
+    }
+    assert stored == {(r["subject_type"], r["subject_id"], r["kpi"]): r["value"] for r in rows}
+
+
+def test_a_row_without_its_subject_is_refused_by_the_database_not_the_sort():
+    from django.db import IntegrityError
+
+    rows = [_row(subject_id=3), _row(subject_id=None, kpi="csat")]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        write_rows(TABLE, rows, _shared(), unique=UNIQUE_FIELDS, update=None)
+    assert not Snapshot.objects.exists()
