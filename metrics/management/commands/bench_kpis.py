@@ -1,4 +1,5 @@
 import os
+import statistics
 
 from django.conf import settings
 from django.core.management import call_command
@@ -65,6 +66,15 @@ class Command(BaseCommand):
             help="fail (exit status 1) if a snapshot costs more than X times the floor",
         )
         parser.add_argument(
+            "--pairs",
+            type=int,
+            default=1,
+            metavar="N",
+            help="measure each grain's snapshot and backfill N times, alternated, and print "
+            "the medians and the median ratio: on a machine whose speed drifts (shared cores) "
+            "one pair can be off by 20%%",
+        )
+        parser.add_argument(
             "--work-mem",
             help="PostgreSQL work_mem for the measurements, e.g. 256kB: every hash spills, "
             "so a plan that only works while a hash fits in memory shows",
@@ -80,6 +90,9 @@ class Command(BaseCommand):
             raise CommandError(
                 "--scale must be positive, --grains and --again month, quarter or year."
             )
+        if options["pairs"] < 1:
+            raise CommandError("--pairs must be 1 or more.")
+        self.pairs = options["pairs"]
         call_command(
             "seed_demo",
             brms=max(1, round(BRMS * scale)),
@@ -154,7 +167,35 @@ class Command(BaseCommand):
                     f"{'  again (rows stored)':<28}{self._line(rewrite)}"
                     f"  = {rewrite.cpu / snapshot.cpu:.2f}× snapshot"
                 )
+            if self.pairs > 1:
+                return self._pairs(period, first, floor, [(snapshot, result)])
         return snapshot.cpu / floor.cpu
+
+    def _pairs(
+        self,
+        period: Period,
+        first: Period,
+        floor: bench.Measurement,
+        measured: list[tuple[bench.Measurement, bench.Measurement]],
+    ) -> float:
+        """Measure more (snapshot, backfill) pairs of ``period`` and ``first``… ``period``,
+        each a first write, up to ``--pairs``; print the medians in DB CPU and the median of
+        the pairs' ratios with their range. Returns the median snapshot ÷ the floor."""
+        while len(measured) < self.pairs:
+            bench.forget_snapshots(period, period)
+            snapshot = bench.snapshot(period)
+            bench.forget_snapshots(first, period)
+            measured.append((snapshot, bench.backfill(first, period)))
+        snapshots = [snapshot.cpu for snapshot, _ in measured]
+        backfills = [backfill.cpu for _, backfill in measured]
+        ratios = sorted(backfill.cpu / snapshot.cpu for snapshot, backfill in measured)
+        median = statistics.median
+        self.stdout.write(
+            f"  median of {len(measured)} pairs: snapshot {median(snapshots):.2f} s "
+            f"({median(snapshots) / floor.cpu:.2f}× floor), backfill {median(backfills):.2f} s; "
+            f"backfill ÷ snapshot {median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f}×)"
+        )
+        return median(snapshots) / floor.cpu
 
     def _explain(self, top: int) -> None:
         period = Period.current(Grain.MONTH).previous

@@ -1,0 +1,61 @@
+"""``make bench``'s command on a tiny organisation: every line it promises is printed."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from tests.markers import needs_postgresql
+
+pytestmark = [
+    needs_postgresql("the benchmark measures PostgreSQL's server CPU"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def _fresh_connection():
+    yield
+    # The bench's session settings (no parallel workers) end with its connection.
+    connection.close()
+
+
+@pytest.mark.usefixtures("_fresh_connection")
+def test_the_bench_prints_the_floor_the_ratios_and_the_median_of_several_pairs():
+    out = io.StringIO()
+    call_command(
+        "bench_kpis",
+        scale=0.01,
+        months=3,
+        backfill=3,
+        grains="month",
+        again="",
+        write_seconds=0,
+        pairs=3,
+        max_snapshot_ratio=1000,
+        stdout=out,
+    )
+    text = out.getvalue()
+
+    assert re.search(r"^floor \(GROUP BY per table\) +\d+\.\d\d s", text, re.MULTILINE)
+    assert re.search(r"month snapshot \S+ .* = \d+\.\d\d× floor", text)
+    assert re.search(r"month backfill 3 \(\S+…\) .* = \d+\.\d\d× snapshot", text)
+    pairs = re.search(
+        r"median of 3 pairs: snapshot (\d+\.\d\d) s \((\d+\.\d\d)× floor\), backfill "
+        r"(\d+\.\d\d) s; backfill ÷ snapshot (\d+\.\d\d)× \((\d+\.\d\d)–(\d+\.\d\d)×\)",
+        text,
+    )
+    assert pairs, text
+    median, low, high = (float(pairs[n]) for n in (4, 5, 6))
+    assert low <= median <= high
+    assert "24 months" in text and "µs each" in text
+    assert re.search(r"snapshot ÷ floor: month \d+\.\d\d× \(within the limit of 1000×\)", text)
+
+
+def test_fewer_than_one_pair_is_refused_before_anything_is_loaded():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--pairs must be 1 or more"):
+        call_command("bench_kpis", pairs=0, stdout=io.StringIO())
