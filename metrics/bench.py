@@ -98,6 +98,8 @@ def vacuum_analyze() -> None:
 
 
 def _server_cpu() -> float | None:
+    """CPU seconds (user and system) the database server's process for this connection has
+    used so far, or ``None`` where its ``/proc`` cannot be read (a remote server)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
@@ -105,9 +107,12 @@ def _server_cpu() -> float | None:
         # Time on the CPU in nanoseconds: a clock tick (10 ms) is too coarse for the small
         # organisation's statements.
         with open(f"/proc/{pid}/schedstat") as schedstat:
-            return int(schedstat.read().split()[0]) / 1e9
+            nanoseconds = int(schedstat.read().split()[0])
+        if nanoseconds:
+            return nanoseconds / 1e9
     except (OSError, ValueError, IndexError):
         pass
+    # Without the scheduler's statistics the file reads "0 0 0": clock ticks then.
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()

@@ -33,7 +33,7 @@ class Status(models.TextChoices):
 
 # The unique key of a snapshot row, in its index's order: a period's rows are read and written
 # together, so they are neighbours in the index.
-SNAPSHOT_KEY = ["period_start", "grain", "subject_id", "subject_type", "kpi", "breakdown"]
+SNAPSHOT_KEY = ("period_start", "grain", "subject_id", "subject_type", "kpi", "breakdown")
 
 
 class Snapshot(models.Model):

@@ -1,16 +1,13 @@
 """Marks for tests whose subject only PostgreSQL has."""
 
 import pytest
-from django.conf import settings
+from django.db import connection
 
 
 def needs_postgresql(reason: str) -> pytest.MarkDecorator:
     """Skip the test on SQLite (``make test`` with no ``DATABASE_URL``), saying ``reason``;
     CI runs every test on PostgreSQL."""
-    return pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-        reason=reason,
-    )
+    return pytest.mark.skipif(connection.vendor != "postgresql", reason=reason)
 
 
 # SQLite locks the whole database, not a row; in the in-memory database of the tests a second

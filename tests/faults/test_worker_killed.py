@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crm import services as crm_services
 from crm.models import Interaction
-from metrics.models import Snapshot
+from metrics.models import SNAPSHOT_KEY, Snapshot
 from metrics.periods import Grain, Period
 from metrics.services import snapshot_rows
 from surveys.models import DevMail, Invitation, OutboundEmail, SurveyKind
@@ -17,8 +17,6 @@ from tests.factories import ClientFactory, ContactFactory, UserFactory
 from tests.faults.processes import wait_until
 
 pytestmark = pytest.mark.faults
-
-SNAPSHOT_KEY = ("subject_type", "subject_id", "kpi", "grain", "period_start", "breakdown")
 
 
 def _small_book(brms: int = 3, clients_each: int = 2) -> None:

@@ -4,10 +4,10 @@ import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
-from metrics.models import Snapshot, Status
+from metrics.models import SNAPSHOT_KEY, Snapshot, Status
 from metrics.periods import Grain, Period
 from metrics.services import UNIQUE_FIELDS, VALUE_FIELDS
-from metrics.snapshot_writes import write_rows
+from metrics.snapshot_writes import _in_key_order, write_rows
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -66,23 +66,63 @@ def test_a_write_in_a_transaction_marked_for_rollback_is_refused_as_django_refus
             write_rows(TABLE, [_row()], _shared(), unique=UNIQUE_FIELDS, update=update)
 
 
-@pytest.mark.parametrize("update", [None, UPDATE], ids=["first write", "rewrite"])
-def test_rows_in_any_order_are_all_stored_as_computed(update):
-    # Written in the key's order on PostgreSQL: the order they were computed in must not
-    # matter, nor which row carries which values.
+def _rows(value_of) -> list[dict]:
     kpis = ["nps", "csat", "ces", "churn_rate"]
-    rows = [
-        _row(subject_type=kind, subject_id=subject, kpi=kpi, value=float(subject * 10 + n))
+    return [
+        _row(subject_type=kind, subject_id=subject, kpi=kpi, value=value_of(subject, n))
         for subject in (7, 3, 5)
         for kind in ("team", "brm")
         for n, kpi in enumerate(kpis)
     ]
-    write_rows(TABLE, rows, _shared(), unique=UNIQUE_FIELDS, update=update)
-    stored = {
+
+
+def _stored() -> dict:
+    return {
         (s.subject_type, s.subject_id, s.kpi): s.value
         for s in Snapshot.objects.filter(period_start=MARCH.start)
     }
-    assert stored == {(r["subject_type"], r["subject_id"], r["kpi"]): r["value"] for r in rows}
+
+
+def _expected(rows: list[dict]) -> dict:
+    return {(r["subject_type"], r["subject_id"], r["kpi"]): r["value"] for r in rows}
+
+
+def test_rows_in_any_order_are_all_stored_as_computed():
+    # Written in the key's order on PostgreSQL: the order they were computed in must not
+    # matter, nor which row carries which values.
+    rows = _rows(lambda subject, n: float(subject * 10 + n))
+    write_rows(TABLE, rows, _shared(), unique=UNIQUE_FIELDS, update=None)
+    assert _stored() == _expected(rows)
+
+
+def test_a_rewrite_in_another_order_updates_each_row_with_its_own_new_value():
+    first = _rows(lambda subject, n: float(subject * 10 + n))
+    write_rows(TABLE, first, _shared(), unique=UNIQUE_FIELDS, update=None)
+    again = list(reversed(_rows(lambda subject, n: float(subject * 100 + n * 7))))
+    write_rows(TABLE, again, _shared(), unique=UNIQUE_FIELDS, update=UPDATE)
+    assert _stored() == _expected(again)
+    assert Snapshot.objects.count() == len(again)
+
+
+def test_rows_go_to_the_database_in_the_order_of_the_key_index():
+    rows = [
+        _row(subject_id=5, subject_type="team", kpi="nps"),
+        _row(subject_id=3, subject_type="team", kpi="nps"),
+        _row(subject_id=3, subject_type="brm", kpi="nps"),
+        _row(subject_id=3, subject_type="brm", kpi="csat"),
+        _row(subject_id=3, subject_type="brm", kpi="csat", breakdown="Renewal"),
+    ]
+    ordered = _in_key_order(rows, SNAPSHOT_KEY)
+    assert [(r["subject_id"], r["subject_type"], r["kpi"], r["breakdown"]) for r in ordered] == [
+        (3, "brm", "csat", ""),
+        (3, "brm", "csat", "Renewal"),
+        (3, "brm", "nps", ""),
+        (3, "team", "nps", ""),
+        (5, "team", "nps", ""),
+    ]
+    # A row the database will refuse keeps the order it came in, for the database to refuse.
+    broken = [_row(subject_id=3), _row(subject_id=None)]
+    assert _in_key_order(broken, SNAPSHOT_KEY) == broken
 
 
 def test_a_row_without_its_subject_is_refused_by_the_database_not_the_sort():

@@ -81,6 +81,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["pairs"] < 1:
+            raise CommandError("--pairs must be 1 or more.")
+        if options["pairs"] > 1 and not options["backfill"]:
+            raise CommandError("--pairs measures snapshot and backfill pairs: it needs --backfill.")
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark runs on PostgreSQL: set DATABASE_URL.")
         scale = options["scale"]
@@ -90,8 +94,6 @@ class Command(BaseCommand):
             raise CommandError(
                 "--scale must be positive, --grains and --again month, quarter or year."
             )
-        if options["pairs"] < 1:
-            raise CommandError("--pairs must be 1 or more.")
         self.pairs = options["pairs"]
         call_command(
             "seed_demo",
@@ -142,15 +144,16 @@ class Command(BaseCommand):
     def _grain(
         self, grain: str, floor: bench.Measurement, backfill_months: int, *, again: bool
     ) -> float:
-        """Measure ``grain``'s snapshot and backfill (``again``: and the backfill's rewrite);
-        the snapshot's ratio to the floor."""
+        """Measure ``grain``'s snapshot and backfill (``again``: and the backfill's rewrite;
+        ``--pairs``: more pairs); the snapshot's ratio to the floor (the median snapshot's, with
+        several pairs)."""
         period = Period.current(grain).previous
         # First writes, whatever earlier runs stored (bench.forget_snapshots).
         bench.forget_snapshots(period, period)
         snapshot = bench.snapshot(period)
         self.stdout.write(
             f"{f'{grain} snapshot {period}':<28}{self._line(snapshot)}"
-            f"  = {snapshot.cpu / floor.cpu:.2f}× floor"
+            f"  = {_times(snapshot.cpu, floor.cpu)} floor"
         )
         count = max(1, backfill_months // MONTHS_IN[grain]) if backfill_months else 0
         if count:
@@ -159,17 +162,17 @@ class Command(BaseCommand):
             result = bench.backfill(first, period)
             self.stdout.write(
                 f"{f'{grain} backfill {count} ({first}…)':<28}{self._line(result)}"
-                f"  = {result.cpu / snapshot.cpu:.2f}× snapshot"
+                f"  = {_times(result.cpu, snapshot.cpu)} snapshot"
             )
             if again:
                 rewrite = bench.backfill(first, period)
                 self.stdout.write(
                     f"{'  again (rows stored)':<28}{self._line(rewrite)}"
-                    f"  = {rewrite.cpu / snapshot.cpu:.2f}× snapshot"
+                    f"  = {_times(rewrite.cpu, snapshot.cpu)} snapshot"
                 )
             if self.pairs > 1:
                 return self._pairs(period, first, floor, [(snapshot, result)])
-        return snapshot.cpu / floor.cpu
+        return _ratio(snapshot.cpu, floor.cpu)
 
     def _pairs(
         self,
@@ -188,14 +191,14 @@ class Command(BaseCommand):
             measured.append((snapshot, bench.backfill(first, period)))
         snapshots = [snapshot.cpu for snapshot, _ in measured]
         backfills = [backfill.cpu for _, backfill in measured]
-        ratios = sorted(backfill.cpu / snapshot.cpu for snapshot, backfill in measured)
+        ratios = sorted(_ratio(backfill.cpu, snapshot.cpu) for snapshot, backfill in measured)
         median = statistics.median
         self.stdout.write(
             f"  median of {len(measured)} pairs: snapshot {median(snapshots):.2f} s "
-            f"({median(snapshots) / floor.cpu:.2f}× floor), backfill {median(backfills):.2f} s; "
+            f"({_times(median(snapshots), floor.cpu)} floor), backfill {median(backfills):.2f} s; "
             f"backfill ÷ snapshot {median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f}×)"
         )
-        return median(snapshots) / floor.cpu
+        return _ratio(median(snapshots), floor.cpu)
 
     def _explain(self, top: int) -> None:
         period = Period.current(Grain.MONTH).previous
@@ -258,3 +261,13 @@ class Command(BaseCommand):
             f"{db_cpu:>9} {m.seconds:>6.2f} s {m.rows_scanned:>12,} {m.queries:>8,} "
             f"{m.python_cpu:>9.2f} s {m.peak_mb:>8.0f}"
         )
+
+
+def _ratio(part: float, whole: float) -> float:
+    """``part`` ÷ ``whole``; infinite when ``whole`` measured 0 (below the clock's resolution)."""
+    return part / whole if whole else float("inf")
+
+
+def _times(part: float, whole: float) -> str:
+    ratio = _ratio(part, whole)
+    return f"{ratio:.2f}×" if ratio != float("inf") else "n/a"

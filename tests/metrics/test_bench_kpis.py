@@ -9,10 +9,7 @@ from django.db import connection
 
 from tests.markers import needs_postgresql
 
-pytestmark = [
-    needs_postgresql("the benchmark measures PostgreSQL's server CPU"),
-    pytest.mark.django_db(transaction=True),
-]
+POSTGRESQL = needs_postgresql("the benchmark measures PostgreSQL's server CPU")
 
 
 @pytest.fixture
@@ -22,6 +19,8 @@ def _fresh_connection():
     connection.close()
 
 
+@POSTGRESQL
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("_fresh_connection")
 def test_the_bench_prints_the_floor_the_ratios_and_the_median_of_several_pairs():
     out = io.StringIO()
@@ -54,8 +53,15 @@ def test_the_bench_prints_the_floor_the_ratios_and_the_median_of_several_pairs()
     assert re.search(r"snapshot ÷ floor: month \d+\.\d\d× \(within the limit of 1000×\)", text)
 
 
-def test_fewer_than_one_pair_is_refused_before_anything_is_loaded():
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [
+        ({"pairs": 0}, "--pairs must be 1 or more"),
+        ({"pairs": 3, "backfill": 0}, "it needs --backfill"),
+    ],
+)
+def test_pairs_it_cannot_measure_are_refused_before_anything_is_loaded(options, refusal):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="--pairs must be 1 or more"):
-        call_command("bench_kpis", pairs=0, stdout=io.StringIO())
+    with pytest.raises(CommandError, match=refusal):
+        call_command("bench_kpis", stdout=io.StringIO(), **options)
