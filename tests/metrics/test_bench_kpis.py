@@ -20,8 +20,7 @@ def _fresh_connection():
 
 
 @POSTGRESQL
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("_fresh_connection")
+@pytest.mark.usefixtures("reference_data", "_fresh_connection")
 def test_the_bench_prints_the_floor_the_ratios_and_the_median_of_several_pairs():
     out = io.StringIO()
     call_command(
