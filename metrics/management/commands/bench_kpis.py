@@ -171,7 +171,7 @@ class Command(BaseCommand):
                     f"  = {_times(rewrite.cpu, snapshot.cpu)} snapshot"
                 )
             if self.pairs > 1:
-                return self._pairs(period, first, floor, [(snapshot, result)])
+                return self._pairs(period, first, floor, [(floor, snapshot, result)])
         return _ratio(snapshot.cpu, floor.cpu)
 
     def _pairs(
@@ -179,26 +179,31 @@ class Command(BaseCommand):
         period: Period,
         first: Period,
         floor: bench.Measurement,
-        measured: list[tuple[bench.Measurement, bench.Measurement]],
+        measured: list[tuple[bench.Measurement, bench.Measurement, bench.Measurement]],
     ) -> float:
-        """Measure more (snapshot, backfill) pairs of ``period`` and ``first``… ``period``,
-        each a first write, up to ``--pairs``; print the medians in DB CPU and the median of
-        the pairs' ratios with their range. Returns the median snapshot ÷ the floor."""
+        """Measure more (floor, snapshot, backfill) triples of ``period`` and ``first``…
+        ``period``, each snapshot and backfill a first write, up to ``--pairs``: each pair is
+        compared with a floor of the same minute. Print the medians in DB CPU and the medians of
+        the pairs' ratios with the backfill's range. Returns the median snapshot ÷ floor."""
         while len(measured) < self.pairs:
+            floor = bench.measure(bench.floor_scan)
             bench.forget_snapshots(period, period)
             snapshot = bench.snapshot(period)
             bench.forget_snapshots(first, period)
-            measured.append((snapshot, bench.backfill(first, period)))
-        snapshots = [snapshot.cpu for snapshot, _ in measured]
-        backfills = [backfill.cpu for _, backfill in measured]
-        ratios = sorted(_ratio(backfill.cpu, snapshot.cpu) for snapshot, backfill in measured)
+            measured.append((floor, snapshot, bench.backfill(first, period)))
         median = statistics.median
+        floors = [floor.cpu for floor, _, _ in measured]
+        snapshots = [snapshot.cpu for _, snapshot, _ in measured]
+        backfills = [backfill.cpu for _, _, backfill in measured]
+        over_floor = median(_ratio(s, f) for f, s in zip(floors, snapshots, strict=True))
+        ratios = sorted(_ratio(b, s) for s, b in zip(snapshots, backfills, strict=True))
         self.stdout.write(
-            f"  median of {len(measured)} pairs: snapshot {median(snapshots):.2f} s "
-            f"({_times(median(snapshots), floor.cpu)} floor), backfill {median(backfills):.2f} s; "
-            f"backfill ÷ snapshot {median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f}×)"
+            f"  median of {len(measured)} pairs: floor {median(floors):.2f} s, snapshot "
+            f"{median(snapshots):.2f} s ({over_floor:.2f}× floor), backfill "
+            f"{median(backfills):.2f} s; backfill ÷ snapshot {median(ratios):.2f}× "
+            f"({ratios[0]:.2f}–{ratios[-1]:.2f}×)"
         )
-        return _ratio(median(snapshots), floor.cpu)
+        return over_floor
 
     def _explain(self, top: int) -> None:
         period = Period.current(Grain.MONTH).previous
