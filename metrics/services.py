@@ -25,7 +25,6 @@ from metrics.snapshot_writes import lock_for_writing, write_rows
 from metrics.subjects import SubjectKey, Subjects
 from metrics.targets import TargetBook, status_of
 
-UNIQUE_FIELDS = SNAPSHOT_KEY
 VALUE_FIELDS = [
     "value",
     "numerator",
@@ -225,7 +224,7 @@ def _store(period: Period, rows: list[Row], *, freeze: bool, overwrite_frozen: b
         table,
         rows,
         shared,
-        unique=UNIQUE_FIELDS,
+        unique=SNAPSHOT_KEY,
         update=None if some_frozen is None else [*VALUE_FIELDS, "computed_at", "frozen"],
     )
     if some_frozen is not None:

@@ -123,10 +123,11 @@ def write_rows(
 def _in_key_order(rows: list[dict], unique: Sequence[str]) -> list[dict]:
     """``rows`` sorted by the columns of the ``unique`` key that differ from row to row, in the
     key's order: each row's entry then lands next to the previous one in the key's B-tree
-    instead of on a page anywhere in the period's range. Measured on 344k rows COPY'd into the
-    snapshot table: 2.9 s of server CPU in the rows' computed order, 1.9 s sorted (1.8 s of it
-    the key's index). Text sorts by code point, PostgreSQL's "C" order; under another collation
-    the order is only close, which costs some of the gain and none of the correctness."""
+    instead of on a page anywhere in the period's range. Measured on 344k rows COPY'd into a
+    copy of the snapshot table: 2.9 s of server CPU in the rows' computed order, 1.9 s sorted
+    (0.6 s with no index at all). Text sorts by code point, PostgreSQL's "C" order; under
+    another collation the order is only close, which costs some of the gain and none of the
+    correctness."""
     varying = [name for name in unique if name in SNAPSHOT_COLUMNS]
     try:
         return sorted(rows, key=itemgetter(*varying))

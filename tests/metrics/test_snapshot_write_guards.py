@@ -6,7 +6,7 @@ from django.db.transaction import TransactionManagementError
 
 from metrics.models import SNAPSHOT_KEY, Snapshot, Status
 from metrics.periods import Grain, Period
-from metrics.services import UNIQUE_FIELDS, VALUE_FIELDS
+from metrics.services import VALUE_FIELDS
 from metrics.snapshot_writes import _in_key_order, write_rows
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -50,7 +50,7 @@ def _shared() -> dict:
 @pytest.mark.parametrize("update", [None, UPDATE], ids=["first write", "rewrite"])
 def test_a_whole_number_computed_as_a_float_is_stored_as_the_count_it_is(update):
     write_rows(
-        TABLE, [_row(sample=12.0, subject_id=0.0)], _shared(), unique=UNIQUE_FIELDS, update=update
+        TABLE, [_row(sample=12.0, subject_id=0.0)], _shared(), unique=SNAPSHOT_KEY, update=update
     )
     stored = Snapshot.objects.get()
     assert (stored.sample, stored.subject_id, stored.value) == (12, 0, 40.0)
@@ -63,7 +63,7 @@ def test_a_write_in_a_transaction_marked_for_rollback_is_refused_as_django_refus
     with transaction.atomic():
         transaction.set_rollback(True)
         with pytest.raises(TransactionManagementError):
-            write_rows(TABLE, [_row()], _shared(), unique=UNIQUE_FIELDS, update=update)
+            write_rows(TABLE, [_row()], _shared(), unique=SNAPSHOT_KEY, update=update)
 
 
 def _rows(value_of) -> list[dict]:
@@ -91,15 +91,15 @@ def test_rows_in_any_order_are_all_stored_as_computed():
     # Written in the key's order on PostgreSQL: the order they were computed in must not
     # matter, nor which row carries which values.
     rows = _rows(lambda subject, n: float(subject * 10 + n))
-    write_rows(TABLE, rows, _shared(), unique=UNIQUE_FIELDS, update=None)
+    write_rows(TABLE, rows, _shared(), unique=SNAPSHOT_KEY, update=None)
     assert _stored() == _expected(rows)
 
 
 def test_a_rewrite_in_another_order_updates_each_row_with_its_own_new_value():
     first = _rows(lambda subject, n: float(subject * 10 + n))
-    write_rows(TABLE, first, _shared(), unique=UNIQUE_FIELDS, update=None)
+    write_rows(TABLE, first, _shared(), unique=SNAPSHOT_KEY, update=None)
     again = list(reversed(_rows(lambda subject, n: float(subject * 100 + n * 7))))
-    write_rows(TABLE, again, _shared(), unique=UNIQUE_FIELDS, update=UPDATE)
+    write_rows(TABLE, again, _shared(), unique=SNAPSHOT_KEY, update=UPDATE)
     assert _stored() == _expected(again)
     assert Snapshot.objects.count() == len(again)
 
@@ -130,5 +130,5 @@ def test_a_row_without_its_subject_is_refused_by_the_database_not_the_sort():
 
     rows = [_row(subject_id=3), _row(subject_id=None, kpi="csat")]
     with pytest.raises(IntegrityError), transaction.atomic():
-        write_rows(TABLE, rows, _shared(), unique=UNIQUE_FIELDS, update=None)
+        write_rows(TABLE, rows, _shared(), unique=SNAPSHOT_KEY, update=None)
     assert not Snapshot.objects.exists()

@@ -9,10 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from crm.models import Interaction
 from crm.services import revenue_line_record
 from metrics import registry
-from metrics.models import Snapshot, Status
+from metrics.models import SNAPSHOT_KEY, Snapshot, Status
 from metrics.periods import Period
 from metrics.services import (
-    UNIQUE_FIELDS,
     VALUE_FIELDS,
     snapshot_backfill,
     snapshot_take,
@@ -320,7 +319,7 @@ def test_hostile_breakdowns_and_parts_round_trip_through_a_first_write_and_a_rew
     written = [
         row(text, index / 10, {text: [text], "n": 1e-300}) for index, text in enumerate(texts)
     ]
-    fields = [*UNIQUE_FIELDS, *VALUE_FIELDS, "frozen"]
+    fields = [*SNAPSHOT_KEY, *VALUE_FIELDS, "frozen"]
 
     def stored_rows():
         return sorted(Snapshot.objects.values_list(*fields), key=lambda each: each[5])
@@ -333,7 +332,7 @@ def test_hostile_breakdowns_and_parts_round_trip_through_a_first_write_and_a_rew
         Snapshot._meta.db_table,
         written,
         shared | {"computed_at": local(2026, 4, 1)},
-        unique=UNIQUE_FIELDS,
+        unique=SNAPSHOT_KEY,
         update=None,
     )
     assert stored_rows() == expected()
@@ -344,7 +343,7 @@ def test_hostile_breakdowns_and_parts_round_trip_through_a_first_write_and_a_rew
         Snapshot._meta.db_table,
         written,
         shared | {"computed_at": local(2026, 4, 2)},
-        unique=UNIQUE_FIELDS,
+        unique=SNAPSHOT_KEY,
         update=[*VALUE_FIELDS, "computed_at", "frozen"],
     )
     assert stored_rows() == expected()

@@ -1,3 +1,4 @@
+import math
 import os
 import statistics
 
@@ -171,14 +172,13 @@ class Command(BaseCommand):
                     f"  = {_times(rewrite.cpu, snapshot.cpu)} snapshot"
                 )
             if self.pairs > 1:
-                return self._pairs(period, first, floor, [(floor, snapshot, result)])
+                return self._pairs(period, first, [(floor, snapshot, result)])
         return _ratio(snapshot.cpu, floor.cpu)
 
     def _pairs(
         self,
         period: Period,
         first: Period,
-        floor: bench.Measurement,
         measured: list[tuple[bench.Measurement, bench.Measurement, bench.Measurement]],
     ) -> float:
         """Measure more (floor, snapshot, backfill) triples of ``period`` and ``first``…
@@ -275,4 +275,4 @@ def _ratio(part: float, whole: float) -> float:
 
 def _times(part: float, whole: float) -> str:
     ratio = _ratio(part, whole)
-    return f"{ratio:.2f}×" if ratio != float("inf") else "n/a"
+    return "n/a" if math.isinf(ratio) else f"{ratio:.2f}×"
