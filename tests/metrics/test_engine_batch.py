@@ -10,6 +10,7 @@ from demo.scale import DemoScale
 from demo.seed import demo_seed
 from metrics.engine import compute, compute_many
 from metrics.periods import Grain, Period, periods_between
+from tests.markers import needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +151,7 @@ def test_the_open_periods_at_the_first_instant_of_a_month_are_measured_not_an_er
         assert revenue and all(not row.result.value for row in revenue)
 
 
+@needs_postgresql("work_mem is a PostgreSQL setting; SQLite ignores KPI_WORK_MEM")
 def test_a_batch_of_several_periods_runs_with_kpi_work_mem_and_gives_the_same_values(
     demo, settings, monkeypatch
 ):
@@ -158,9 +160,6 @@ def test_a_batch_of_several_periods_runs_with_kpi_work_mem_and_gives_the_same_va
     from django.db import connection
 
     from metrics import engine
-
-    if connection.vendor != "postgresql":
-        pytest.skip("work_mem is a PostgreSQL setting; SQLite ignores KPI_WORK_MEM")
 
     def show_work_mem() -> str:
         with connection.cursor() as cursor:

@@ -1,13 +1,14 @@
 """The snapshot writes that go past Django's cursor on PostgreSQL keep its guarantees."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.transaction import TransactionManagementError
 
 from metrics.models import SNAPSHOT_KEY, Snapshot, Status
 from metrics.periods import Grain, Period
 from metrics.services import VALUE_FIELDS
 from metrics.snapshot_writes import _in_key_order, write_rows
+from tests.markers import needs_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -56,10 +57,9 @@ def test_a_whole_number_computed_as_a_float_is_stored_as_the_count_it_is(update)
     assert (stored.sample, stored.subject_id, stored.value) == (12, 0, 40.0)
 
 
+@needs_postgresql("SQLite's write goes through Django's cursor")
 @pytest.mark.parametrize("update", [None, UPDATE], ids=["first write", "rewrite"])
 def test_a_write_in_a_transaction_marked_for_rollback_is_refused_as_django_refuses_it(update):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite's write goes through Django's cursor")
     with transaction.atomic():
         transaction.set_rollback(True)
         with pytest.raises(TransactionManagementError):
