@@ -89,6 +89,15 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# The embedded database (no DATABASE_URL): web, worker and beat share one SQLite file. A writer
+# waits up to 20 s for another's lock instead of failing, and takes the write lock at BEGIN, so
+# two transactions that both read then write never deadlock on a lock upgrade (SQLite would fail
+# one at once). tests/test_embedded_database.py holds two writers to this.
+EMBEDDED_DATABASE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {
@@ -103,13 +112,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "db.sqlite3",
-            # Web, worker and beat share one file: wait for locks instead of failing, and take
-            # the write lock at BEGIN so two writers never deadlock on a lock upgrade.
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL;",
-            },
+            "OPTIONS": dict(EMBEDDED_DATABASE_OPTIONS),
         }
     }
     # An index's INCLUDE columns (crm.0013: the interactions' touch index) only serve

@@ -12,5 +12,5 @@ def needs_postgresql(reason: str) -> pytest.MarkDecorator:
 
 # SQLite locks the whole database, not a row; in the in-memory database of the tests a second
 # connection then fails at once ("database table is locked") instead of waiting as the app's
-# SQLite file does (timeout 20 s, BEGIN IMMEDIATE).
+# SQLite file does (timeout 20 s, BEGIN IMMEDIATE: tests/test_embedded_database.py).
 ROW_LOCKS = needs_postgresql("row locks held by another connection are PostgreSQL's")

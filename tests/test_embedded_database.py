@@ -1,0 +1,112 @@
+"""The embedded database (SQLite, no ``DATABASE_URL``) shared by web, worker and beat: a second
+writer waits for the first instead of losing its write (``settings.EMBEDDED_DATABASE_OPTIONS``).
+
+The test database of ``make test`` is in memory, where a second connection fails at once; these
+tests open two connections to a SQLite file with the app's own options, whatever database the
+rest of the suite runs on."""
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.db import OperationalError, connections, transaction
+
+ALIAS = "embedded_file"
+HOLD_SECONDS = 0.5
+
+
+@pytest.fixture
+def embedded_file(tmp_path, django_db_blocker) -> Iterator[str]:
+    """The alias of a fresh SQLite file with a ``book(n)`` table, opened with ``options``."""
+
+    def open_with(options: dict) -> str:
+        raw = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3")}
+        configured = connections.configure_settings(
+            {"default": dict(raw), ALIAS: {**raw, "OPTIONS": options}}
+        )
+        connections.settings[ALIAS] = configured[ALIAS]
+        with connections[ALIAS].cursor() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS book (n integer NOT NULL)")
+        connections[ALIAS].close()
+        return ALIAS
+
+    with django_db_blocker.unblock():
+        try:
+            yield open_with
+        finally:
+            # This thread's connection too: the next test's file is another one.
+            connections[ALIAS].close()
+            del connections[ALIAS]
+            del connections.settings[ALIAS]
+
+
+def _read_then_write(started: threading.Event, release: threading.Event | None, out: dict):
+    """One writer in its own thread and connection: read how many rows there are, then add the
+    next number (a read-then-write, as a service numbering records does). ``release``: hold the
+    transaction open until it is set, after signalling ``started``."""
+    began = time.monotonic()
+    try:
+        with transaction.atomic(using=ALIAS), connections[ALIAS].cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM book")
+            seen = cursor.fetchone()[0]
+            started.set()
+            if release is not None:
+                release.wait(5)
+            cursor.execute("INSERT INTO book (n) VALUES (%s)", [seen + 1])
+        out["seen"] = seen
+    except OperationalError as error:
+        out["error"] = str(error)
+    finally:
+        started.set()
+        out["seconds"] = time.monotonic() - began
+        connections[ALIAS].close()
+
+
+def _two_writers(alias: str) -> tuple[dict, dict, list[int]]:
+    """A first writer holds its transaction for ``HOLD_SECONDS`` while a second one reads then
+    writes; returns what each saw and the numbers stored."""
+    first, second = {}, {}
+    first_started, second_started, release = threading.Event(), threading.Event(), threading.Event()
+    one = threading.Thread(target=_read_then_write, args=(first_started, release, first))
+    one.start()
+    assert first_started.wait(5)
+    two = threading.Thread(target=_read_then_write, args=(second_started, None, second))
+    two.start()
+    time.sleep(HOLD_SECONDS)
+    release.set()
+    one.join(10)
+    two.join(10)
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT n FROM book ORDER BY n")
+        stored = [n for (n,) in cursor.fetchall()]
+    return first, second, stored
+
+
+def test_a_second_writer_waits_for_the_first_and_both_writes_are_kept(embedded_file):
+    alias = embedded_file(dict(settings.EMBEDDED_DATABASE_OPTIONS))
+
+    first, second, stored = _two_writers(alias)
+
+    assert "error" not in first and "error" not in second
+    # The second writer's read came after the first one's commit: it numbered its row 2.
+    assert (first["seen"], second["seen"]) == (0, 1)
+    assert stored == [1, 2]
+    assert second["seconds"] >= HOLD_SECONDS * 0.8
+
+
+def test_without_the_write_lock_at_begin_a_read_then_write_would_fail(embedded_file):
+    # What the app's options prevent: SQLite's default BEGIN takes the write lock only at the
+    # first write, and a reader whose snapshot another writer has since changed cannot upgrade:
+    # it fails at once, whatever the timeout.
+    options = {**settings.EMBEDDED_DATABASE_OPTIONS, "transaction_mode": "DEFERRED"}
+    alias = embedded_file(options)
+
+    first, second, stored = _two_writers(alias)
+
+    # The second writer took the write lock the first had not, and committed; the first could
+    # no longer write what it had read.
+    assert second["seen"] == 0
+    assert "locked" in first.get("error", "")
+    assert stored == [1]
