@@ -241,6 +241,11 @@ class EmailSuppression(models.Model):
         return f"{self.get_reason_display().lower()} on {timezone.localdate(self.created_at)}"
 
 
+# An e-mail or message sent to the client: what the reply rate counts (``Interaction``'s kinds
+# and directions, spelled out because the class's own choices are not yet defined here).
+OUTBOUND_MESSAGE = Q(direction="outbound", kind__in=["email", "message"])
+
+
 class Interaction(TracksUpdates):
     class Kind(models.TextChoices):
         MEETING = "meeting", "Meeting"
@@ -306,6 +311,16 @@ class Interaction(TracksUpdates):
             # without reading the table (docs/kpis-implementation.md, "Contacts reached").
             models.Index(
                 fields=["id"], include=["owner", "occurred_at"], name="crm_interac_reach_idx"
+            ),
+            # The outbound e-mails and messages (what the reply rate counts) in time order, with
+            # what it groups and tests them by: a KPI backfill reads these three in ten
+            # interactions from the index alone instead of scanning the table
+            # (docs/kpis-implementation.md, "Replies by topic"). Only they write to it.
+            models.Index(
+                fields=["occurred_at"],
+                include=["owner", "topic", "id"],
+                condition=OUTBOUND_MESSAGE,
+                name="crm_interac_outbound_idx",
             ),
         ]
 

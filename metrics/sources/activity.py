@@ -29,7 +29,9 @@ NOT_NOTE = ~Q(kind=Kind.NOTE)
 # A touch where the client took part: a meeting, an event, anything inbound (calls, e-mails,
 # replies). Survey answers count too (see ``book``).
 TWO_WAY = Q(kind__in=[Kind.MEETING, Kind.EVENT]) | Q(direction=Direction.INBOUND)
-OUTBOUND_MESSAGE = Q(direction=Direction.OUTBOUND, kind__in=[Kind.EMAIL, Kind.MESSAGE])
+# The condition of the interactions' partial index of outbound messages, so that a query of them
+# can read that index.
+OUTBOUND_MESSAGE = crm.OUTBOUND_MESSAGE
 # A reply at any time. A correlated EXISTS probes the replies' index for the window's messages
 # only; ``pk IN (every reply ever)`` inside an aggregate's FILTER is a subplan whose hash must
 # fit ``work_mem``, or PostgreSQL re-scans the whole set for every message (a plan cliff).
