@@ -294,6 +294,12 @@ KPI_REFRESH_LOCK_SECONDS = env_int("KPI_REFRESH_LOCK_SECONDS", 15 * 60)
 KPI_WORK_MEM = env_str("KPI_WORK_MEM", "64MB").strip()
 if KPI_WORK_MEM and not re.fullmatch(r"[0-9]+ ?(kB|MB|GB)?", KPI_WORK_MEM):
     raise ImproperlyConfigured('KPI_WORK_MEM must be a PostgreSQL size such as "64MB", or "".')
+# PostgreSQL random_page_cost for the KPI engine's queries: its tables are read from memory or
+# SSD, where the server's default of 4 overprices index pages; "" keeps the server's
+# (metrics/engine.py, docs/kpis-implementation.md, "Planner costs").
+KPI_RANDOM_PAGE_COST = env_str("KPI_RANDOM_PAGE_COST", "1.1").strip()
+if KPI_RANDOM_PAGE_COST and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", KPI_RANDOM_PAGE_COST):
+    raise ImproperlyConfigured('KPI_RANDOM_PAGE_COST must be a number such as "1.1", or "".')
 CELERY_BEAT_SCHEDULE |= {
     "metrics-snapshot-kpis": {
         "task": "metrics.tasks.snapshot_schedule",

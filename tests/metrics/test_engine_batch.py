@@ -151,41 +151,41 @@ def test_the_open_periods_at_the_first_instant_of_a_month_are_measured_not_an_er
         assert revenue and all(not row.result.value for row in revenue)
 
 
-@needs_postgresql("work_mem is a PostgreSQL setting; SQLite ignores KPI_WORK_MEM")
-def test_a_batch_of_several_periods_runs_with_kpi_work_mem_and_gives_the_same_values(
+@needs_postgresql("work_mem and random_page_cost are PostgreSQL settings; SQLite has none")
+def test_the_engine_runs_with_its_planner_settings_and_gives_the_same_values(
     demo, settings, monkeypatch
 ):
-    """On PostgreSQL the families of a batch of several periods run with ``KPI_WORK_MEM``,
-    restored afterwards, while a single period keeps the server's; the values are the same."""
+    """On PostgreSQL every period's families run with ``KPI_RANDOM_PAGE_COST``, and those of a
+    batch of several periods with ``KPI_WORK_MEM`` too, both restored afterwards, while a single
+    period keeps the server's ``work_mem``; the values are the same as with the server's."""
     from django.db import connection
 
     from metrics import engine
 
-    def show_work_mem() -> str:
+    def show() -> tuple[str, str]:
         with connection.cursor() as cursor:
-            cursor.execute("SHOW work_mem")
-            return cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT current_setting('work_mem'), current_setting('random_page_cost')"
+            )
+            return cursor.fetchone()
 
     seen = []
     monkeypatch.setattr(
         engine,
         "MEASURE_FAMILIES",
-        [
-            *engine.MEASURE_FAMILIES,
-            lambda batch: seen.append((len(batch.windows), show_work_mem())),
-        ],
+        [*engine.MEASURE_FAMILIES, lambda batch: seen.append((len(batch.windows), *show()))],
     )
-    server = show_work_mem()
+    work_mem, page_cost = show()
     periods = _periods(Grain.MONTH, 3)
-    settings.KPI_WORK_MEM = "48MB"
+    settings.KPI_WORK_MEM, settings.KPI_RANDOM_PAGE_COST = "48MB", "1.3"
     raised = {period: _values(rows) for period, rows, _ in compute_many(periods, now=NOW)}
-    assert show_work_mem() == server
+    assert show() == (work_mem, page_cost)
     compute(periods[0], now=NOW)
-    settings.KPI_WORK_MEM = ""
+    settings.KPI_WORK_MEM = settings.KPI_RANDOM_PAGE_COST = ""
     kept = {period: _values(rows) for period, rows, _ in compute_many(periods, now=NOW)}
 
-    assert server != "48MB"
-    assert seen == [(3, "48MB"), (1, server), (3, server)]
+    assert (work_mem, page_cost) != ("48MB", "1.3")
+    assert seen == [(3, "48MB", "1.3"), (1, work_mem, "1.3"), (3, work_mem, page_cost)]
     assert raised.keys() == kept.keys()
     for period, values in kept.items():
         assert raised[period].keys() == values.keys(), period
