@@ -142,14 +142,19 @@ def _peak_memory_mb() -> float:
 
 
 def _tuples_read() -> int:
+    """Rows read so far from the tables the engine reads: by sequential scans, and as index
+    entries by index scans, index-only ones included (which fetch no row from the table, so
+    PostgreSQL's ``idx_tup_fetch`` leaves them out)."""
     tables = [model._meta.db_table for model, _ in SCANNED]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_force_next_flush()")
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
-            "SELECT COALESCE(SUM(COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0)), 0) "
-            "FROM pg_stat_user_tables WHERE relname = ANY(%s)",
-            [tables],
+            "SELECT (SELECT COALESCE(SUM(seq_tup_read), 0) FROM pg_stat_user_tables"
+            " WHERE relname = ANY(%s))"
+            " + (SELECT COALESCE(SUM(idx_tup_read), 0) FROM pg_stat_user_indexes"
+            " WHERE relname = ANY(%s))",
+            [tables, tables],
         )
         return int(cursor.fetchone()[0])
 
