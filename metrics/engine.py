@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
 
 from metrics.batch import Batch, Measures
 from metrics.bulk import collector_paused
 from metrics.families import MEASURE_FAMILIES, closing_deadline
 from metrics.periods import Period, Window
 from metrics.registry import KPI, KPIS, Result
+from metrics.sql import planner_settings
 from metrics.subjects import SubjectKey, Subjects
 
 __all__ = ["Computed", "closing_deadline", "compute", "compute_many"]
@@ -64,10 +64,9 @@ def compute_many(
         yield window.period, rows, subjects
 
 
-@contextmanager
-def _planner_settings(windows: int) -> Iterator[None]:
-    """The families' queries run in one transaction with PostgreSQL's planner settings for the
-    engine, restored when they are done (an error rolls them back); SQLite has none.
+def _planner_settings(windows: int) -> AbstractContextManager[None]:
+    """PostgreSQL's settings for the engine's queries (``sql.planner_settings``: for their
+    transaction only, then restored; SQLite has none):
 
     - ``random_page_cost`` at ``settings.KPI_RANDOM_PAGE_COST`` (e.g. "1.1"; "" keeps the
       server's): the engine reads tables that sit in memory or on SSD, where PostgreSQL's
@@ -85,23 +84,7 @@ def _planner_settings(windows: int) -> Iterator[None]:
     wanted = {"random_page_cost": settings.KPI_RANDOM_PAGE_COST}
     if windows > 1:
         wanted["work_mem"] = settings.KPI_WORK_MEM
-    wanted = {name: value for name, value in wanted.items() if value}
-    if not wanted or connection.vendor != "postgresql":
-        yield
-        return
-    names = list(wanted)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT " + ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names)),
-            [each for name in names for each in (name, name, wanted[name])],
-        )
-        server = cursor.fetchone()[::2]
-        yield
-        # Restored for the rest of an enclosing transaction.
-        cursor.execute(
-            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
-            [each for name, value in zip(names, server, strict=True) for each in (name, value)],
-        )
+    return planner_settings({name: value for name, value in wanted.items() if value})
 
 
 def _kpis(window: Window, subjects: Subjects, measures: Measures) -> list[Computed]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -230,19 +230,35 @@ def when(*flags: str, value: str = "1") -> str:
 
 
 @contextmanager
-def planner_setting(name: str, value: str) -> Iterator[None]:
-    """PostgreSQL's planner setting ``name`` (e.g. ``enable_hashjoin``) at ``value`` for the
-    statements run inside, in a transaction, then restored (an error rolls it back). Where
-    a plan PostgreSQL's cost model misjudges is measured (docs/kpis-implementation.md).
-    SQLite has no such settings."""
-    if connection.vendor != "postgresql":
+def planner_settings(values: dict[str, str]) -> Iterator[None]:
+    """PostgreSQL's settings ``values`` (name -> value, e.g. ``{"enable_hashjoin": "off"}``)
+    for the statements run inside, in a transaction (a savepoint inside another), then
+    restored to what they were for the rest of an enclosing transaction; an error rolls them
+    back with the savepoint. Where a plan PostgreSQL's cost model misjudges is measured
+    (docs/kpis-implementation.md). SQLite has no such settings: nothing is run there."""
+    if not values or connection.vendor != "postgresql":
         yield
         return
+    names = list(values)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
-        before = cursor.fetchone()[0]
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+        before = cursor.fetchone()
+        _set_configs(cursor, dict(zip(names, (values[name] for name in names), strict=True)))
         yield
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, before])
+        _set_configs(cursor, dict(zip(names, before, strict=True)))
+
+
+def planner_setting(name: str, value: str) -> AbstractContextManager[None]:
+    """``planner_settings`` of one setting, e.g. ``planner_setting("enable_hashjoin", "off")``."""
+    return planner_settings({name: value})
+
+
+def _set_configs(cursor, values: dict[str, str]) -> None:
+    """Each of ``values`` (name -> value) for the current transaction, as ``SET LOCAL``."""
+    cursor.execute(
+        "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(values)),
+        [each for name, value in values.items() for each in (name, value)],
+    )
 
 
 def statement(queryset: QuerySet) -> tuple[str, tuple]:

@@ -6,7 +6,6 @@ tests open two connections to a SQLite file with the app's own options, whatever
 rest of the suite runs on."""
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +18,8 @@ HOLD_SECONDS = 0.5
 
 @pytest.fixture
 def embedded_file(tmp_path, django_db_blocker) -> Iterator[str]:
-    """The alias of a fresh SQLite file with a ``book(n)`` table, opened with ``options``."""
+    """A function of SQLite connection options that opens a fresh SQLite file with them, makes
+    its ``book(n)`` table and returns the file's connection alias."""
 
     def open_with(options: dict) -> str:
         raw = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "db.sqlite3")}
@@ -46,7 +46,6 @@ def _read_then_write(started: threading.Event, release: threading.Event | None, 
     """One writer in its own thread and connection: read how many rows there are, then add the
     next number (a read-then-write, as a service numbering records does). ``release``: hold the
     transaction open until it is set, after signalling ``started``."""
-    began = time.monotonic()
     try:
         with transaction.atomic(using=ALIAS), connections[ALIAS].cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM book")
@@ -60,13 +59,13 @@ def _read_then_write(started: threading.Event, release: threading.Event | None, 
         out["error"] = str(error)
     finally:
         started.set()
-        out["seconds"] = time.monotonic() - began
         connections[ALIAS].close()
 
 
-def _two_writers(alias: str) -> tuple[dict, dict, list[int]]:
-    """A first writer holds its transaction for ``HOLD_SECONDS`` while a second one reads then
-    writes; returns what each saw and the numbers stored."""
+def _two_writers(alias: str, hold: float) -> tuple[dict, dict, list[int], bool]:
+    """A first writer holds its transaction open while a second one reads then writes; the
+    first goes on once the second has finished or has waited ``hold`` seconds. Returns what
+    each saw, the numbers stored, and whether the second was still waiting then."""
     first, second = {}, {}
     first_started, second_started, release = threading.Event(), threading.Event(), threading.Event()
     one = threading.Thread(target=_read_then_write, args=(first_started, release, first))
@@ -74,26 +73,28 @@ def _two_writers(alias: str) -> tuple[dict, dict, list[int]]:
     assert first_started.wait(5)
     two = threading.Thread(target=_read_then_write, args=(second_started, None, second))
     two.start()
-    time.sleep(HOLD_SECONDS)
+    # However slow the machine, the first writer stays open until the second is done or blocked.
+    two.join(hold)
+    second_waited = two.is_alive()
     release.set()
     one.join(10)
     two.join(10)
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT n FROM book ORDER BY n")
         stored = [n for (n,) in cursor.fetchall()]
-    return first, second, stored
+    return first, second, stored, second_waited
 
 
 def test_a_second_writer_waits_for_the_first_and_both_writes_are_kept(embedded_file):
     alias = embedded_file(dict(settings.EMBEDDED_DATABASE_OPTIONS))
 
-    first, second, stored = _two_writers(alias)
+    first, second, stored, second_waited = _two_writers(alias, hold=HOLD_SECONDS)
 
+    assert second_waited
     assert "error" not in first and "error" not in second
     # The second writer's read came after the first one's commit: it numbered its row 2.
     assert (first["seen"], second["seen"]) == (0, 1)
     assert stored == [1, 2]
-    assert second["seconds"] >= HOLD_SECONDS * 0.8
 
 
 def test_without_the_write_lock_at_begin_a_read_then_write_would_fail(embedded_file):
@@ -103,8 +104,10 @@ def test_without_the_write_lock_at_begin_a_read_then_write_would_fail(embedded_f
     options = {**settings.EMBEDDED_DATABASE_OPTIONS, "transaction_mode": "DEFERRED"}
     alias = embedded_file(options)
 
-    first, second, stored = _two_writers(alias)
+    # Long enough for a slow machine: the second writer is not blocked and ends the wait.
+    first, second, stored, second_waited = _two_writers(alias, hold=10)
 
+    assert not second_waited
     # The second writer took the write lock the first had not, and committed; the first could
     # no longer write what it had read.
     assert second["seen"] == 0

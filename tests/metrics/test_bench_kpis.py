@@ -73,7 +73,7 @@ def test_rows_read_count_what_an_index_only_scan_returns(alice):
     # rows fetched from the table leaves them out, and the bench printed "0 rows read" for them.
     from crm.models import OUTBOUND_MESSAGE, Interaction
     from metrics import bench
-    from metrics.sql import planner_setting
+    from metrics.sql import planner_settings
     from tests.factories import ClientFactory, InteractionFactory
 
     client = ClientFactory(owner=alice)
@@ -82,7 +82,7 @@ def test_rows_read_count_what_an_index_only_scan_returns(alice):
         cursor.execute("VACUUM (ANALYZE) crm_interaction")  # visibility map: no table fetch
 
     def read_from_the_index():
-        with planner_setting("enable_seqscan", "off"), planner_setting("enable_bitmapscan", "off"):
+        with planner_settings({"enable_seqscan": "off", "enable_bitmapscan": "off"}):
             messages = Interaction.objects.filter(OUTBOUND_MESSAGE).values_list("occurred_at")
             assert "Index Only Scan" in messages.explain()
             assert len(messages) == 5

@@ -5,10 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import TeamMembership
-from crm.models import Deal, DealStage, FeedbackItem, Interaction, Priority
+from crm.models import OUTBOUND_MESSAGE, Deal, DealStage, FeedbackItem, Interaction, Priority
 from crm.services import (
     client_churn,
     client_reassign,
@@ -33,7 +34,7 @@ from metrics.batch import Batch
 from metrics.engine import compute, compute_many
 from metrics.families import REPLIES_BY_TOPIC_IN_BULK
 from metrics.periods import Grain, Period, periods_between
-from metrics.sql import planner_setting
+from metrics.sql import planner_settings
 from tests.factories import TeamMembershipFactory
 from tests.markers import needs_postgresql
 from tests.metrics.conftest import MARCH
@@ -496,7 +497,19 @@ def test_a_backfill_reads_the_outbound_messages_from_their_own_index(alice, book
     with captured:
         REPLIES_BY_TOPIC_IN_BULK.rows(batch)
     (query,) = captured.captured_queries
-    with planner_setting("enable_seqscan", "off"), connection.cursor() as cursor:
+    off = {"enable_seqscan": "off", "enable_bitmapscan": "off"}
+    with planner_settings(off), connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {query['sql']}")
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "Index Only Scan using crm_interac_outbound_idx" in plan
+
+
+def test_the_outbound_index_condition_names_the_interaction_choices_it_means():
+    # crm.models spells the reply rate's condition out before Interaction's choices exist.
+    assert (
+        Q(
+            direction=Interaction.Direction.OUTBOUND,
+            kind__in=[Interaction.Kind.EMAIL, Interaction.Kind.MESSAGE],
+        )
+        == OUTBOUND_MESSAGE
+    )

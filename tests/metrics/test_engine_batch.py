@@ -158,36 +158,60 @@ def test_the_engine_runs_with_its_planner_settings_and_gives_the_same_values(
     """On PostgreSQL every period's families run with ``KPI_RANDOM_PAGE_COST``, and those of a
     batch of several periods with ``KPI_WORK_MEM`` too, both restored afterwards, while a single
     period keeps the server's ``work_mem``; the values are the same as with the server's."""
-    from django.db import connection
-
     from metrics import engine
-
-    def show() -> tuple[str, str]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting('work_mem'), current_setting('random_page_cost')"
-            )
-            return cursor.fetchone()
 
     seen = []
     monkeypatch.setattr(
         engine,
         "MEASURE_FAMILIES",
-        [*engine.MEASURE_FAMILIES, lambda batch: seen.append((len(batch.windows), *show()))],
+        [
+            *engine.MEASURE_FAMILIES,
+            lambda batch: seen.append((len(batch.windows), *_engine_settings())),
+        ],
     )
-    work_mem, page_cost = show()
+    work_mem, page_cost = _engine_settings()
     periods = _periods(Grain.MONTH, 3)
     settings.KPI_WORK_MEM, settings.KPI_RANDOM_PAGE_COST = "48MB", "1.3"
     raised = {period: _values(rows) for period, rows, _ in compute_many(periods, now=NOW)}
-    assert show() == (work_mem, page_cost)
+    assert _engine_settings() == (work_mem, page_cost)
     compute(periods[0], now=NOW)
     settings.KPI_WORK_MEM = settings.KPI_RANDOM_PAGE_COST = ""
     kept = {period: _values(rows) for period, rows, _ in compute_many(periods, now=NOW)}
 
-    assert (work_mem, page_cost) != ("48MB", "1.3")
+    assert work_mem != "48MB" and page_cost != "1.3"
     assert seen == [(3, "48MB", "1.3"), (1, work_mem, "1.3"), (3, work_mem, page_cost)]
     assert raised.keys() == kept.keys()
     for period, values in kept.items():
         assert raised[period].keys() == values.keys(), period
         for key, expected in values.items():
             assert _same(raised[period][key], expected), (period, key)
+
+
+@needs_postgresql("work_mem and random_page_cost are PostgreSQL settings; SQLite has none")
+def test_a_family_that_fails_leaves_the_server_settings_in_force(demo, settings, monkeypatch):
+    """A batch whose family raises inside a caller's transaction: the caller's later
+    statements run with the server's ``work_mem`` and ``random_page_cost``, not the engine's."""
+    from django.db import transaction
+
+    from metrics import engine
+
+    def fails(batch):
+        raise RuntimeError("a family failed")
+
+    monkeypatch.setattr(engine, "MEASURE_FAMILIES", [*engine.MEASURE_FAMILIES[:1], fails])
+    settings.KPI_WORK_MEM, settings.KPI_RANDOM_PAGE_COST = "48MB", "1.3"
+    with transaction.atomic():
+        server = _engine_settings()
+        with pytest.raises(RuntimeError, match="a family failed"):
+            list(compute_many(_periods(Grain.MONTH, 2), now=NOW))
+        assert _engine_settings() == server
+    assert server[0] != "48MB" and server[1] != "1.3"
+
+
+def _engine_settings() -> tuple[str, str]:
+    """This connection's ``work_mem`` and ``random_page_cost`` now."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('random_page_cost')")
+        return cursor.fetchone()
