@@ -242,10 +242,10 @@ def planner_settings(values: dict[str, str]) -> Iterator[None]:
     names = list(values)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
-        before = cursor.fetchone()
-        _set_configs(cursor, dict(zip(names, (values[name] for name in names), strict=True)))
+        before = dict(zip(names, cursor.fetchone(), strict=True))
+        _set_configs(cursor, values)
         yield
-        _set_configs(cursor, dict(zip(names, before, strict=True)))
+        _set_configs(cursor, before)
 
 
 def planner_setting(name: str, value: str) -> AbstractContextManager[None]:

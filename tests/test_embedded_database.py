@@ -6,7 +6,7 @@ tests open two connections to a SQLite file with the app's own options, whatever
 rest of the suite runs on."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
@@ -17,7 +17,7 @@ HOLD_SECONDS = 0.5
 
 
 @pytest.fixture
-def embedded_file(tmp_path, django_db_blocker) -> Iterator[str]:
+def embedded_file(tmp_path, django_db_blocker) -> Iterator[Callable[[dict], str]]:
     """A function of SQLite connection options that opens a fresh SQLite file with them, makes
     its ``book(n)`` table and returns the file's connection alias."""
 
@@ -42,23 +42,25 @@ def embedded_file(tmp_path, django_db_blocker) -> Iterator[str]:
             del connections.settings[ALIAS]
 
 
-def _read_then_write(started: threading.Event, release: threading.Event | None, out: dict):
+def _read_then_write(out: dict, started: threading.Event | None = None, release=None):
     """One writer in its own thread and connection: read how many rows there are, then add the
-    next number (a read-then-write, as a service numbering records does). ``release``: hold the
-    transaction open until it is set, after signalling ``started``."""
+    next number (a read-then-write, as a service numbering records does). With ``started`` and
+    ``release``: signal ``started`` once read, and hold the transaction open until ``release``
+    is set."""
     try:
         with transaction.atomic(using=ALIAS), connections[ALIAS].cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM book")
             seen = cursor.fetchone()[0]
-            started.set()
-            if release is not None:
+            if started is not None:
+                started.set()
                 release.wait(5)
             cursor.execute("INSERT INTO book (n) VALUES (%s)", [seen + 1])
         out["seen"] = seen
     except OperationalError as error:
         out["error"] = str(error)
     finally:
-        started.set()
+        if started is not None:
+            started.set()
         connections[ALIAS].close()
 
 
@@ -67,11 +69,11 @@ def _two_writers(alias: str, hold: float) -> tuple[dict, dict, list[int], bool]:
     first goes on once the second has finished or has waited ``hold`` seconds. Returns what
     each saw, the numbers stored, and whether the second was still waiting then."""
     first, second = {}, {}
-    first_started, second_started, release = threading.Event(), threading.Event(), threading.Event()
-    one = threading.Thread(target=_read_then_write, args=(first_started, release, first))
+    first_started, release = threading.Event(), threading.Event()
+    one = threading.Thread(target=_read_then_write, args=(first, first_started, release))
     one.start()
     assert first_started.wait(5)
-    two = threading.Thread(target=_read_then_write, args=(second_started, None, second))
+    two = threading.Thread(target=_read_then_write, args=(second,))
     two.start()
     # However slow the machine, the first writer stays open until the second is done or blocked.
     two.join(hold)
