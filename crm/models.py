@@ -306,12 +306,6 @@ class Interaction(TracksUpdates):
                 include=["kind", "direction"],
                 name="crm_interac_client_touch_idx",
             ),
-            # Every interaction's credited owner and instant in id order: the KPI engine's
-            # contacts reached merge this with the contact links' (interaction, contact) index
-            # without reading the table (docs/kpis-implementation.md, "Contacts reached").
-            models.Index(
-                fields=["id"], include=["owner", "occurred_at"], name="crm_interac_reach_idx"
-            ),
             # The outbound e-mails and messages (what the reply rate counts) in time order, with
             # what it groups and tests them by: a KPI backfill reads these three in ten
             # interactions from the index alone instead of scanning the table
@@ -345,6 +339,43 @@ class Interaction(TracksUpdates):
 
 # Kinds of interaction that are a conversation in themselves (docs/kpis.md engagement_rate).
 TWO_WAY_KINDS = (Interaction.Kind.MEETING, Interaction.Kind.EVENT)
+
+
+class ContactReach(models.Model):
+    """One contact named on one interaction (a row of ``Interaction.contacts``' link table),
+    with the interaction's credited owner and instant: what the KPI engine's contacts reached
+    count, read from the link table alone.
+
+    ``owner_id`` and ``occurred_at`` are two columns Django does not manage on that table:
+    database triggers (migration ``crm.0016``, on PostgreSQL and SQLite) copy them from the
+    interaction when a link is inserted, and follow every change of an interaction's owner or
+    instant, whatever makes it (a form, the API, an import, a bulk update, the demo loader).
+    Read-only: links are written through ``Interaction.contacts``. Their index (owner, contact,
+    instant) hands a backfill each BRM's contacts in order, to be grouped as they come without
+    a join or a hash (docs/kpis-implementation.md, "Contacts reached from the links alone").
+    """
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        null=True,
+    )
+    occurred_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "crm_interaction_contacts"
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} on interaction {self.interaction_id}"
 
 
 class FollowUpQuerySet(TrackedQuerySet):

@@ -238,12 +238,10 @@ def interaction_measures(batch: Batch) -> None:
     _direct_each(
         batch,
         distinct_per_subject(
-            src.contacts_reached(every).values(
-                who=F("interaction__owner_id"), x=F("contact_id"), at=F("interaction__occurred_at")
-            ),
+            src.contact_reaches(every).values(who=F("owner"), x=F("contact"), at=F("occurred_at")),
             _timed(batch),
             "reach",
-            indexed_join=True,
+            in_index_order=True,
         ),
     )
     CONTACTS_ADDED.fold(batch)

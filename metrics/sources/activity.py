@@ -74,6 +74,14 @@ def contacts_reached(window: Window) -> QuerySet:
     )
 
 
+def contact_reaches(window: Window) -> QuerySet[crm.ContactReach]:
+    """``contacts_reached``' links read with the owner and instant they carry
+    (``crm.ContactReach``), without a join to the interactions: what the KPI engine counts."""
+    return crm.ContactReach.objects.filter(
+        occurred_at__gte=window.start_at, occurred_at__lt=window.until
+    )
+
+
 def contacts_added(window: Window) -> QuerySet[crm.Contact]:
     """Contacts created in the window, credited to their client's owner at that moment."""
     spans = crm.ClientOwnership.objects.filter(client=OuterRef("client"))

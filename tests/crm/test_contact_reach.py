@@ -1,0 +1,85 @@
+"""The contact links carry their interaction's credited owner and instant (``crm.ContactReach``,
+kept by the triggers of migration ``crm.0016``), whatever writes the links or the interaction:
+what the KPI engine's contacts reached count."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from crm.edits import interaction_update
+from crm.models import ContactReach, Interaction
+from crm.services import interaction_log
+from tests.factories import ClientFactory, ContactFactory, InteractionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Link = Interaction.contacts.through
+
+
+def _credits() -> dict[tuple[int, int], tuple[int | None, object]]:
+    """(interaction, contact) -> (owner, instant) as the links carry them."""
+    return {
+        (reach.interaction_id, reach.contact_id): (reach.owner_id, reach.occurred_at)
+        for reach in ContactReach.objects.all()
+    }
+
+
+def test_contacts_named_when_logging_and_when_correcting_carry_the_interactions_credit():
+    client = ClientFactory()
+    ann, ben = ContactFactory(client=client), ContactFactory(client=client)
+    at = timezone.now() - timedelta(days=3)
+    call = interaction_log(
+        client=client, logged_by=client.owner, kind="call", occurred_at=at, contacts=[ann]
+    )
+    interaction_update(
+        interaction=call, by=client.owner, topic="Renewal", summary="", contacts=[ann, ben]
+    )
+    assert _credits() == {
+        (call.pk, ann.pk): (client.owner_id, at),
+        (call.pk, ben.pk): (client.owner_id, at),
+    }
+
+
+def test_links_follow_an_interaction_given_another_owner_or_instant_and_no_other():
+    client = ClientFactory()
+    ann = ContactFactory(client=client)
+    moved, kept = InteractionFactory(client=client), InteractionFactory(client=client)
+    moved.contacts.set([ann])
+    kept.contacts.set([ann])
+    bob = UserFactory()
+    later = moved.occurred_at + timedelta(days=40)
+    # Past the services (an admin's correction, a script): a QuerySet update, then a save.
+    Interaction.objects.filter(pk=moved.pk).update(owner=bob)
+    moved.refresh_from_db()
+    moved.occurred_at = later
+    moved.save()
+    assert _credits() == {
+        (moved.pk, ann.pk): (bob.pk, later),
+        (kept.pk, ann.pk): (client.owner_id, kept.occurred_at),
+    }
+
+
+def test_links_written_in_bulk_or_moved_to_another_interaction_take_its_credit():
+    client = ClientFactory()
+    ann, ben = ContactFactory(client=client), ContactFactory(client=client)
+    first = InteractionFactory(client=client)
+    second = InteractionFactory(
+        client=client, owner=UserFactory(), occurred_at=first.occurred_at - timedelta(days=9)
+    )
+    # As an import or the demo loader writes them: rows of the link table, no model instance.
+    Link.objects.bulk_create(
+        [Link(interaction=first, contact=ann), Link(interaction=first, contact=ben)]
+    )
+    Link.objects.filter(contact=ben).update(interaction=second)
+    assert _credits() == {
+        (first.pk, ann.pk): (first.owner_id, first.occurred_at),
+        (second.pk, ben.pk): (second.owner_id, second.occurred_at),
+    }
+
+
+def test_a_deleted_interaction_takes_its_links_with_it():
+    interaction = InteractionFactory()
+    interaction.contacts.set([ContactFactory(client=interaction.client)])
+    interaction.delete()
+    assert not ContactReach.objects.exists()
