@@ -349,8 +349,10 @@ class ContactReach(models.Model):
     ``owner_id`` and ``occurred_at`` are two columns Django does not manage on that table:
     database triggers (migration ``crm.0016``, on PostgreSQL and SQLite) copy them from the
     interaction when a link is inserted, and follow every change of an interaction's owner or
-    instant, whatever makes it (a form, the API, an import, a bulk update, the demo loader).
-    Read-only: links are written through ``Interaction.contacts``. Their index (owner, contact,
+    instant, whatever makes it (a form, the API, an import, a bulk update, the demo loader);
+    a value written here directly is replaced by the interaction's. Links are written through
+    ``Interaction.contacts``. On SQLite a migration that rebuilds either table must drop the
+    triggers and create them again (``crm.0016`` says how). Their index (owner, contact,
     instant) hands a backfill each BRM's contacts in order, to be grouped as they come without
     a join or a hash (docs/kpis-implementation.md, "Contacts reached from the links alone").
     """
@@ -366,9 +368,8 @@ class ContactReach(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
-        null=True,
     )
-    occurred_at = models.DateTimeField(null=True)
+    occurred_at = models.DateTimeField()
 
     class Meta:
         managed = False

@@ -241,7 +241,6 @@ def interaction_measures(batch: Batch) -> None:
             src.contact_reaches(every).values(who=F("owner"), x=F("contact"), at=F("occurred_at")),
             _timed(batch),
             "reach",
-            in_index_order=True,
         ),
     )
     CONTACTS_ADDED.fold(batch)

@@ -100,16 +100,15 @@ def _fetch_per_window(
 
 
 def distinct_per_subject(
-    queryset: QuerySet, groups: list[Group], name: str, *, in_index_order: bool = False
+    queryset: QuerySet, groups: list[Group], name: str
 ) -> list[dict[SubjectKey, dict[str, float]]]:
     """``COUNT(DISTINCT x)`` (as ``name``) per subject and window over
     ``queryset.values(who=..., x=..., at=...)``: a team counts a contact two of its members
     both reached once, as the organisation does.
 
-    ``in_index_order``: the events come from an index in (``who``, ``x``) order (contact links
-    by owner and contact, ``crm.ContactReach``). Each event then carries its bit, instead of
-    being joined to the segments the windows cover, so PostgreSQL groups them as they come
-    off the index, without a hash of the pairs: at scale 1, 24 months, 1.5-1.7 s -> 0.70-0.83 s
+    Each event carries its segment's bit, so that events read from an index in (``who``,
+    ``x``) order (contact links by owner and contact, ``crm.ContactReach``) are grouped as they
+    come, without a join or a hash of the pairs: at scale 1, 24 months, 1.5-1.7 s -> 0.70-0.83 s
     for the pairs, and a month's 1.1-1.4 s -> 0.16-0.19 s, against the links joined to their
     interactions (docs/kpis-implementation.md, "Contacts reached from the links alone").
 
@@ -132,7 +131,7 @@ def distinct_per_subject(
                 at__gte=min(bounds[0] for _, bounds in run),
                 at__lt=max(bounds[1] for _, bounds in run),
             )
-        rows = _masks_per_subject(events, run, bit_per_event=in_index_order)
+        rows = _masks_per_subject(events, run)
         for subject_type, subject_id, *counts in rows:
             key = SubjectKey(subject_type, int(subject_id))
             for index, count in zip(indexes, counts, strict=True):
@@ -156,34 +155,17 @@ def _fitting(groups: list[Group]) -> list[list[int]]:
     return runs
 
 
-def _masks_per_subject(
-    queryset: QuerySet, groups: list[Group], *, bit_per_event: bool = False
-) -> list[tuple]:
+def _masks_per_subject(queryset: QuerySet, groups: list[Group]) -> list[tuple]:
     """Rows ``(subject type, subject id, count in each of groups' windows)`` of
-    ``distinct_per_subject``, in one statement. Each event's segment is joined to the
-    segments some window covers (``ws``), which gives its bit and leaves out the others: a
-    join whose estimate keeps a month's interactions probing the links' index.
-
-    With ``bit_per_event`` (``in_index_order``) each event carries its bit instead: the bit of
-    a segment no window covers meets no window's mask.
+    ``distinct_per_subject``, in one statement. Each event carries the bit of its segment; the
+    bit of a segment no window covers meets no window's mask.
     """
     segments = _segments(groups)
     every = range(len(segments.bounds) + 1)
     covers = [segments.of(*bounds) if bounds else every for _, bounds in groups]
     masks = [sum(1 << segment for segment in covered) for covered in covers]
-    if bit_per_event:
-        sql, params = statement(queryset.annotate(bit=segments.bit("at")))
-        ctes = [f"ev AS ({sql})", "evb AS (SELECT who, x, bit FROM ev)"]
-    else:
-        sql, params = statement(queryset.annotate(seg=segments.index("at")))
-        bits = ", ".join(
-            f"({segment}, {1 << segment})" for segment in sorted({s for c in covers for s in c})
-        )
-        ctes = [
-            f"ev AS ({sql})",
-            f"ws(seg, bit) AS (VALUES {bits or '(-1, 0)'})",
-            "evb AS (SELECT ev.who, ev.x, ws.bit FROM ev JOIN ws ON ws.seg = ev.seg)",
-        ]
+    sql, params = statement(queryset.annotate(bit=segments.bit("at")))
+    ctes = [f"ev AS ({sql})", "evb AS (SELECT who, x, bit FROM ev)"]
     version_of, members = _team_versions([subjects for subjects, _ in groups], masks)
     pairs = [
         f"({version}, {int(owner)}, {int(team)}, {mask})"

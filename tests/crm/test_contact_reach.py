@@ -5,6 +5,7 @@ what the KPI engine's contacts reached count."""
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.edits import interaction_update
@@ -78,8 +79,15 @@ def test_links_written_in_bulk_or_moved_to_another_interaction_take_its_credit()
     }
 
 
-def test_a_deleted_interaction_takes_its_links_with_it():
+def test_a_credit_written_on_a_link_directly_is_replaced_by_its_interactions():
     interaction = InteractionFactory()
     interaction.contacts.set([ContactFactory(client=interaction.client)])
-    interaction.delete()
+    ContactReach.objects.update(owner=UserFactory(), occurred_at=timezone.now() - timedelta(9))
+    assert set(_credits().values()) == {(interaction.owner_id, interaction.occurred_at)}
+
+
+def test_a_link_to_an_interaction_that_does_not_exist_is_refused_not_left_without_credit():
+    contact = ContactFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Link.objects.bulk_create([Link(interaction_id=999_999, contact=contact)])
     assert not ContactReach.objects.exists()
