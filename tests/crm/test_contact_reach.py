@@ -2,16 +2,19 @@
 kept by the triggers of migration ``crm.0016``), whatever writes the links or the interaction:
 what the KPI engine's contacts reached count."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crm.edits import interaction_update
 from crm.models import ContactReach, Interaction
 from crm.services import interaction_log
 from tests.factories import ClientFactory, ContactFactory, InteractionFactory, UserFactory
+from tests.markers import needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +94,48 @@ def test_a_link_to_an_interaction_that_does_not_exist_is_refused_not_left_withou
     with pytest.raises(IntegrityError), transaction.atomic():
         Link.objects.bulk_create([Link(interaction_id=999_999, contact=contact)])
     assert not ContactReach.objects.exists()
+
+
+@needs_postgresql("two transactions writing at once are PostgreSQL's (SQLite has one writer)")
+def test_a_contact_named_while_its_interaction_changes_owner_takes_the_new_owner(
+    transactional_db,
+):
+    client = ClientFactory()
+    ann = ContactFactory(client=client)
+    interaction = InteractionFactory(client=client)
+    bob = UserFactory()
+    changed, release = threading.Event(), threading.Event()
+
+    def correction():
+        with transaction.atomic():
+            Interaction.objects.filter(pk=interaction.pk).update(owner=bob)
+            changed.set()
+            release.wait(10)
+        connection.close()
+
+    def naming():
+        interaction.contacts.add(ann)
+        connection.close()
+
+    corrector, namer = threading.Thread(target=correction), threading.Thread(target=naming)
+    corrector.start()
+    changed.wait(10)
+    namer.start()
+    # The link waits for the uncommitted correction (a lock on the interaction); released
+    # only then, so that without that lock the link would be written with the old owner.
+    deadline = time.monotonic() + 5
+    while namer.is_alive() and time.monotonic() < deadline and not _someone_waits_on_a_lock():
+        time.sleep(0.02)
+    release.set()
+    corrector.join()
+    namer.join()
+    assert _credits() == {(interaction.pk, ann.pk): (bob.pk, interaction.occurred_at)}
+
+
+def _someone_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock')"
+        )
+        return cursor.fetchone()[0]
