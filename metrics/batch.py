@@ -24,7 +24,7 @@ from django.db.models import Aggregate, DateTimeField, QuerySet
 from django.utils import timezone
 
 from metrics.periods import Grain, Period, Window, add_months, local_midnight
-from metrics.sql import Segments, planner_setting
+from metrics.sql import Segments, planner_settings
 from metrics.subjects import SubjectKey, Subjects
 
 # (subject, breakdown dimension, breakdown value) -> measure name -> value
@@ -252,7 +252,7 @@ class MonthlySums:
             .annotate(**self.sums)
         )
         if self.merge_join and len(batch.windows) > 1:
-            with planner_setting("enable_hashjoin", "off"):
+            with planner_settings({"enable_hashjoin": "off"}):
                 rows = list(rows)
         # Segment ``k`` (1 ≤ k ≤ months) is the k-th month; 0 is before, the last after.
         out = []

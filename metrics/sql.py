@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -246,11 +246,6 @@ def planner_settings(values: dict[str, str]) -> Iterator[None]:
         _set_configs(cursor, values)
         yield
         _set_configs(cursor, before)
-
-
-def planner_setting(name: str, value: str) -> AbstractContextManager[None]:
-    """``planner_settings`` of one setting, e.g. ``planner_setting("enable_hashjoin", "off")``."""
-    return planner_settings({name: value})
 
 
 def _set_configs(cursor, values: dict[str, str]) -> None:
