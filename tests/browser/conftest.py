@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,7 +31,7 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: install Debian's chromium to run browser journeys"
@@ -48,6 +49,11 @@ def browser():
         )
         yield browser
         browser.close()
+        # While Playwright's loop is about, Django keeps this thread's database connections
+        # apart from the others (asgiref's Local follows the loop's context), where the test
+        # database's teardown never closes them: it then found the database still in use.
+        # Closed here, and Playwright is stopped after each module, so no later test opens one.
+        connections.close_all()
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
